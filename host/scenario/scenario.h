@@ -1,0 +1,90 @@
+// Scenario: the validated, typed form of a scenario YAML file (DESIGN.md "Scenario") that the runner,
+// `irqrig check` and sweeps consume; every bad input becomes a ScenarioError naming file, line and key.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace irqrig::host {
+
+enum class InterruptMode { kMsix, kMsi };
+enum class Pattern { kRoundRobin, kRandom, kFixed };
+enum class Until { kDrained, kTime };
+
+/// A bound on one report figure (an `expect:` entry); an absent side is unbounded.
+struct Bound {
+  std::optional<double> min, max;
+  friend bool operator==(const Bound&, const Bound&) = default;
+};
+
+/// One `device.bursts` entry: `events` event records spread over `vectors`, `gap_ns` apart.
+struct BurstSpec {
+  std::vector<unsigned> vectors;
+  std::uint64_t events = 0;
+  std::uint64_t gap_ns = 0;
+  Pattern pattern = Pattern::kRoundRobin;
+  friend bool operator==(const BurstSpec&, const BurstSpec&) = default;
+};
+
+/// Simulated time charged per driver routine and per MMIO access (DESIGN.md decision 5).
+struct Costs {
+  std::uint64_t isr_ns = 500, dpc_ns = 800, dpc_per_event_ns = 50, mmio_read_ns = 800, mmio_write_ns = 100;
+  friend bool operator==(const Costs&, const Costs&) = default;
+};
+
+struct Scenario {
+  std::string name;                 // defaults to the file's stem
+  std::string file;                 // path as given
+  std::uint64_t seed = 1;
+  InterruptMode mode = InterruptMode::kMsix;
+  unsigned vectors = 4;             // messages the host grants the device (msix 1..2048; msi 1..32 power of two)
+  unsigned ring_entries = 1024;     // power of two, 2..65536
+  std::vector<BurstSpec> bursts;    // at least one
+  unsigned cpus = 4;                // 1..64
+  std::vector<unsigned> affinity;   // resolved CPU of each vector (size == vectors)
+  std::string affinity_text;        // "spread", "cpu0" or "list"
+  std::string driver = "reference";
+  Costs costs;
+  Until until = Until::kDrained;
+  std::uint64_t time_us = 5000;
+  std::uint64_t quantum_cycles = 64;  // device cycles per co-simulation quantum, 1..1'000'000 (1 = lockstep)
+  std::map<std::string, Bound> expect;  // report path ("events.lost", "latency_ns.msi_to_isr.p99") -> bound
+};
+
+/// Thrown for every bad scenario input. what() is one line, "FILE:LINE:COL: KEY: problem"; the column
+/// is left out when unknown (0), the line too when there is none (0: a missing file, a `--set`), and
+/// the key when the problem is the whole document.
+class ScenarioError : public std::runtime_error {
+ public:
+  ScenarioError(std::string file, int line, std::string key, std::string problem, int column = 0);
+
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }
+  int column() const { return column_; }
+  const std::string& key() const { return key_; }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  std::string file_;
+  int line_;
+  int column_;
+  std::string key_;
+  std::string problem_;
+};
+
+/// Reads the file at `path`, applies `overrides` ("a.b.c=VALUE", VALUE parsed as YAML, as given to
+/// `--set`) in order, and validates. Throws ScenarioError.
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
+
+/// Same from text already in memory; `file` is the name used in messages and for the default name.
+Scenario parse_scenario(const std::string& text, const std::string& file,
+                        const std::vector<std::string>& overrides = {});
+
+/// The report paths an `expect:` key may name, after aliases (`lost`, `duplicated`, `processed`).
+const std::vector<std::string>& expect_report_paths();
+
+}  // namespace irqrig::host

@@ -1,0 +1,160 @@
+#include "host/scenario/schema.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <utility>
+
+namespace irqrig::host::scenario_internal {
+namespace {
+
+// One table for the whole key space, so unknown-key errors can suggest a key from another section
+// (`device.cpus` -> `host.cpus`) and a key added here is known everywhere at once.
+constexpr std::array kKnownKeys = std::to_array<std::string_view>({
+    "name",
+    "seed",
+    "device",
+    "device.interrupts",
+    "device.interrupts.mode",
+    "device.interrupts.vectors",
+    "device.moderation",
+    "device.moderation.frames",
+    "device.moderation.usecs",
+    "device.moderation.itr_ns",
+    "device.ring",
+    "device.ring.entries",
+    "device.bursts",
+    "device.bursts.*",
+    "device.bursts.*.vectors",
+    "device.bursts.*.events",
+    "device.bursts.*.gap_ns",
+    "device.bursts.*.pattern",
+    "device.masks",
+    "device.masks.*",
+    "device.masks.*.vector",
+    "device.masks.*.from_us",
+    "device.masks.*.to_us",
+    "host",
+    "host.cpus",
+    "host.affinity",
+    "host.driver",
+    "host.costs",
+    "host.costs.isr_ns",
+    "host.costs.dpc_ns",
+    "host.costs.dpc_per_event_ns",
+    "host.costs.mmio_read_ns",
+    "host.costs.mmio_write_ns",
+    "host.dpc",
+    "host.dpc.importance",
+    "host.dpc.target",
+    "host.dpc.threaded",
+    "host.ipi",
+    "host.ipi.period_us",
+    "host.ipi.worker_ns",
+    "run",
+    "run.until",
+    "run.time_us",
+    // Not in DESIGN.md's example: device cycles per co-simulation quantum (decision 1).
+    "run.quantum_cycles",
+    "expect",
+});
+
+constexpr std::array kReportPaths = std::to_array<std::string_view>({
+    "sim_time_ns",
+    "device.events",
+    "device.msi_sent",
+    "device.msi_pending_on_mask",
+    "device.moderation_coalesced",
+    "device.ring_overflows",
+    "lapic.accepted",
+    "lapic.merged",
+    "isr.calls",
+    "isr.claimed",
+    "isr.declined",
+    "dpc.inserts",
+    "dpc.inserts_rejected",
+    "dpc.runs",
+    "dpc.max_runtime_ns",
+    "ipi.broadcasts",
+    "ipi.worker_calls",
+    "events.processed",
+    "events.lost",
+    "events.duplicated",
+    "latency_ns.msi_to_isr.p50",
+    "latency_ns.msi_to_isr.p99",
+    "latency_ns.msi_to_isr.max",
+    "latency_ns.isr_to_dpc.p50",
+    "latency_ns.isr_to_dpc.p99",
+    "latency_ns.isr_to_dpc.max",
+    "latency_ns.event_to_processed.p50",
+    "latency_ns.event_to_processed.p99",
+    "latency_ns.event_to_processed.max",
+});
+
+constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kExpectAliases = {{
+    {"lost", "events.lost"},
+    {"duplicated", "events.duplicated"},
+    {"processed", "events.processed"},
+}};
+constexpr std::array kExpectAliasNames = std::to_array<std::string_view>({"lost", "duplicated", "processed"});
+
+// Keys the parser accepts and validates but this slice of the rig cannot run: a non-default value
+// of any of them is rejected as "not supported yet". Remove an entry when its feature lands.
+constexpr std::array kNotSupportedYet = std::to_array<std::string_view>({
+    "device.moderation",       // anything but {frames: 1, usecs: 0} (off)
+    "device.masks",            // anything but an empty list
+    "device.interrupts.mode",  // msi (msix is supported)
+    "host.dpc",                // anything but {importance: medium, target: current, threaded: false}
+    "host.ipi",                // any value
+    "host.driver",             // anything but reference
+});
+
+}  // namespace
+
+std::span<const std::string_view> known_keys() { return kKnownKeys; }
+
+std::vector<std::string_view> child_keys(std::string_view pattern) {
+  std::vector<std::string_view> children;
+  for (std::string_view key : kKnownKeys) {
+    if (pattern.empty()) {
+      if (key.find('.') == std::string_view::npos) children.push_back(key);
+      continue;
+    }
+    if (key.size() <= pattern.size() + 1 || !key.starts_with(pattern) || key[pattern.size()] != '.') continue;
+    std::string_view rest = key.substr(pattern.size() + 1);
+    if (rest.find('.') == std::string_view::npos) children.push_back(rest);
+  }
+  return children;
+}
+
+std::string key_pattern(std::string_view path) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('.', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (!out.empty() || start > 0) out += '.';
+    bool index = !part.empty() && std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c); });
+    out += index ? std::string_view("*") : part;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::span<const std::string_view> report_paths() { return kReportPaths; }
+
+std::string_view expect_alias(std::string_view key) {
+  for (const auto& [alias, path] : kExpectAliases) {
+    if (alias == key) return path;
+  }
+  return {};
+}
+
+std::span<const std::string_view> expect_aliases() { return kExpectAliasNames; }
+
+bool not_supported_yet(std::string_view key) {
+  return std::find(kNotSupportedYet.begin(), kNotSupportedYet.end(), key) != kNotSupportedYet.end();
+}
+
+}  // namespace irqrig::host::scenario_internal

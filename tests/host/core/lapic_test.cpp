@@ -1,0 +1,75 @@
+#include "host/core/lapic.h"
+
+#include <gtest/gtest.h>
+
+#include "host/core/irql.h"
+
+namespace irqrig::host {
+namespace {
+
+// SEMANTICS B4: while 0x61 is in service, 0x65 waits for EOI and 0x71 preempts at once.
+TEST(Lapic, PriorityClassesGateDispatch) {
+  Lapic l;
+  l.accept(0x61);
+  ASSERT_EQ(l.deliverable(), 0x61);
+  l.take(0x61);
+  l.accept(0x65);
+  EXPECT_FALSE(l.deliverable());
+  l.accept(0x71);
+  EXPECT_EQ(l.deliverable(), 0x71);
+  l.take(0x71);
+  EXPECT_EQ(l.eoi(), 0x71);
+  EXPECT_FALSE(l.deliverable());  // 0x61 still in service
+  EXPECT_EQ(l.eoi(), 0x61);
+  EXPECT_EQ(l.deliverable(), 0x65);
+}
+
+// SEMANTICS B5: arrivals before dispatch merge into one IRR bit.
+TEST(Lapic, SameVectorMerges) {
+  Lapic l;
+  l.set_tpr(0xF0);  // interrupts held
+  for (int i = 0; i < 4; ++i) l.accept(0x51);
+  EXPECT_EQ(l.accepted(), 1u);
+  EXPECT_EQ(l.merged(), 3u);
+  l.set_tpr(0);
+  ASSERT_EQ(l.deliverable(), 0x51);
+  l.take(0x51);
+  EXPECT_FALSE(l.deliverable());
+  // Three more while its handler runs: exactly one more dispatch after EOI.
+  for (int i = 0; i < 3; ++i) l.accept(0x51);
+  EXPECT_FALSE(l.deliverable());
+  l.eoi();
+  ASSERT_EQ(l.deliverable(), 0x51);
+  l.take(0x51);
+  l.eoi();
+  EXPECT_FALSE(l.deliverable());
+  EXPECT_TRUE(l.idle());
+}
+
+// SEMANTICS B6: EOI clears the highest in-service bit and lets the next eligible one through.
+TEST(Lapic, EoiClearsHighestInService) {
+  Lapic l;
+  l.accept(0x40);
+  l.take(0x40);
+  l.accept(0x90);
+  l.take(0x90);
+  EXPECT_TRUE(l.isr(0x40));
+  EXPECT_EQ(l.eoi(), 0x90);
+  EXPECT_TRUE(l.isr(0x40));
+  EXPECT_FALSE(l.isr(0x90));
+}
+
+// SEMANTICS C2: at IRQL 9, 0x95 stays pending and 0xA1 preempts; an ISR on 0x92 runs at IRQL 9.
+TEST(Lapic, TprFollowsIrql) {
+  EXPECT_EQ(irql_of_vector(0x92), 9);
+  Lapic l;
+  l.set_tpr(tpr_of_irql(9));
+  l.accept(0x95);
+  EXPECT_FALSE(l.deliverable());
+  l.accept(0xA1);
+  EXPECT_EQ(l.deliverable(), 0xA1);
+  EXPECT_EQ(l.ppr(), 0x90);
+}
+
+}  // namespace
+}  // namespace irqrig::host

@@ -1,0 +1,43 @@
+#include "host/core/msi.h"
+
+#include <gtest/gtest.h>
+
+namespace irqrig::host {
+namespace {
+
+// SEMANTICS B1
+TEST(Msi, AddressWindowAndFields) {
+  EXPECT_TRUE(is_msi_address(0xFEE00000));
+  EXPECT_TRUE(is_msi_address(0xFEEFFFFC));
+  EXPECT_FALSE(is_msi_address(0xFED00000));
+  EXPECT_FALSE(is_msi_address(0x1'FEE0'0000ull));
+  const MsiMessage m = decode_msi(0xFEE0300C, 0x0051);
+  EXPECT_EQ(m.destination, 3);
+  EXPECT_TRUE(m.redirection_hint);
+  EXPECT_TRUE(m.logical);
+  EXPECT_EQ(m.vector, 0x51);
+}
+
+// SEMANTICS B3
+TEST(Msi, DataFields) {
+  const MsiMessage m = decode_msi(0xFEE00000, 0xC451);
+  EXPECT_EQ(m.vector, 0x51);
+  EXPECT_EQ(m.delivery, DeliveryMode::kNmi);
+  EXPECT_TRUE(m.level_assert);
+  EXPECT_TRUE(m.level_trigger);
+  EXPECT_EQ(decode_msi(0xFEE00000, 0x0151).delivery, DeliveryMode::kLowestPriority);
+}
+
+// SEMANTICS B2, B3
+TEST(Msi, UnsupportedFormsAreReportedWithAReason) {
+  EXPECT_FALSE(unsupported_reason(decode_msi(msi_address(2), msi_data(0x61))));
+  EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00000, 0x0F)));   // vector 15
+  EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00008, 0x61)));   // RH
+  EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00004, 0x61)));   // logical
+  EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00000, 0x461)));  // NMI
+  EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00000, 0x8061))); // level
+  EXPECT_EQ(msi_address(5), 0xFEE05000u);
+}
+
+}  // namespace
+}  // namespace irqrig::host
