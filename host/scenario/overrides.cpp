@@ -1,10 +1,10 @@
 #include "host/scenario/overrides.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "host/scenario/scenario.h"
 
@@ -111,12 +111,14 @@ void apply_override(YAML::Node& root, const std::string& text, Origin& origin) {
     if (current.IsSequence()) {
       std::optional<std::size_t> index = parse_index(parts[i]);
       if (!index) {
-        fail_override(text, path, fmt::format("is a list; expected an index 0..{} after it, got '{}'", current.size(), parts[i]));
+        fail_override(text, path,
+                      fmt::format("is a list; expected an index 0..{} after it, got '{}'", current.size(), parts[i]));
       }
       path = join_path(path, parts[i]);
       if (*index > current.size()) {
-        fail_override(text, path, fmt::format("index out of range: the list has {} item(s); {} appends", current.size(),
-                               current.size()));
+        fail_override(
+            text, path,
+            fmt::format("index out of range: the list has {} item(s); {} appends", current.size(), current.size()));
       }
       const bool append = *index == current.size();
       if (i == parts.size() - 1) {
@@ -133,7 +135,8 @@ void apply_override(YAML::Node& root, const std::string& text, Origin& origin) {
       ++i;
       continue;
     }
-    fail_override(text, path, fmt::format("is {}, not a map or a list; cannot set {} inside it", describe(current), key));
+    fail_override(text, path,
+                  fmt::format("is {}, not a map or a list; cannot set {} inside it", describe(current), key));
   }
   origin.add_override(path, text);
 }

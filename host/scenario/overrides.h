@@ -2,10 +2,10 @@
 // before validation, so an override is checked exactly like the file it changes.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "host/scenario/yaml_view.h"
 

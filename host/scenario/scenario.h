@@ -37,21 +37,21 @@ struct Costs {
 };
 
 struct Scenario {
-  std::string name;                 // defaults to the file's stem
-  std::string file;                 // path as given
+  std::string name;  // defaults to the file's stem
+  std::string file;  // path as given
   std::uint64_t seed = 1;
   InterruptMode mode = InterruptMode::kMsix;
-  unsigned vectors = 4;             // messages the host grants the device (msix 1..2048; msi 1..32 power of two)
-  unsigned ring_entries = 1024;     // power of two, 2..65536
-  std::vector<BurstSpec> bursts;    // at least one
-  unsigned cpus = 4;                // 1..64
-  std::vector<unsigned> affinity;   // resolved CPU of each vector (size == vectors)
-  std::string affinity_text;        // "spread", "cpu0" or "list"
+  unsigned vectors = 4;            // messages the host grants the device (msix 1..2048; msi 1..32 power of two)
+  unsigned ring_entries = 1024;    // power of two, 2..65536
+  std::vector<BurstSpec> bursts;   // at least one
+  unsigned cpus = 4;               // 1..64
+  std::vector<unsigned> affinity;  // resolved CPU of each vector (size == vectors)
+  std::string affinity_text;       // "spread", "cpu0" or "list"
   std::string driver = "reference";
   Costs costs;
   Until until = Until::kDrained;
   std::uint64_t time_us = 5000;
-  std::uint64_t quantum_cycles = 64;  // device cycles per co-simulation quantum, 1..1'000'000 (1 = lockstep)
+  std::uint64_t quantum_cycles = 64;    // device cycles per co-simulation quantum, 1..1'000'000 (1 = lockstep)
   std::map<std::string, Bound> expect;  // report path ("events.lost", "latency_ns.msi_to_isr.p99") -> bound
 };
 

@@ -135,7 +135,8 @@ std::string key_pattern(std::string_view path) {
     if (end == std::string_view::npos) end = path.size();
     std::string_view part = path.substr(start, end - start);
     if (!out.empty() || start > 0) out += '.';
-    bool index = !part.empty() && std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c); });
+    bool index =
+        !part.empty() && std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c); });
     out += index ? std::string_view("*") : part;
     start = end + 1;
   }

@@ -1,12 +1,12 @@
 #include "host/scenario/yaml_view.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <system_error>
-
-#include <fmt/format.h>
 
 #include "host/scenario/scenario.h"
 #include "host/scenario/schema.h"
@@ -20,19 +20,20 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Optimal string alignment distance: a swapped pair of letters (`hihg`) counts as one slip.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 // A quoted scalar ("8") is a string to YAML even when it looks like a number; numbers must be plain.
@@ -115,7 +116,9 @@ std::string unknown_key_problem(std::string_view parent, std::string_view name,
 
 }  // namespace
 
-void Origin::add_override(std::string path, std::string text) { overrides_.emplace_back(std::move(path), std::move(text)); }
+void Origin::add_override(std::string path, std::string text) {
+  overrides_.emplace_back(std::move(path), std::move(text));
+}
 
 const std::string* Origin::override_for(std::string_view path) const {
   for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
@@ -127,11 +130,27 @@ const std::string* Origin::override_for(std::string_view path) const {
   return nullptr;
 }
 
+void Origin::note_key(const YAML::Node& value, const YAML::Mark& key_mark) { key_marks_.emplace_back(value, key_mark); }
+
 void Origin::fail(const YAML::Node& at, std::string_view path, std::string_view problem) const {
+  // An empty value (`seed:`) is marked wherever the next token is; its key is where the user looks.
+  raise(at, path, problem, is_null(at));
+}
+
+void Origin::fail_at_key(const YAML::Node& at, std::string_view path, std::string_view problem) const {
+  raise(at, path, problem, true);
+}
+
+void Origin::raise(const YAML::Node& at, std::string_view path, std::string_view problem, bool at_key) const {
   if (const std::string* text = override_for(path)) {
     throw ScenarioError("--set", 0, std::string(path), fmt::format("{} (from --set {})", problem, *text));
   }
   YAML::Mark mark = at.IsDefined() ? at.Mark() : YAML::Mark::null_mark();
+  if (at_key) {
+    for (const auto& [value, key_mark] : key_marks_) {
+      if (value.is(at)) mark = key_mark;
+    }
+  }
   int line = mark.is_null() ? 0 : mark.line + 1;
   int column = mark.is_null() ? 0 : mark.column + 1;
   throw ScenarioError(file_, line, std::string(path), std::string(problem), column);
@@ -163,15 +182,17 @@ std::optional<std::string> closest(std::string_view word, std::span<const std::s
   return best;
 }
 
-MapView::MapView(const Origin& origin, const YAML::Node& node, std::string path)
+MapView::MapView(Origin& origin, const YAML::Node& node, std::string path)
     : origin_(origin), node_(node), path_(std::move(path)) {
   if (is_null(node_) || !node_.IsMap()) {
     origin_.fail(node_, path_, fmt::format("expected a map (key: value), got {}", describe(node_)));
   }
   std::vector<std::string_view> known = child_keys(key_pattern(path_));
   std::vector<std::pair<std::string, YAML::Node>> keys;  // for repeats: name -> key node
-  for (auto it = node_.begin(); it != node_.end(); ++it) {
-    const YAML::Node& key = it->first;
+  for (const auto& entry : node_) {
+    // Copies: the iterator hands out a proxy whose members die with it.
+    YAML::Node key = entry.first;
+    YAML::Node value = entry.second;
     if (!key.IsScalar()) origin_.fail(key, path_, fmt::format("keys must be names, got {}", describe(key)));
     const std::string& name = key.Scalar();
     std::string child_path = join_path(path_, name);
@@ -184,7 +205,8 @@ MapView::MapView(const Origin& origin, const YAML::Node& node, std::string path)
       }
     }
     keys.emplace_back(name, key);
-    entries_.emplace_back(name, it->second);
+    origin_.note_key(value, key.Mark());
+    entries_.emplace_back(name, value);
   }
 }
 
@@ -203,21 +225,22 @@ YAML::Node MapView::require(std::string_view key) const {
 
 bool is_null(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
 
-std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(const Origin& origin, const YAML::Node& node,
+std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(Origin& origin, const YAML::Node& node,
                                                            std::string_view path) {
   if (!node.IsMap()) origin.fail(node, path, fmt::format("expected a map (key: value), got {}", describe(node)));
   std::vector<std::pair<YAML::Node, YAML::Node>> entries;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    if (!it->first.IsScalar()) {
-      origin.fail(it->first, path, fmt::format("keys must be names, got {}", describe(it->first)));
-    }
-    for (const auto& [seen, value] : entries) {
-      if (seen.Scalar() == it->first.Scalar()) {
-        origin.fail(it->first, join_path(path, it->first.Scalar()),
+  for (const auto& entry : node) {
+    YAML::Node key = entry.first;
+    YAML::Node value = entry.second;
+    if (!key.IsScalar()) origin.fail(key, path, fmt::format("keys must be names, got {}", describe(key)));
+    for (const auto& [seen, seen_value] : entries) {
+      if (seen.Scalar() == key.Scalar()) {
+        origin.fail(key, join_path(path, key.Scalar()),
                     fmt::format("repeated key (first given at line {})", seen.Mark().line + 1));
       }
     }
-    entries.emplace_back(it->first, it->second);
+    origin.note_key(value, key.Mark());
+    entries.emplace_back(key, value);
   }
   return entries;
 }

@@ -2,6 +2,8 @@
 // ScenarioError naming file, line, column and dotted key, including keys that came from `--set`.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -9,8 +11,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 namespace irqrig::host::scenario_internal {
 
@@ -29,11 +29,21 @@ class Origin {
   /// The override text that owns `path` (the last one covering it), if any.
   const std::string* override_for(std::string_view path) const;
 
+  /// Remembers where the key of `value` is, for errors that are about the key rather than the value.
+  void note_key(const YAML::Node& value, const YAML::Mark& key_mark);
+
+  /// Throws for the node `at` (its key when `at` is empty: `seed:` is marked wherever the next token is).
   [[noreturn]] void fail(const YAML::Node& at, std::string_view path, std::string_view problem) const;
+
+  /// Throws at the key of `at` (a whole section's problem; a block value starts on the next line).
+  [[noreturn]] void fail_at_key(const YAML::Node& at, std::string_view path, std::string_view problem) const;
 
  private:
   std::string file_;
   std::vector<std::pair<std::string, std::string>> overrides_;  // (path, text) in application order
+  std::vector<std::pair<YAML::Node, YAML::Mark>> key_marks_;    // (value, mark of its key)
+
+  [[noreturn]] void raise(const YAML::Node& at, std::string_view path, std::string_view problem, bool at_key) const;
 };
 
 /// `parent.key`, or `key` at the top level.
@@ -46,7 +56,7 @@ std::optional<std::string> closest(std::string_view word, std::span<const std::s
 class MapView {
  public:
   /// Fails unless `node` is a map whose keys are all schema children of `path`.
-  MapView(const Origin& origin, const YAML::Node& node, std::string path);
+  MapView(Origin& origin, const YAML::Node& node, std::string path);
 
   /// The value at `key`, or nullopt when absent.
   std::optional<YAML::Node> get(std::string_view key) const;
@@ -60,7 +70,7 @@ class MapView {
   bool empty() const { return entries_.empty(); }
 
  private:
-  const Origin& origin_;
+  Origin& origin_;
   YAML::Node node_;
   std::string path_;
   std::vector<std::pair<std::string, YAML::Node>> entries_;
@@ -70,14 +80,14 @@ class MapView {
 bool is_null(const YAML::Node& node);
 
 /// The entries of a map node whose keys are free-form (`expect:`); fails on non-scalar or repeated keys.
-std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(const Origin& origin, const YAML::Node& node,
+std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(Origin& origin, const YAML::Node& node,
                                                            std::string_view path);
 
 /// The items of a list node; fails on anything else.
 std::vector<YAML::Node> list_items(const Origin& origin, const YAML::Node& node, std::string_view path);
 
-std::uint64_t read_uint(const Origin& origin, const YAML::Node& node, std::string_view path,
-                        std::uint64_t min = 0, std::uint64_t max = UINT64_MAX);
+std::uint64_t read_uint(const Origin& origin, const YAML::Node& node, std::string_view path, std::uint64_t min = 0,
+                        std::uint64_t max = UINT64_MAX);
 double read_number(const Origin& origin, const YAML::Node& node, std::string_view path);
 bool read_bool(const Origin& origin, const YAML::Node& node, std::string_view path);
 std::string read_string(const Origin& origin, const YAML::Node& node, std::string_view path);

@@ -1,0 +1,135 @@
+// The irqrig command line: run and check scenarios (DESIGN.md "CLI" contract and its exit codes).
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "host/run/runner.h"
+#include "host/scenario/scenario.h"
+#include "sim/device/device.h"
+
+namespace {
+
+enum Exit : int { kOk = 0, kCheckFailed = 1, kBadInput = 2, kTargetFailed = 3 };
+
+/// Opens an output file before the run so a bad path costs nothing.
+std::ofstream open_output(const std::string& path, const char* option) {
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) throw std::invalid_argument(fmt::format("{} {}: cannot open for writing", option, path));
+  return out;
+}
+
+void print_summary(const nlohmann::ordered_json& r) {
+  const auto& d = r["device"];
+  const auto& e = r["events"];
+  fmt::print("irqrig: {} (seed {}, target {}): {} events generated, {} MSIs sent, {} ISR calls, {} DPC runs, "
+             "{} events processed, {} lost, {} duplicated\n",
+             r["scenario"].get<std::string>(), r["seed"].get<std::uint64_t>(), r["target"].get<std::string>(),
+             d["events"].get<std::uint64_t>(), d["msi_sent"].get<std::uint64_t>(),
+             r["isr"]["calls"].get<std::uint64_t>(), r["dpc"]["runs"].get<std::uint64_t>(),
+             e["processed"].get<std::uint64_t>(), e["lost"].get<std::uint64_t>(),
+             e["duplicated"].get<std::uint64_t>());
+  const auto& lat = r["latency_ns"];
+  fmt::print("irqrig: latency p50/p99 ns: msi->isr {}/{}, isr->dpc {}/{}, event->processed {}/{}; "
+             "{} APIC merges, {} DPC inserts rejected\n",
+             lat["msi_to_isr"]["p50"].get<std::uint64_t>(), lat["msi_to_isr"]["p99"].get<std::uint64_t>(),
+             lat["isr_to_dpc"]["p50"].get<std::uint64_t>(), lat["isr_to_dpc"]["p99"].get<std::uint64_t>(),
+             lat["event_to_processed"]["p50"].get<std::uint64_t>(),
+             lat["event_to_processed"]["p99"].get<std::uint64_t>(), r["lapic"]["merged"].get<std::uint64_t>(),
+             r["dpc"]["inserts_rejected"].get<std::uint64_t>());
+  for (const auto& c : r["checks"])
+    if (!c["ok"].get<bool>())
+      fmt::print("irqrig: check {} FAILED: {}\n", c["name"].get<std::string>(), c["detail"].get<std::string>());
+  fmt::print("irqrig: {} in {:.3f} ms simulated, {:.2f} s wall\n", r["ok"].get<bool>() ? "ok" : "FAILED",
+             static_cast<double>(r["sim_time_ns"].get<std::uint64_t>()) / 1e6, r["wall_s"].get<double>());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // SystemC prints a banner on first use unless told not to; the rig's output is its own.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+
+  CLI::App app{"irqrig: hardware-in-the-loop test rig for PCIe interrupt paths"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "irqrig 0.1.0");
+
+  std::string scenario_path, report_path, waves_path, trace_path, target = "sim", driver;
+  std::vector<std::string> sets;
+  std::optional<std::uint64_t> seed;
+  bool quiet = false;
+
+  CLI::App* run = app.add_subcommand("run", "Run a scenario and report");
+  run->add_option("scenario", scenario_path, "Scenario YAML file")->required();
+  run->add_option("--target", target, "sim (remote and vfio targets are not supported yet)");
+  run->add_option("--driver", driver, "reference (mutants and plug-ins are not supported yet)");
+  run->add_option("--seed", seed, "Override the scenario's seed");
+  run->add_option("--set", sets, "Override a scenario key: KEY=VALUE, e.g. host.cpus=2")->take_all();
+  run->add_option("--report", report_path, "Write the JSON report here");
+  run->add_option("--trace", trace_path, "Chrome trace-event JSON (not supported yet)");
+  run->add_option("--waves", waves_path, "Trace the RTL into this FST file");
+  run->add_flag("--quiet", quiet, "Print nothing; the exit code says it all");
+
+  CLI::App* check = app.add_subcommand("check", "Validate a scenario without running it");
+  check->add_option("scenario", scenario_path, "Scenario YAML file")->required();
+  check->add_option("--set", sets, "Override a scenario key: KEY=VALUE")->take_all();
+
+  CLI::App* list = app.add_subcommand("list", "List stock scenarios");
+  std::string what;
+  list->add_option("what", what, "scenarios")->required()->check(CLI::IsMember({"scenarios"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kOk : kBadInput;
+  }
+
+  try {
+    if (list->parsed()) {
+      std::vector<std::string> names;
+      if (std::filesystem::is_directory("scenarios"))
+        for (const auto& f : std::filesystem::directory_iterator("scenarios"))
+          if (f.path().extension() == ".yaml") names.push_back(f.path().string());
+      std::sort(names.begin(), names.end());
+      for (const auto& n : names) fmt::print("{}\n", n);
+      return kOk;
+    }
+    std::vector<std::string> overrides = sets;
+    if (seed) overrides.push_back(fmt::format("seed={}", *seed));
+    if (!driver.empty()) overrides.push_back(fmt::format("host.driver={}", driver));
+    const irqrig::host::Scenario scenario = irqrig::host::load_scenario(scenario_path, overrides);
+    if (check->parsed()) {
+      if (!quiet) fmt::print("{}: ok ({} bursts, {} CPUs)\n", scenario_path, scenario.bursts.size(), scenario.cpus);
+      return kOk;
+    }
+    if (!trace_path.empty()) throw std::invalid_argument("--trace: not supported yet");
+    if (target != "sim") throw std::invalid_argument(fmt::format("--target {}: not supported yet (only sim)", target));
+    std::ofstream report_out;
+    if (!report_path.empty()) report_out = open_output(report_path, "--report");
+    if (!waves_path.empty()) open_output(waves_path, "--waves");
+
+    irqrig::host::RunOptions options;
+    options.target = target;
+    options.waves_path = waves_path;
+    const auto outcome = irqrig::host::run_scenario(scenario, options);
+    if (report_out.is_open()) report_out << outcome.report.dump(2) << '\n';
+    if (!quiet) print_summary(outcome.report);
+    return outcome.ok ? kOk : kCheckFailed;
+  } catch (const irqrig::host::ScenarioError& e) {
+    fmt::print(stderr, "irqrig: error: {}\n", e.what());
+    return kBadInput;
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "irqrig: error: {}\n", e.what());
+    return kBadInput;
+  } catch (const irqrig::sim::DeviceError& e) {
+    fmt::print(stderr, "irqrig: target failed: {}\n", e.what());
+    return kTargetFailed;
+  }
+}

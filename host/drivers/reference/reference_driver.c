@@ -1,0 +1,119 @@
+/* The built-in reference driver: the interrupt path of a correct WDM driver for the irqrig endpoint.
+ * Message-based ISR acknowledges and queues one DPC; the DPC drains the event ring under a spin lock. */
+#include "host/drivers/reference/reference_driver.h"
+
+#include <stdlib.h>
+
+#include "irqrig/regs_c.h"
+
+typedef struct _DEVICE_EXTENSION {
+  PUCHAR Bar0;
+  ULONG Bar0Length;
+  PIO_INTERRUPT_MESSAGE_INFO Messages;
+  KDPC Dpc;
+  KSPIN_LOCK RingLock;
+  const IRQRIG_EVENT_RECORD* Ring;
+  volatile const ULONG* Producer; /* written by the device after each record */
+  ULONG RingMask;
+  ULONG Consumer;
+  volatile LONG IsrCount;
+} DEVICE_EXTENSION, *PDEVICE_EXTENSION;
+
+static volatile ULONG* Reg(PDEVICE_EXTENSION Ext, ULONG Offset) { return (volatile ULONG*)(Ext->Bar0 + Offset); }
+
+static BOOLEAN ReferenceIsr(PKINTERRUPT Interrupt, PVOID ServiceContext, ULONG MessageID) {
+  PDEVICE_EXTENSION ext = (PDEVICE_EXTENSION)ServiceContext;
+  (void)Interrupt;
+  (void)MessageID;
+  /* The read flushes the device's posted record writes ahead of it (a completion never passes a
+   * posted write), so everything up to this producer index is in memory when the DPC looks. */
+  (void)READ_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_PROD));
+  ext->IsrCount++;
+  KeInsertQueueDpc(&ext->Dpc, NULL, NULL);
+  /* Message-signalled interrupts are never shared: this message is ours. */
+  return TRUE;
+}
+
+static VOID ReferenceDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2) {
+  PDEVICE_EXTENSION ext = (PDEVICE_EXTENSION)DeferredContext;
+  ULONG producer;
+  (void)Dpc;
+  (void)SystemArgument1;
+  (void)SystemArgument2;
+  /* One DPC object serves every message; on several CPUs two instances can run at once, so the
+   * ring is drained under a lock and each record is taken exactly once. */
+  KeAcquireSpinLockAtDpcLevel(&ext->RingLock);
+  producer = *ext->Producer;
+  while (ext->Consumer != producer) {
+    IrqrigEventProcessed(&ext->Ring[ext->Consumer & ext->RingMask]);
+    ext->Consumer++;
+    producer = *ext->Producer;
+  }
+  WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_CONS), ext->Consumer);
+  KeReleaseSpinLockFromDpcLevel(&ext->RingLock);
+}
+
+static NTSTATUS ReferenceStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceContext) {
+  PDEVICE_EXTENSION ext;
+  IO_CONNECT_INTERRUPT_PARAMETERS connect;
+  NTSTATUS status;
+  ULONG log2 = 0;
+  ULONG64 ring = (ULONG64)Res->CommonBufferLogical.QuadPart;
+  ULONG64 producer = ring + (ULONG64)Res->RingEntries * sizeof(IRQRIG_EVENT_RECORD);
+
+  if (Res->RingEntries == 0 || (Res->RingEntries & (Res->RingEntries - 1)) != 0) return STATUS_INVALID_PARAMETER;
+  ext = (PDEVICE_EXTENSION)calloc(1, sizeof *ext);
+  if (!ext) return STATUS_INSUFFICIENT_RESOURCES;
+  ext->Bar0 = (PUCHAR)MmMapIoSpace(Res->Bar0, Res->Bar0Length, MmNonCached);
+  if (!ext->Bar0) {
+    free(ext);
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
+  ext->Bar0Length = Res->Bar0Length;
+  ext->Ring = (const IRQRIG_EVENT_RECORD*)Res->CommonBuffer;
+  ext->Producer = (volatile const ULONG*)((const UCHAR*)Res->CommonBuffer +
+                                          Res->RingEntries * sizeof(IRQRIG_EVENT_RECORD));
+  ext->RingMask = Res->RingEntries - 1;
+  while ((1u << log2) < Res->RingEntries) log2++;
+  KeInitializeDpc(&ext->Dpc, ReferenceDpc, ext);
+  KeInitializeSpinLock(&ext->RingLock);
+
+  WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_BASE_LO), (ULONG)ring);
+  WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_BASE_HI), (ULONG)(ring >> 32));
+  WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_LOG2), log2);
+  WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_PROD_ADDR_LO), (ULONG)producer);
+  WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_PROD_ADDR_HI), (ULONG)(producer >> 32));
+  ext->Consumer = READ_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_PROD));
+  WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_CONS), ext->Consumer);
+
+  connect.Version = CONNECT_MESSAGE_BASED;
+  connect.MessageBased.PhysicalDeviceObject = Res->PhysicalDeviceObject;
+  connect.MessageBased.ConnectionContext.InterruptMessageTable = &ext->Messages;
+  connect.MessageBased.MessageServiceRoutine = ReferenceIsr;
+  connect.MessageBased.ServiceContext = ext;
+  connect.MessageBased.SpinLock = NULL;
+  connect.MessageBased.SynchronizeIrql = 0;
+  connect.MessageBased.FloatingSave = FALSE;
+  connect.MessageBased.FallBackServiceRoutine = NULL;
+  status = IoConnectInterruptEx(&connect);
+  if (!NT_SUCCESS(status)) {
+    MmUnmapIoSpace(ext->Bar0, ext->Bar0Length);
+    free(ext);
+    return status;
+  }
+  *DeviceContext = ext;
+  return STATUS_SUCCESS;
+}
+
+static VOID ReferenceStopDevice(PVOID DeviceContext) {
+  PDEVICE_EXTENSION ext = (PDEVICE_EXTENSION)DeviceContext;
+  IO_DISCONNECT_INTERRUPT_PARAMETERS disconnect;
+  if (!ext) return;
+  disconnect.Version = CONNECT_MESSAGE_BASED;
+  disconnect.ConnectionContext.InterruptMessageTable = ext->Messages;
+  IoDisconnectInterruptEx(&disconnect);
+  MmUnmapIoSpace(ext->Bar0, ext->Bar0Length);
+  free(ext);
+}
+
+const IRQRIG_DRIVER IrqrigReferenceDriver = {"reference", ReferenceStartDevice, ReferenceStopDevice};

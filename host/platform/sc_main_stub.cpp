@@ -1,0 +1,8 @@
+// Debian's libsystemc carries a main() that calls sc_main; irqrig has its own main() and runs the
+// kernel itself, but the library's reference must still resolve.
+#include <cstdio>
+
+int sc_main(int, char**) {
+  std::fputs("irqrig: sc_main is not an entry point of this program\n", stderr);
+  return 2;
+}

@@ -1,0 +1,248 @@
+#include "host/run/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "host/drivers/reference/reference_driver.h"
+#include "host/platform/platform.h"
+#include "irqrig/regs.h"
+#include "sim/verilated/verilated_device.h"
+
+namespace irqrig::host {
+namespace {
+
+using nlohmann::ordered_json;
+using sc_core::sc_time;
+using sc_core::SC_NS;
+using sc_core::SC_PS;
+using sc_core::SC_US;
+
+constexpr std::uint64_t kPollPs = 1'000'000;  // the testbench looks at the device every microsecond
+
+/// The testbench: starts the driver on CPU 0, programs each burst over BAR0, and stops the run
+/// when everything the device produced has been handled.
+class Testbench : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Testbench);
+  Testbench(const sc_core::sc_module_name& name, const Scenario& s, Platform& p)
+      : sc_module(name), scenario_(s), platform_(p) {
+    SC_THREAD(run);
+  }
+
+  bool started() const { return started_; }
+  bool drained() const { return drained_; }
+  NTSTATUS start_status() const { return start_status_; }
+  std::optional<std::string> failure;
+
+  void stop_driver() {
+    if (started_ && IrqrigReferenceDriver.StopDevice) IrqrigReferenceDriver.StopDevice(device_context_);
+  }
+
+ private:
+  void run() {
+    platform_.guard([this] { play(); });
+  }
+
+  void play() {
+    sim::Device& dev = platform_.device();
+    platform_.cpu(0).queue_passive([this] {
+      IRQRIG_RESOURCES res{};
+      res.PhysicalDeviceObject = nullptr;
+      res.Bar0.QuadPart = static_cast<LONGLONG>(platform_.bar0_physical());
+      res.Bar0Length = 1u << regs::kBar0SizeLog2;
+      res.MessageCount = scenario_.vectors;
+      res.CommonBuffer = platform_.common_buffer();
+      res.CommonBufferLogical.QuadPart = static_cast<LONGLONG>(platform_.config().dma_base);
+      res.CommonBufferLength = static_cast<ULONG>(platform_.common_buffer_size());
+      res.RingEntries = scenario_.ring_entries;
+      start_status_ = IrqrigReferenceDriver.StartDevice(&res, &device_context_);
+      started_ = NT_SUCCESS(start_status_);
+      started_event_.notify(sc_core::SC_ZERO_TIME);
+    });
+    wait(started_event_);
+    if (!started_) {
+      platform_.fault("start_device", fmt::format("StartDevice returned {:#010x}", static_cast<ULONG>(start_status_)));
+      sc_core::sc_stop();
+      return;
+    }
+    const std::uint64_t cycle_ps = dev.cycle_ps();
+    for (std::size_t b = 0; b < scenario_.bursts.size(); ++b) {
+      const BurstSpec& burst = scenario_.bursts[b];
+      dev.bar_write32(0, regs::BURST_EVENTS, static_cast<std::uint32_t>(burst.events));
+      dev.bar_write32(0, regs::BURST_GAP, static_cast<std::uint32_t>((burst.gap_ns * 1000 + cycle_ps / 2) / cycle_ps));
+      dev.bar_write32(0, regs::BURST_PATTERN, static_cast<std::uint32_t>(burst.pattern));
+      dev.bar_write32(0, regs::BURST_SEED, static_cast<std::uint32_t>(scenario_.seed * 0x9E3779B97F4A7C15ull >> 32) ^
+                                               static_cast<std::uint32_t>(b));
+      dev.bar_write32(0, regs::VLIST_LEN, static_cast<std::uint32_t>(burst.vectors.size()));
+      dev.bar_write32(0, regs::VLIST_IDX, 0);
+      for (unsigned v : burst.vectors) dev.bar_write32(0, regs::VLIST_DATA, v);
+      dev.bar_write32(0, regs::CTRL, regs::CTRL_START_MASK);
+      do {
+        wait(sc_time(static_cast<double>(kPollPs), SC_PS));
+      } while (dev.bar_read32(0, regs::STATUS) & regs::STATUS_BUSY_MASK);
+    }
+    if (scenario_.until == Until::kTime) return;
+    const std::uint32_t events = dev.bar_read32(0, regs::CNT_EVENTS);
+    for (;;) {
+      Accounting& a = platform_.accounting();
+      if (a.written() >= events && a.outstanding() == 0 && platform_.all_idle()) {
+        drained_ = true;
+        sc_core::sc_stop();
+        return;
+      }
+      wait(sc_time(static_cast<double>(kPollPs), SC_PS));
+    }
+  }
+
+  const Scenario& scenario_;
+  Platform& platform_;
+  sc_core::sc_event started_event_;
+  bool started_ = false;
+  bool drained_ = false;
+  NTSTATUS start_status_ = STATUS_UNSUCCESSFUL;
+  PVOID device_context_ = nullptr;
+};
+
+ordered_json latency(const Histogram& h) {
+  return ordered_json{{"p50", h.quantile(0.50)}, {"p99", h.quantile(0.99)}, {"max", h.max()}};
+}
+
+const ordered_json* find_path(const ordered_json& j, const std::string& path) {
+  const ordered_json* cur = &j;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!cur->is_object() || !cur->contains(part)) return nullptr;
+    cur = &(*cur)[part];
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return cur;
+}
+
+}  // namespace
+
+std::optional<std::string> check_bound(const ordered_json& report, const std::string& path, const Bound& bound) {
+  const ordered_json* v = find_path(report, path);
+  if (!v || !v->is_number()) return fmt::format("{} is not a figure of the report", path);
+  const double x = v->get<double>();
+  if (bound.min && x < *bound.min) return fmt::format("{} = {} is below the minimum {}", path, x, *bound.min);
+  if (bound.max && x > *bound.max) return fmt::format("{} = {} is above the maximum {}", path, x, *bound.max);
+  return std::nullopt;
+}
+
+RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
+  if (options.target != "sim")
+    throw std::invalid_argument(fmt::format("--target {}: only 'sim' is supported yet", options.target));
+  const auto wall_start = std::chrono::steady_clock::now();
+
+  sim::VerilatedDeviceOptions dev_opts;
+  dev_opts.waves_path = options.waves_path;
+  sim::VerilatedDevice device(dev_opts);
+
+  PlatformConfig cfg;
+  cfg.cpus = s.cpus;
+  cfg.costs = RoutineCosts{s.costs.isr_ns, s.costs.dpc_ns, s.costs.dpc_per_event_ns, s.costs.mmio_read_ns,
+                           s.costs.mmio_write_ns};
+  cfg.affinity = s.affinity;
+  cfg.quantum_cycles = s.quantum_cycles;
+  cfg.ring_entries = s.ring_entries;
+
+  Platform platform("host", cfg, device);
+  Testbench bench("testbench", s, platform);
+  sc_core::sc_start(sc_time(static_cast<double>(s.time_us), SC_US));
+  if (platform.target_error()) throw sim::DeviceError(*platform.target_error());
+  const std::uint64_t sim_ps = platform.now_ps();
+  const bool time_limit_hit = s.until == Until::kDrained && !bench.drained();
+
+  // The device's own counters are the device's figures.
+  const std::uint64_t dev_events = device.bar_read32(0, regs::CNT_EVENTS);
+  const std::uint64_t dev_msi = device.bar_read32(0, regs::CNT_MSI_SENT);
+  const std::uint64_t dev_pended = device.bar_read32(0, regs::CNT_MSI_PENDED);
+
+  Accounting& acc = platform.accounting();
+  const PlatformCounters& c = platform.counters();
+  std::uint64_t accepted = 0, merged = 0;
+  ordered_json per_cpu = ordered_json::array();
+  for (unsigned i = 0; i < platform.cpu_count(); ++i) {
+    const Cpu& cpu = platform.cpu(i);
+    accepted += cpu.lapic().accepted();
+    merged += cpu.lapic().merged();
+    const CpuStats st = cpu.stats();
+    const std::uint64_t busy = st.isr_ps + st.dpc_ps + st.ipi_ps + st.other_ps;
+    per_cpu.push_back(ordered_json{{"cpu", i},
+                                   {"isr_ns", st.isr_ps / 1000},
+                                   {"dpc_ns", st.dpc_ps / 1000},
+                                   {"ipi_ns", st.ipi_ps / 1000},
+                                   {"idle_ns", (sim_ps > busy ? sim_ps - busy : 0) / 1000}});
+  }
+  const std::uint64_t processed = acc.processed();
+  const std::uint64_t lost = dev_events > processed ? dev_events - processed : 0;
+
+  ordered_json r;
+  r["irqrig_report"] = 1;
+  r["scenario"] = s.name;
+  r["seed"] = s.seed;
+  r["target"] = options.target;
+  r["sim_time_ns"] = sim_ps / 1000;
+  r["wall_s"] = 0.0;
+  r["device"] = {{"events", dev_events},
+                 {"msi_sent", dev_msi},
+                 {"msi_pending_on_mask", dev_pended},
+                 {"moderation_coalesced", 0},
+                 {"ring_overflows", 0}};
+  r["lapic"] = {{"accepted", accepted}, {"merged", merged}};
+  r["isr"] = {{"calls", c.isr_calls}, {"claimed", c.isr_claimed}, {"declined", c.isr_declined}};
+  r["dpc"] = {{"inserts", c.dpc_inserts},
+              {"inserts_rejected", c.dpc_inserts_rejected},
+              {"runs", c.dpc_runs},
+              {"max_runtime_ns", c.dpc_max_runtime_ps / 1000}};
+  r["ipi"] = {{"broadcasts", 0}, {"worker_calls", 0}};
+  r["events"] = {{"processed", processed}, {"lost", lost}, {"duplicated", acc.duplicated()}};
+  r["latency_ns"] = {{"msi_to_isr", latency(platform.msi_to_isr())},
+                     {"isr_to_dpc", latency(platform.isr_to_dpc())},
+                     {"event_to_processed", latency(acc.event_to_processed())}};
+  r["per_cpu"] = per_cpu;
+
+  ordered_json checks = ordered_json::array();
+  auto add_check = [&checks](const std::string& name, bool ok, const std::string& detail) {
+    checks.push_back(ordered_json{{"name", name}, {"ok", ok}, {"detail", detail}});
+  };
+  {
+    std::string detail = fmt::format("{} events, {} processed once, {} lost, {} duplicated, {} unknown", dev_events,
+                                     processed, lost, acc.duplicated(), acc.unknown());
+    const auto sample = acc.outstanding_sample(8);
+    if (!sample.empty()) detail += fmt::format("; first unprocessed sequence numbers: {}", fmt::join(sample, ", "));
+    add_check("exactly_once", lost == 0 && acc.duplicated() == 0 && acc.unknown() == 0 && acc.rewritten() == 0,
+              detail);
+  }
+  if (s.until == Until::kDrained)
+    add_check("drained", !time_limit_hit,
+              time_limit_hit ? fmt::format("run.time_us {} reached before every event was processed", s.time_us)
+                             : fmt::format("drained at {} ns", sim_ps / 1000));
+  for (const char* name : {"start_device", "dma_window", "msi_format", "spurious", "connect", "driver_rules"}) {
+    std::vector<std::string> details;
+    for (const Fault& f : platform.faults())
+      if (f.check == name) details.push_back(fmt::format("at {} ns: {}", f.time_ps / 1000, f.detail));
+    add_check(name, details.empty(),
+              details.empty() ? std::string("none") : fmt::format("{}", fmt::join(details, "; ")));
+  }
+  if (bench.failure) add_check("run", false, *bench.failure);
+  for (const auto& [path, bound] : s.expect) {
+    const auto why = check_bound(r, path, bound);
+    add_check("expect:" + path, !why, why ? *why : std::string("holds"));
+  }
+  r["checks"] = checks;
+  bool ok = true;
+  for (const auto& ch : checks) ok = ok && ch["ok"].get<bool>();
+  r["ok"] = ok;
+  r["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return RunOutcome{std::move(r), ok};
+}
+
+}  // namespace irqrig::host

@@ -1,0 +1,33 @@
+// Runs one scenario: builds the device backend and the host platform, starts the driver, plays the
+// bursts, and returns the contract's report (DESIGN.md "Report").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "host/scenario/scenario.h"
+
+namespace irqrig::host {
+
+struct RunOptions {
+  std::string target = "sim";
+  std::string waves_path;
+};
+
+struct RunOutcome {
+  nlohmann::ordered_json report;
+  bool ok = false;
+};
+
+/// One co-simulation. SystemC allows one elaboration per process: call this once per process.
+/// Throws sim::DeviceError when the target fails.
+RunOutcome run_scenario(const Scenario& scenario, const RunOptions& options);
+
+/// The bound check of one `expect:` entry against a report: empty when it holds, else the reason.
+std::optional<std::string> check_bound(const nlohmann::ordered_json& report, const std::string& path,
+                                       const Bound& bound);
+
+}  // namespace irqrig::host

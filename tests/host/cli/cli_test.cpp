@@ -1,0 +1,175 @@
+// End-to-end: the irqrig binary on real scenarios, its exit codes (0/1/2/3), its report contract,
+// and its answers to bad input.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(IRQRIG_BIN) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("irqrig_cli_test_" + std::to_string(getpid()) + "_" + name))
+      .string();
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+TEST(Cli, DefaultScenarioProcessesEveryEventExactlyOnce) {
+  const std::string report = temp_path("default.json");
+  const Result r = run("run scenarios/default.yaml --report " + report);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = read_json(report);
+  EXPECT_GT(j["device"]["events"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j["events"]["processed"], j["device"]["events"]);
+  EXPECT_EQ(j["events"]["lost"], 0);
+  EXPECT_EQ(j["events"]["duplicated"], 0);
+  EXPECT_TRUE(j["ok"].get<bool>());
+  // Every key of the report contract is there.
+  for (const char* k : {"irqrig_report", "scenario", "seed", "target", "sim_time_ns", "wall_s", "device", "lapic",
+                        "isr", "dpc", "ipi", "events", "latency_ns", "per_cpu", "checks", "ok"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  for (const char* k : {"events", "msi_sent", "msi_pending_on_mask", "moderation_coalesced", "ring_overflows"})
+    EXPECT_TRUE(j["device"].contains(k)) << k;
+  for (const char* k : {"msi_to_isr", "isr_to_dpc", "event_to_processed"})
+    for (const char* q : {"p50", "p99", "max"}) EXPECT_TRUE(j["latency_ns"][k].contains(q)) << k << "." << q;
+  EXPECT_EQ(j["per_cpu"].size(), 4u);
+  // Every MSI the device sent reached a local APIC: taken or merged there.
+  EXPECT_EQ(j["device"]["msi_sent"].get<std::uint64_t>(),
+            j["lapic"]["accepted"].get<std::uint64_t>() + j["lapic"]["merged"].get<std::uint64_t>());
+  EXPECT_NE(r.output.find("0 lost"), std::string::npos) << r.output;
+  std::filesystem::remove(report);
+}
+
+TEST(Cli, SameSeedGivesTheSameReport) {
+  const std::string a = temp_path("a.json"), b = temp_path("b.json");
+  ASSERT_EQ(run("run tests/host/cli/data/small.yaml --quiet --report " + a).code, 0);
+  ASSERT_EQ(run("run tests/host/cli/data/small.yaml --quiet --report " + b).code, 0);
+  auto ja = read_json(a), jb = read_json(b);
+  ja.erase("wall_s");
+  jb.erase("wall_s");
+  EXPECT_EQ(ja, jb);
+  EXPECT_EQ(ja["events"]["processed"], 500);
+  std::filesystem::remove(a);
+  std::filesystem::remove(b);
+}
+
+TEST(Cli, LockstepQuantumLosesNothing) {
+  const std::string report = temp_path("lockstep.json");
+  const Result r = run("run tests/host/cli/data/small.yaml --set run.quantum_cycles=1 --quiet --report " + report);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = read_json(report);
+  EXPECT_EQ(j["events"]["processed"], 500);
+  EXPECT_EQ(j["events"]["lost"], 0);
+  std::filesystem::remove(report);
+}
+
+TEST(Cli, SetAndSeedOverridesReachTheRun) {
+  const std::string report = temp_path("set.json");
+  const Result r = run("run tests/host/cli/data/small.yaml --seed 99 --set host.cpus=1 --set "
+                       "device.bursts.0.events=10 --quiet --report " + report);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = read_json(report);
+  EXPECT_EQ(j["seed"], 99);
+  EXPECT_EQ(j["per_cpu"].size(), 1u);
+  EXPECT_EQ(j["device"]["events"], 210);
+  std::filesystem::remove(report);
+}
+
+TEST(Cli, WavesTraceTheRtl) {
+  const std::string waves = temp_path("w.fst");
+  const Result r = run("run tests/host/cli/data/small.yaml --quiet --set device.bursts.0.events=5 --set "
+                       "device.bursts.1.events=5 --waves " + waves);
+  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_TRUE(std::filesystem::exists(waves));
+  EXPECT_GT(std::filesystem::file_size(waves), 1000u);
+  std::filesystem::remove(waves);
+}
+
+TEST(Cli, AFailedExpectationExitsOneNamingTheCheck) {
+  const std::string report = temp_path("bound.json");
+  const Result r = run("run tests/host/cli/data/bound_fails.yaml --report " + report);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("expect:isr.calls"), std::string::npos) << r.output;
+  const auto j = read_json(report);
+  EXPECT_FALSE(j["ok"].get<bool>());
+  std::filesystem::remove(report);
+}
+
+TEST(Cli, CheckValidatesWithoutRunning) {
+  const Result r = run("check scenarios/default.yaml");
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
+// Bad input: exit 2 with a message naming the file, the line and the key.
+TEST(Cli, MissingFile) {
+  const Result r = run("run tests/host/cli/data/nope.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("nope.yaml"), std::string::npos) << r.output;
+}
+
+TEST(Cli, SyntaxErrorNamesFileAndLine) {
+  const Result r = run("check tests/host/cli/data/syntax_error.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("syntax_error.yaml:"), std::string::npos) << r.output;
+}
+
+TEST(Cli, UnknownKeyNamesFileLineAndKey) {
+  const Result r = run("run tests/host/cli/data/unknown_key.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("unknown_key.yaml:6"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("host.cpuz"), std::string::npos) << r.output;
+}
+
+TEST(Cli, BadOverrideNamesSet) {
+  const Result r = run("run scenarios/default.yaml --set host.cpus=lots");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("--set"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("host.cpus"), std::string::npos) << r.output;
+}
+
+TEST(Cli, UnsupportedTargetDriverAndTraceAreRefused) {
+  EXPECT_EQ(run("run scenarios/default.yaml --target remote:tcp:127.0.0.1:1").code, 2);
+  const Result d = run("run scenarios/default.yaml --driver mutant:late_ack");
+  EXPECT_EQ(d.code, 2);
+  EXPECT_NE(d.output.find("not supported yet"), std::string::npos) << d.output;
+  EXPECT_EQ(run("run scenarios/default.yaml --trace /tmp/x.json").code, 2);
+}
+
+TEST(Cli, UnwritableReportIsBadInputAndNothingRuns) {
+  const Result r = run("run scenarios/default.yaml --report /nonexistent-dir/r.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("/nonexistent-dir/r.json"), std::string::npos) << r.output;
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(run("").code, 2);
+  EXPECT_EQ(run("frobnicate").code, 2);
+  EXPECT_EQ(run("run").code, 2);
+  EXPECT_EQ(run("run scenarios/default.yaml --seed notanumber").code, 2);
+}
+
+}  // namespace
