@@ -178,8 +178,9 @@ void Cpu::drain_dpcs() {
     // E3: the DPC leaves "queued" just before its routine runs, so it can be queued again.
     dpc->DpcData = nullptr;
     const std::uint64_t start = platform_.now_ps();
-    platform_.isr_to_dpc().add((start - dpc->InsertTimePs) / 1000);
     consume_ps(platform_.config().costs.dpc_ns * 1000);
+    // ISR->DPC is from the insert to the moment the routine itself starts running.
+    platform_.isr_to_dpc().add((platform_.now_ps() - dpc->InsertTimePs) / 1000);
     dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
     if (irql_ != kDispatchLevel)
       throw DriverFault(fmt::format("IRQL_UNEXPECTED_VALUE: DPC routine returned at IRQL {} on CPU {}", irql_, index_));

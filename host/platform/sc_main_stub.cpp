@@ -2,7 +2,7 @@
 // kernel itself, but the library's reference must still resolve.
 #include <cstdio>
 
-int sc_main(int, char**) {
+extern "C" int sc_main(int, char**) {
   std::fputs("irqrig: sc_main is not an entry point of this program\n", stderr);
   return 2;
 }

@@ -1,0 +1,222 @@
+// BAR0 register file of irqrig, laid out by irqrig_reg_pkg (generated from rtl/regs/): IDs and
+// build parameters, burst and ring configuration, CTRL command pulses, STATUS, the event counters
+// and the device clock. rw registers keep only their mask bits; unmapped offsets read 0.
+module bar0_regs #(
+  parameter int unsigned NumVectors = 2048,
+  parameter int unsigned ClkMhz     = 250
+) (
+  input  logic                                     clk_i,
+  input  logic                                     rst_ni,
+  // BAR0 access by DW offset; read data follows one cycle after the request
+  input  logic                                     req_i,
+  input  logic                                     we_i,
+  input  logic [irqrig_reg_pkg::Bar0SizeLog2-3:0]  addr_i,
+  input  logic [3:0]                               be_i,
+  input  logic [31:0]                              wdata_i,
+  output logic [31:0]                              rdata_o,
+  input  logic [63:0]                              time_i,
+  // CTRL pulses
+  output logic                                     start_o,
+  output logic                                     stop_o,
+  output logic                                     abort_o,
+  // burst and ring configuration
+  output logic [31:0]                              burst_events_o,
+  output logic [31:0]                              burst_gap_o,
+  output logic [1:0]                               burst_pattern_o,
+  output logic [31:0]                              burst_seed_o,
+  output logic [6:0]                               vlist_len_o,
+  output logic [63:0]                              ring_base_o,
+  output logic [4:0]                               ring_log2_o,
+  output logic [63:0]                              ring_prod_addr_o,
+  output logic [31:0]                              ring_cons_o,
+  // vector list port: VLIST_DATA writes list[IDX]; vlist_rdata_i is list[IDX]
+  output logic                                     vlist_we_o,
+  output logic [5:0]                               vlist_idx_o,
+  output logic [15:0]                              vlist_wdata_o,
+  input  logic [15:0]                              vlist_rdata_i,
+  // status
+  input  logic                                     busy_i,
+  input  logic                                     ring_full_i,
+  input  logic [31:0]                              ring_prod_i,
+  // counter increments
+  input  logic                                     cnt_events_i,
+  input  logic                                     cnt_msi_sent_i,
+  input  logic                                     cnt_msi_pended_i,
+  input  logic                                     cnt_ring_full_i,
+  input  logic                                     cnt_dma_i
+);
+
+  function automatic logic [31:0] merge(input logic [31:0] old, input logic [31:0] wdata,
+                                        input logic [3:0] be, input logic [31:0] mask);
+    logic [31:0] r;
+    r = old;
+    for (int b = 0; b < 4; b++) begin
+      if (be[b]) r[8*b +: 8] = wdata[8*b +: 8];
+    end
+    merge = r & mask;
+  endfunction
+
+  logic [15:0] off;
+  logic        wr, rd;
+  assign off = 16'({addr_i, 2'b00});
+  assign wr  = req_i && we_i;
+  assign rd  = req_i && !we_i;
+
+  logic [31:0] scratch_q, events_q, gap_q, pattern_q, seed_q, vlen_q, vidx_q;
+  logic [31:0] base_lo_q, base_hi_q, log2_q, paddr_lo_q, paddr_hi_q, cons_q;
+  logic [31:0] cnt_events_q, cnt_msi_sent_q, cnt_msi_pended_q, cnt_ring_full_q, cnt_dma_q;
+  logic [31:0] time_hi_q, rdata_q;
+  logic        clear;
+
+  logic [31:0] caps, status;
+  always_comb begin
+    caps = 32'h0;
+    caps[irqrig_reg_pkg::CAPS_NUM_VECTORS_LSB +: irqrig_reg_pkg::CAPS_NUM_VECTORS_WIDTH] =
+        irqrig_reg_pkg::CAPS_NUM_VECTORS_WIDTH'(NumVectors);
+    caps[irqrig_reg_pkg::CAPS_CLK_MHZ_LSB +: irqrig_reg_pkg::CAPS_CLK_MHZ_WIDTH] =
+        irqrig_reg_pkg::CAPS_CLK_MHZ_WIDTH'(ClkMhz);
+    status = 32'h0;
+    status[irqrig_reg_pkg::STATUS_BUSY_LSB]      = busy_i;
+    status[irqrig_reg_pkg::STATUS_RING_FULL_LSB] = ring_full_i;
+  end
+
+  logic wr_ctrl;
+  assign wr_ctrl = wr && off == irqrig_reg_pkg::CTRL_OFFSET;
+  assign start_o = wr_ctrl && be_i[irqrig_reg_pkg::CTRL_START_LSB / 8] &&
+                   wdata_i[irqrig_reg_pkg::CTRL_START_LSB];
+  assign stop_o  = wr_ctrl && be_i[irqrig_reg_pkg::CTRL_STOP_LSB / 8] &&
+                   wdata_i[irqrig_reg_pkg::CTRL_STOP_LSB];
+  assign abort_o = wr_ctrl && be_i[irqrig_reg_pkg::CTRL_ABORT_LSB / 8] &&
+                   wdata_i[irqrig_reg_pkg::CTRL_ABORT_LSB];
+  assign clear   = wr_ctrl && be_i[irqrig_reg_pkg::CTRL_CLEAR_LSB / 8] &&
+                   wdata_i[irqrig_reg_pkg::CTRL_CLEAR_LSB];
+
+  logic [31:0] vdata_merged;
+  assign vdata_merged  = merge({16'h0, vlist_rdata_i}, wdata_i, be_i,
+                               irqrig_reg_pkg::VLIST_DATA_MASK);
+  assign vlist_we_o    = wr && off == irqrig_reg_pkg::VLIST_DATA_OFFSET && be_i != 4'b0000;
+  assign vlist_idx_o   = vidx_q[5:0];
+  assign vlist_wdata_o = vdata_merged[15:0];
+
+  logic [31:0] rdata_d;
+  always_comb begin
+    rdata_d = 32'h0;
+    case (off)
+      irqrig_reg_pkg::ID_OFFSET:                  rdata_d = irqrig_reg_pkg::ID_RESET;
+      irqrig_reg_pkg::REGMAP_HASH_OFFSET:         rdata_d = irqrig_reg_pkg::RegmapHash;
+      irqrig_reg_pkg::CAPS_OFFSET:                rdata_d = caps;
+      irqrig_reg_pkg::SCRATCH_OFFSET:             rdata_d = scratch_q;
+      irqrig_reg_pkg::STATUS_OFFSET:              rdata_d = status;
+      irqrig_reg_pkg::BURST_EVENTS_OFFSET:        rdata_d = events_q;
+      irqrig_reg_pkg::BURST_GAP_OFFSET:           rdata_d = gap_q;
+      irqrig_reg_pkg::BURST_PATTERN_OFFSET:       rdata_d = pattern_q;
+      irqrig_reg_pkg::BURST_SEED_OFFSET:          rdata_d = seed_q;
+      irqrig_reg_pkg::VLIST_LEN_OFFSET:           rdata_d = vlen_q;
+      irqrig_reg_pkg::VLIST_IDX_OFFSET:           rdata_d = vidx_q;
+      irqrig_reg_pkg::VLIST_DATA_OFFSET:
+        rdata_d = {16'h0, vlist_rdata_i} & irqrig_reg_pkg::VLIST_DATA_MASK;
+      irqrig_reg_pkg::RING_BASE_LO_OFFSET:        rdata_d = base_lo_q;
+      irqrig_reg_pkg::RING_BASE_HI_OFFSET:        rdata_d = base_hi_q;
+      irqrig_reg_pkg::RING_LOG2_OFFSET:           rdata_d = log2_q;
+      irqrig_reg_pkg::RING_PROD_ADDR_LO_OFFSET:   rdata_d = paddr_lo_q;
+      irqrig_reg_pkg::RING_PROD_ADDR_HI_OFFSET:   rdata_d = paddr_hi_q;
+      irqrig_reg_pkg::RING_CONS_OFFSET:           rdata_d = cons_q;
+      irqrig_reg_pkg::RING_PROD_OFFSET:           rdata_d = ring_prod_i;
+      irqrig_reg_pkg::CNT_EVENTS_OFFSET:          rdata_d = cnt_events_q;
+      irqrig_reg_pkg::CNT_MSI_SENT_OFFSET:        rdata_d = cnt_msi_sent_q;
+      irqrig_reg_pkg::CNT_MSI_PENDED_OFFSET:      rdata_d = cnt_msi_pended_q;
+      irqrig_reg_pkg::CNT_RING_FULL_OFFSET:       rdata_d = cnt_ring_full_q;
+      irqrig_reg_pkg::CNT_DMA_WRITES_OFFSET:      rdata_d = cnt_dma_q;
+      irqrig_reg_pkg::TIME_LO_OFFSET:             rdata_d = time_i[31:0];
+      irqrig_reg_pkg::TIME_HI_OFFSET:             rdata_d = time_hi_q;
+      default:                                    rdata_d = 32'h0;  // CTRL, unmapped: 0
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      scratch_q        <= 32'h0;
+      events_q         <= 32'h0;
+      gap_q            <= 32'h0;
+      pattern_q        <= 32'h0;
+      seed_q           <= 32'h0;
+      vlen_q           <= 32'h0;
+      vidx_q           <= 32'h0;
+      base_lo_q        <= 32'h0;
+      base_hi_q        <= 32'h0;
+      log2_q           <= 32'h0;
+      paddr_lo_q       <= 32'h0;
+      paddr_hi_q       <= 32'h0;
+      cons_q           <= 32'h0;
+      cnt_events_q     <= 32'h0;
+      cnt_msi_sent_q   <= 32'h0;
+      cnt_msi_pended_q <= 32'h0;
+      cnt_ring_full_q  <= 32'h0;
+      cnt_dma_q        <= 32'h0;
+      time_hi_q        <= 32'h0;
+      rdata_q          <= 32'h0;
+    end else begin
+      rdata_q <= rd ? rdata_d : 32'h0;
+      // Reading TIME_LO latches the high half, so TIME_LO then TIME_HI is one consistent value.
+      if (rd && off == irqrig_reg_pkg::TIME_LO_OFFSET && be_i != 4'b0000) begin
+        time_hi_q <= time_i[63:32];
+      end
+      if (wr) begin
+        case (off)
+          irqrig_reg_pkg::SCRATCH_OFFSET:
+            scratch_q <= merge(scratch_q, wdata_i, be_i, irqrig_reg_pkg::SCRATCH_MASK);
+          irqrig_reg_pkg::BURST_EVENTS_OFFSET:
+            events_q <= merge(events_q, wdata_i, be_i, irqrig_reg_pkg::BURST_EVENTS_MASK);
+          irqrig_reg_pkg::BURST_GAP_OFFSET:
+            gap_q <= merge(gap_q, wdata_i, be_i, irqrig_reg_pkg::BURST_GAP_MASK);
+          irqrig_reg_pkg::BURST_PATTERN_OFFSET:
+            pattern_q <= merge(pattern_q, wdata_i, be_i, irqrig_reg_pkg::BURST_PATTERN_MASK);
+          irqrig_reg_pkg::BURST_SEED_OFFSET:
+            seed_q <= merge(seed_q, wdata_i, be_i, irqrig_reg_pkg::BURST_SEED_MASK);
+          irqrig_reg_pkg::VLIST_LEN_OFFSET:
+            vlen_q <= merge(vlen_q, wdata_i, be_i, irqrig_reg_pkg::VLIST_LEN_MASK);
+          irqrig_reg_pkg::VLIST_IDX_OFFSET:
+            vidx_q <= merge(vidx_q, wdata_i, be_i, irqrig_reg_pkg::VLIST_IDX_MASK);
+          irqrig_reg_pkg::RING_BASE_LO_OFFSET:
+            base_lo_q <= merge(base_lo_q, wdata_i, be_i, irqrig_reg_pkg::RING_BASE_LO_MASK);
+          irqrig_reg_pkg::RING_BASE_HI_OFFSET:
+            base_hi_q <= merge(base_hi_q, wdata_i, be_i, irqrig_reg_pkg::RING_BASE_HI_MASK);
+          irqrig_reg_pkg::RING_LOG2_OFFSET:
+            log2_q <= merge(log2_q, wdata_i, be_i, irqrig_reg_pkg::RING_LOG2_MASK);
+          irqrig_reg_pkg::RING_PROD_ADDR_LO_OFFSET:
+            paddr_lo_q <= merge(paddr_lo_q, wdata_i, be_i, irqrig_reg_pkg::RING_PROD_ADDR_LO_MASK);
+          irqrig_reg_pkg::RING_PROD_ADDR_HI_OFFSET:
+            paddr_hi_q <= merge(paddr_hi_q, wdata_i, be_i, irqrig_reg_pkg::RING_PROD_ADDR_HI_MASK);
+          irqrig_reg_pkg::RING_CONS_OFFSET:
+            cons_q <= merge(cons_q, wdata_i, be_i, irqrig_reg_pkg::RING_CONS_MASK);
+          // Storing an entry moves the index on, so a list is written as one run of VLIST_DATA.
+          irqrig_reg_pkg::VLIST_DATA_OFFSET:
+            if (be_i != 4'b0000) vidx_q <= (vidx_q + 32'd1) & irqrig_reg_pkg::VLIST_IDX_MASK;
+          default: ;
+        endcase
+      end
+      cnt_events_q     <= clear ? 32'h0 : cnt_events_q + 32'(cnt_events_i);
+      cnt_msi_sent_q   <= clear ? 32'h0 : cnt_msi_sent_q + 32'(cnt_msi_sent_i);
+      cnt_msi_pended_q <= clear ? 32'h0 : cnt_msi_pended_q + 32'(cnt_msi_pended_i);
+      cnt_ring_full_q  <= clear ? 32'h0 : cnt_ring_full_q + 32'(cnt_ring_full_i);
+      cnt_dma_q        <= clear ? 32'h0 : cnt_dma_q + 32'(cnt_dma_i);
+    end
+  end
+
+  assign rdata_o          = rdata_q;
+  assign burst_events_o   = events_q;
+  assign burst_gap_o      = gap_q;
+  assign burst_pattern_o  = pattern_q[1:0];
+  assign burst_seed_o     = seed_q;
+  assign vlist_len_o      = vlen_q[6:0];
+  assign ring_base_o      = {base_hi_q, base_lo_q};
+  assign ring_log2_o      = log2_q[4:0];
+  assign ring_prod_addr_o = {paddr_hi_q, paddr_lo_q};
+  assign ring_cons_o      = cons_q;
+
+  // Bits outside the masks are zero by construction.
+  logic unused_bits;
+  assign unused_bits = ^{pattern_q[31:2], vlen_q[31:7], vidx_q[31:6], log2_q[31:5],
+                        vdata_merged[31:16]};
+
+endmodule

@@ -1,0 +1,345 @@
+// irqrig endpoint core: a vendor-free PCIe function on a TLP stream (one DW per beat) with a type-0
+// config space and MSI-X capability, BAR0 registers, an MSI-X table with PBA, a burst engine and
+// an event-ring DMA writer. A board top binds it to a hard IP; the simulator drives it directly.
+module irqrig_core #(
+  parameter int unsigned NumVectors = 2048,  // MSI-X table size, 1..2048
+  parameter int unsigned ClkMhz     = 250,   // reported in CAPS.CLK_MHZ
+  parameter int unsigned VlistDepth = 64     // vector-list entries of the burst engine
+) (
+  input  logic        clk_i,
+  input  logic        rst_ni,
+  // host -> device TLPs, one DW per beat
+  input  logic [31:0] s_axis_rx_tdata,
+  input  logic        s_axis_rx_tvalid,
+  output logic        s_axis_rx_tready,
+  input  logic        s_axis_rx_tlast,
+  // device -> host TLPs, one DW per beat
+  output logic [31:0] m_axis_tx_tdata,
+  output logic        m_axis_tx_tvalid,
+  input  logic        m_axis_tx_tready,
+  output logic        m_axis_tx_tlast,
+  output logic [63:0] time_o                 // free-running cycle counter (record timestamps)
+);
+
+  localparam int unsigned Bar0AW  = irqrig_reg_pkg::Bar0SizeLog2 - 2;
+  localparam int unsigned RxMaxDw = 4 + tlp_pkg::MaxPayloadDw;
+
+  // ---------------------------------------------------------------------------------------------
+  // Parameter checks. Verilator and yosys stop elaboration; Icarus 11 has no elaboration-time
+  // system tasks, so it checks at time 0.
+  // ---------------------------------------------------------------------------------------------
+`ifdef __ICARUS__
+  initial begin
+    if (NumVectors < 1 || NumVectors > 2048) $fatal(1, "irqrig_core: NumVectors must be 1..2048");
+    if (VlistDepth < 1 || VlistDepth > 64 || (VlistDepth & (VlistDepth - 1)) != 0)
+      $fatal(1, "irqrig_core: VlistDepth must be a power of two <= 64");
+    if (ClkMhz < 1 || ClkMhz > 65535) $fatal(1, "irqrig_core: ClkMhz must be 1..65535");
+    if (irqrig_reg_pkg::Bar0SizeLog2 != 16) $fatal(1, "irqrig_core: BAR0 must be 64 KiB");
+    if (irqrig_reg_pkg::RecordBytes != 16) $fatal(1, "irqrig_core: the record must be 16 bytes");
+  end
+`else
+  if (NumVectors < 1 || NumVectors > 2048) begin : gen_bad_num_vectors
+    $fatal(1, "irqrig_core: NumVectors must be 1..2048");
+  end
+  if (VlistDepth < 1 || VlistDepth > 64 || (VlistDepth & (VlistDepth - 1)) != 0)
+  begin : gen_bad_vlist_depth
+    $fatal(1, "irqrig_core: VlistDepth must be a power of two <= 64");
+  end
+  if (ClkMhz < 1 || ClkMhz > 65535) begin : gen_bad_clk_mhz
+    $fatal(1, "irqrig_core: ClkMhz must be 1..65535");
+  end
+  // The request decoder compares 16-bit register offsets and the MSI-X windows assume 64 KiB.
+  if (irqrig_reg_pkg::Bar0SizeLog2 != 16) begin : gen_bad_bar0_size
+    $fatal(1, "irqrig_core: BAR0 must be 64 KiB");
+  end
+  if (irqrig_reg_pkg::RecordBytes != 16) begin : gen_bad_record
+    $fatal(1, "irqrig_core: the record must be 16 bytes");
+  end
+`endif
+
+  // ---------------------------------------------------------------------------------------------
+  // Device clock
+  // ---------------------------------------------------------------------------------------------
+  logic [63:0] time_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) time_q <= 64'h0;
+    else         time_q <= time_q + 64'd1;
+  end
+  assign time_o = time_q;
+
+  // ---------------------------------------------------------------------------------------------
+  // Requests
+  // ---------------------------------------------------------------------------------------------
+  logic                   tlp_valid, tlp_done;
+  logic [RxMaxDw*32-1:0]  tlp_dw;
+  logic [10:0]            tlp_ndw;
+
+  tlp_rx #(
+    .MaxDw(RxMaxDw)
+  ) u_tlp_rx (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .rx_tdata_i  (s_axis_rx_tdata),
+    .rx_tvalid_i (s_axis_rx_tvalid),
+    .rx_tready_o (s_axis_rx_tready),
+    .rx_tlast_i  (s_axis_rx_tlast),
+    .tlp_valid_o (tlp_valid),
+    .tlp_dw_o    (tlp_dw),
+    .tlp_ndw_o   (tlp_ndw),
+    .tlp_done_i  (tlp_done)
+  );
+
+  logic              mem_en, bme, msix_en, msix_fmask;
+  logic [31:0]       bar0;
+  logic [7:0]        bus_num;
+  logic [4:0]        dev_num;
+  logic              cfg_req, cfg_we;
+  logic [9:0]        cfg_addr;
+  logic [3:0]        cfg_be;
+  logic [31:0]       cfg_wdata, cfg_rdata;
+  logic [12:0]       cfg_id;
+  logic              bar_req, bar_we;
+  logic [Bar0AW-1:0] bar_addr;
+  logic [3:0]        bar_be;
+  logic [31:0]       bar_wdata, bar_rdata, regs_rdata, msix_rdata;
+  logic                   cpl_valid, cpl_done;
+  logic [tlp_pkg::CplMaxDw*32-1:0] cpl_dw;
+  logic [4:0]             cpl_ndw;
+
+  req_ctrl #(
+    .RxMaxDw(RxMaxDw)
+  ) u_req_ctrl (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .tlp_valid_i (tlp_valid),
+    .tlp_dw_i    (tlp_dw),
+    .tlp_ndw_i   (tlp_ndw),
+    .tlp_done_o  (tlp_done),
+    .mem_en_i    (mem_en),
+    .bar0_i      (bar0),
+    .bus_i       (bus_num),
+    .dev_i       (dev_num),
+    .cfg_req_o   (cfg_req),
+    .cfg_we_o    (cfg_we),
+    .cfg_addr_o  (cfg_addr),
+    .cfg_be_o    (cfg_be),
+    .cfg_wdata_o (cfg_wdata),
+    .cfg_id_o    (cfg_id),
+    .cfg_rdata_i (cfg_rdata),
+    .bar_req_o   (bar_req),
+    .bar_we_o    (bar_we),
+    .bar_addr_o  (bar_addr),
+    .bar_be_o    (bar_be),
+    .bar_wdata_o (bar_wdata),
+    .bar_rdata_i (bar_rdata),
+    .cpl_valid_o (cpl_valid),
+    .cpl_dw_o    (cpl_dw),
+    .cpl_ndw_o   (cpl_ndw),
+    .cpl_done_i  (cpl_done)
+  );
+
+  cfg_space #(
+    .NumVectors(NumVectors)
+  ) u_cfg_space (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .req_i           (cfg_req),
+    .we_i            (cfg_we),
+    .addr_i          (cfg_addr),
+    .be_i            (cfg_be),
+    .wdata_i         (cfg_wdata),
+    .id_i            (cfg_id),
+    .rdata_o         (cfg_rdata),
+    .mem_en_o        (mem_en),
+    .bus_master_en_o (bme),
+    .bar0_o          (bar0),
+    .msix_en_o       (msix_en),
+    .msix_fmask_o    (msix_fmask),
+    .bus_o           (bus_num),
+    .dev_o           (dev_num)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // BAR0: registers, MSI-X table and PBA; each answers 0 outside its own offsets
+  // ---------------------------------------------------------------------------------------------
+  assign bar_rdata = regs_rdata | msix_rdata;
+
+  logic        start, stop, abort;
+  logic [31:0] burst_events, burst_gap, burst_seed, ring_cons, ring_prod;
+  logic [1:0]  burst_pattern;
+  logic [6:0]  vlist_len;
+  logic [63:0] ring_base, ring_prod_addr;
+  logic [4:0]  ring_log2;
+  logic        vlist_we;
+  logic [5:0]  vlist_idx;
+  logic [15:0] vlist_wdata, vlist_rdata;
+  logic        gen_running, writer_busy, busy, ring_full;
+  logic        ev_valid, ev_ready;
+  logic [31:0] ev_seq;
+  logic [15:0] ev_vector;
+  logic [63:0] ev_time;
+  logic        cnt_ring_full, cnt_dma, cnt_msi_sent, cnt_msi_pended;
+
+  assign busy = gen_running || writer_busy;
+
+  bar0_regs #(
+    .NumVectors(NumVectors),
+    .ClkMhz    (ClkMhz)
+  ) u_bar0_regs (
+    .clk_i            (clk_i),
+    .rst_ni           (rst_ni),
+    .req_i            (bar_req),
+    .we_i             (bar_we),
+    .addr_i           (bar_addr),
+    .be_i             (bar_be),
+    .wdata_i          (bar_wdata),
+    .rdata_o          (regs_rdata),
+    .time_i           (time_q),
+    .start_o          (start),
+    .stop_o           (stop),
+    .abort_o          (abort),
+    .burst_events_o   (burst_events),
+    .burst_gap_o      (burst_gap),
+    .burst_pattern_o  (burst_pattern),
+    .burst_seed_o     (burst_seed),
+    .vlist_len_o      (vlist_len),
+    .ring_base_o      (ring_base),
+    .ring_log2_o      (ring_log2),
+    .ring_prod_addr_o (ring_prod_addr),
+    .ring_cons_o      (ring_cons),
+    .vlist_we_o       (vlist_we),
+    .vlist_idx_o      (vlist_idx),
+    .vlist_wdata_o    (vlist_wdata),
+    .vlist_rdata_i    (vlist_rdata),
+    .busy_i           (busy),
+    .ring_full_i      (ring_full),
+    .ring_prod_i      (ring_prod),
+    .cnt_events_i     (ev_valid && ev_ready),
+    .cnt_msi_sent_i   (cnt_msi_sent),
+    .cnt_msi_pended_i (cnt_msi_pended),
+    .cnt_ring_full_i  (cnt_ring_full),
+    .cnt_dma_i        (cnt_dma)
+  );
+
+  logic [10:0] msg_vec, rel_vec;
+  logic [63:0] msg_addr;
+  logic [31:0] msg_data;
+  logic        msg_masked, pend_set, rel_valid, rel_ready;
+
+  msix_table #(
+    .NumVectors(NumVectors)
+  ) u_msix_table (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .req_i        (bar_req),
+    .we_i         (bar_we),
+    .addr_i       (bar_addr),
+    .be_i         (bar_be),
+    .wdata_i      (bar_wdata),
+    .rdata_o      (msix_rdata),
+    .msix_en_i    (msix_en),
+    .fmask_i      (msix_fmask),
+    .msg_vec_i    (msg_vec),
+    .msg_addr_o   (msg_addr),
+    .msg_data_o   (msg_data),
+    .msg_masked_o (msg_masked),
+    .pend_set_i   (pend_set),
+    .rel_valid_o  (rel_valid),
+    .rel_vec_o    (rel_vec),
+    .rel_ready_i  (rel_ready)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Burst engine and DMA writer
+  // ---------------------------------------------------------------------------------------------
+  burst_engine #(
+    .VlistDepth(VlistDepth)
+  ) u_burst_engine (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .start_i       (start),
+    .stop_i        (stop),
+    .abort_i       (abort),
+    .busy_i        (busy),
+    .events_i      (burst_events),
+    .gap_i         (burst_gap),
+    .pattern_i     (burst_pattern),
+    .seed_i        (burst_seed),
+    .vlist_len_i   (vlist_len),
+    .vlist_we_i    (vlist_we),
+    .vlist_idx_i   (vlist_idx),
+    .vlist_wdata_i (vlist_wdata),
+    .vlist_rdata_o (vlist_rdata),
+    .time_i        (time_q),
+    .ev_valid_o    (ev_valid),
+    .ev_ready_i    (ev_ready),
+    .ev_seq_o      (ev_seq),
+    .ev_vector_o   (ev_vector),
+    .ev_time_o     (ev_time),
+    .running_o     (gen_running)
+  );
+
+  logic                   dma_valid, dma_done;
+  logic [tlp_pkg::DmaMaxDw*32-1:0] dma_dw;
+  logic [3:0]             dma_ndw;
+
+  dma_writer #(
+    .NumVectors(NumVectors)
+  ) u_dma_writer (
+    .clk_i            (clk_i),
+    .rst_ni           (rst_ni),
+    .ev_valid_i       (ev_valid),
+    .ev_ready_o       (ev_ready),
+    .ev_seq_i         (ev_seq),
+    .ev_vector_i      (ev_vector),
+    .ev_time_i        (ev_time),
+    .abort_i          (abort),
+    .bme_i            (bme),
+    .bus_i            (bus_num),
+    .dev_i            (dev_num),
+    .ring_base_i      (ring_base),
+    .ring_log2_i      (ring_log2),
+    .ring_prod_addr_i (ring_prod_addr),
+    .ring_cons_i      (ring_cons),
+    .ring_prod_o      (ring_prod),
+    .msg_vec_o        (msg_vec),
+    .msg_addr_i       (msg_addr),
+    .msg_data_i       (msg_data),
+    .msg_masked_i     (msg_masked),
+    .pend_set_o       (pend_set),
+    .rel_valid_i      (rel_valid),
+    .rel_vec_i        (rel_vec),
+    .rel_ready_o      (rel_ready),
+    .tx_valid_o       (dma_valid),
+    .tx_dw_o          (dma_dw),
+    .tx_ndw_o         (dma_ndw),
+    .tx_done_i        (dma_done),
+    .busy_o           (writer_busy),
+    .ring_full_o      (ring_full),
+    .cnt_ring_full_o  (cnt_ring_full),
+    .cnt_dma_o        (cnt_dma),
+    .cnt_msi_sent_o   (cnt_msi_sent),
+    .cnt_msi_pended_o (cnt_msi_pended)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Transmit
+  // ---------------------------------------------------------------------------------------------
+  tlp_tx u_tlp_tx (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .cpl_valid_i (cpl_valid),
+    .cpl_dw_i    (cpl_dw),
+    .cpl_ndw_i   (cpl_ndw),
+    .cpl_done_o  (cpl_done),
+    .dma_valid_i (dma_valid),
+    .dma_dw_i    (dma_dw),
+    .dma_ndw_i   (dma_ndw),
+    .dma_done_o  (dma_done),
+    .tx_tdata_o  (m_axis_tx_tdata),
+    .tx_tvalid_o (m_axis_tx_tvalid),
+    .tx_tready_i (m_axis_tx_tready),
+    .tx_tlast_o  (m_axis_tx_tlast)
+  );
+
+endmodule

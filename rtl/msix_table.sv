@@ -1,0 +1,241 @@
+// MSI-X table and Pending Bit Array in BAR0 (PCI 3.0 6.8.2; SEMANTICS A5-A7). The table data sits
+// in RAMs with registered reads (one port for the host, one for the message sender); per-vector
+// mask bits and the PBA are flops. An event on a masked vector (or with MSI-X disabled) sets its
+// PBA bit; after anything that can unmask a vector the PBA is scanned one 32-bit word per cycle
+// and every pending, now unmasked vector is offered for exactly one message.
+module msix_table #(
+  parameter int unsigned NumVectors = 2048
+) (
+  input  logic                                     clk_i,
+  input  logic                                     rst_ni,
+  // BAR0 access by DW offset; read data follows one cycle after the request, 0 outside the
+  // table and PBA windows
+  input  logic                                     req_i,
+  input  logic                                     we_i,
+  input  logic [irqrig_reg_pkg::Bar0SizeLog2-3:0]  addr_i,
+  input  logic [3:0]                               be_i,
+  input  logic [31:0]                              wdata_i,
+  output logic [31:0]                              rdata_o,
+  // Message Control
+  input  logic                                     msix_en_i,
+  input  logic                                     fmask_i,
+  // message port: table entry of msg_vec_i one cycle later; mask state now
+  input  logic [10:0]                              msg_vec_i,
+  output logic [63:0]                              msg_addr_o,
+  output logic [31:0]                              msg_data_o,
+  output logic                                     msg_masked_o,
+  input  logic                                     pend_set_i,   // set PBA[msg_vec_i]
+  // pending vectors released by an unmask; accepting one clears its PBA bit
+  output logic                                     rel_valid_o,
+  output logic [10:0]                              rel_vec_o,
+  input  logic                                     rel_ready_i
+);
+
+  localparam int unsigned MaxVectors = 2048;  // 11-bit vector numbers throughout
+  localparam int unsigned MemW       = (NumVectors > 1) ? $clog2(NumVectors) : 1;
+  localparam int unsigned MemDepth   = 1 << MemW;
+  localparam int unsigned NumWords   = (NumVectors + 31) / 32;
+  localparam logic [5:0]  LastWord   = 6'(NumWords - 1);
+  localparam logic [31:0] TableEnd   = irqrig_reg_pkg::MsixTableOffset + 32'(NumVectors * 16);
+  localparam logic [31:0] PbaEnd     = irqrig_reg_pkg::MsixPbaOffset + 32'(NumWords * 4);
+
+  // ---------------------------------------------------------------------------------------------
+  // Host decode
+  // ---------------------------------------------------------------------------------------------
+  logic [31:0] byte_off, tbl_off, pba_off;
+  logic        in_table, in_pba;
+  logic [10:0] entry;
+  logic [1:0]  entry_dw;
+  logic [5:0]  pba_word;
+
+  assign byte_off = 32'({addr_i, 2'b00});
+  assign tbl_off  = byte_off - irqrig_reg_pkg::MsixTableOffset;
+  assign pba_off  = byte_off - irqrig_reg_pkg::MsixPbaOffset;
+  assign in_table = byte_off >= irqrig_reg_pkg::MsixTableOffset && byte_off < TableEnd;
+  assign in_pba   = byte_off >= irqrig_reg_pkg::MsixPbaOffset && byte_off < PbaEnd;
+  assign entry    = tbl_off[14:4];
+  assign entry_dw = tbl_off[3:2];
+  assign pba_word = pba_off[7:2];
+
+  logic tbl_wr;
+  assign tbl_wr = req_i && we_i && in_table;
+
+  // ---------------------------------------------------------------------------------------------
+  // Table RAMs: message address low, high and data; vector control is the mask flop below
+  // ---------------------------------------------------------------------------------------------
+  logic [31:0] addr_lo_mem [MemDepth];
+  logic [31:0] addr_hi_mem [MemDepth];
+  logic [31:0] data_mem    [MemDepth];
+  logic [31:0] host_lo_q, host_hi_q, host_data_q, msg_lo_q, msg_hi_q, msg_data_q;
+  logic [MemW-1:0] host_idx, msg_idx;
+
+  assign host_idx = entry[MemW-1:0];
+  assign msg_idx  = msg_vec_i[MemW-1:0];
+
+  always_ff @(posedge clk_i) begin
+    for (int b = 0; b < 4; b++) begin
+      if (tbl_wr && be_i[b]) begin
+        if (entry_dw == 2'd0) addr_lo_mem[host_idx][8*b +: 8] <= wdata_i[8*b +: 8];
+        if (entry_dw == 2'd1) addr_hi_mem[host_idx][8*b +: 8] <= wdata_i[8*b +: 8];
+        if (entry_dw == 2'd2) data_mem[host_idx][8*b +: 8] <= wdata_i[8*b +: 8];
+      end
+    end
+    host_lo_q   <= addr_lo_mem[host_idx];
+    host_hi_q   <= addr_hi_mem[host_idx];
+    host_data_q <= data_mem[host_idx];
+    msg_lo_q    <= addr_lo_mem[msg_idx];
+    msg_hi_q    <= addr_hi_mem[msg_idx];
+    msg_data_q  <= data_mem[msg_idx];
+  end
+
+  // Message Address bits 1:0 are DWORD alignment, hard-wired to zero.
+  assign msg_addr_o = {msg_hi_q, msg_lo_q[31:2], 2'b00};
+  assign msg_data_o = msg_data_q;
+
+  // ---------------------------------------------------------------------------------------------
+  // Per-vector masks (reset to masked, A5) and the PBA; bits past NumVectors are constant
+  // ---------------------------------------------------------------------------------------------
+  logic [MaxVectors-1:0] mask_q, pba_q;
+  logic                  active;      // neither function-masked nor disabled (A6, A7)
+  logic                  unmask_wr;   // a vector-control write clearing a mask bit
+
+  assign active       = msix_en_i && !fmask_i;
+  assign msg_masked_o = !active || mask_q[msg_vec_i];
+  assign unmask_wr    = tbl_wr && entry_dw == 2'd3 && be_i[0] && !wdata_i[0];
+
+  // Scanner state
+  logic       scan_q, scan_d, again_q, again_d;
+  logic [5:0] word_q, word_d;
+  logic       en_q, fmask_q, unmask_evt;
+  logic [31:0] elig;
+  logic [4:0]  elig_bit;
+
+  assign unmask_evt = unmask_wr || (fmask_q && !fmask_i) || (!en_q && msix_en_i);
+  assign elig       = pba_q[32*word_q +: 32] & ~mask_q[32*word_q +: 32];
+
+  always_comb begin
+    elig_bit = 5'd0;
+    for (int b = 31; b >= 0; b--) begin
+      if (elig[b]) elig_bit = 5'(b);
+    end
+  end
+
+  assign rel_valid_o = scan_q && active && elig != 32'h0;
+  assign rel_vec_o   = {word_q, elig_bit};
+
+  always_comb begin
+    scan_d  = scan_q;
+    word_d  = word_q;
+    again_d = again_q || (unmask_evt && scan_q);
+    if (!scan_q) begin
+      if (unmask_evt) begin
+        scan_d = 1'b1;
+        word_d = 6'd0;
+      end
+    end else if (!active) begin
+      // Everything is masked again; the next unmask starts a new scan.
+      scan_d  = 1'b0;
+      again_d = 1'b0;
+    end else if (elig != 32'h0) begin
+      // Stay on this word until its eligible vectors are released.
+    end else if (word_q == LastWord) begin
+      if (again_d) begin
+        word_d  = 6'd0;
+        again_d = 1'b0;
+      end else begin
+        scan_d = 1'b0;
+      end
+    end else begin
+      word_d = word_q + 6'd1;
+    end
+  end
+
+  logic [MaxVectors-1:0] mask_d, pba_d;
+  always_comb begin
+    mask_d = mask_q;
+    pba_d  = pba_q;
+    if (tbl_wr && entry_dw == 2'd3 && be_i[0]) mask_d[entry] = wdata_i[0];
+    if (pend_set_i) pba_d[msg_vec_i] = 1'b1;
+    if (rel_ready_i && rel_valid_o) pba_d[rel_vec_o] = 1'b0;
+    for (int v = NumVectors; v < MaxVectors; v++) begin
+      mask_d[v] = 1'b1;
+      pba_d[v]  = 1'b0;
+    end
+  end
+
+  logic        sel_table_q, sel_pba_q;
+  logic [1:0]  sel_dw_q;
+  logic        sel_mask_q;
+  logic [31:0] pba_rd_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      mask_q      <= '1;
+      pba_q       <= '0;
+      scan_q      <= 1'b0;
+      again_q     <= 1'b0;
+      word_q      <= 6'd0;
+      en_q        <= 1'b0;
+      fmask_q     <= 1'b0;
+      sel_table_q <= 1'b0;
+      sel_pba_q   <= 1'b0;
+      sel_dw_q    <= 2'd0;
+      sel_mask_q  <= 1'b0;
+      pba_rd_q    <= 32'h0;
+    end else begin
+      mask_q      <= mask_d;
+      pba_q       <= pba_d;
+      scan_q      <= scan_d;
+      again_q     <= again_d;
+      word_q      <= word_d;
+      en_q        <= msix_en_i;
+      fmask_q     <= fmask_i;
+      sel_table_q <= req_i && !we_i && in_table;
+      sel_pba_q   <= req_i && !we_i && in_pba;
+      sel_dw_q    <= entry_dw;
+      sel_mask_q  <= mask_q[entry];
+      pba_rd_q    <= pba_q[32*pba_word +: 32];
+    end
+  end
+
+  always_comb begin
+    rdata_o = 32'h0;
+    if (sel_table_q) begin
+      case (sel_dw_q)
+        2'd0:    rdata_o = {host_lo_q[31:2], 2'b00};
+        2'd1:    rdata_o = host_hi_q;
+        2'd2:    rdata_o = host_data_q;
+        default: rdata_o = {31'h0, sel_mask_q};
+      endcase
+    end else if (sel_pba_q) begin
+      rdata_o = pba_rd_q;
+    end
+  end
+
+  // Offsets past the windows are decoded above; these bits only select among them.
+  logic unused_off;
+  assign unused_off = ^{tbl_off[31:15], tbl_off[1:0], pba_off[31:8], pba_off[1:0], msg_lo_q[1:0],
+                        host_lo_q[1:0]};
+  if (MemW < 11) begin : gen_unused_vec_hi
+    // The RAMs need only MemW bits of a vector number; the range check uses the rest.
+    logic unused_vec_hi;
+    assign unused_vec_hi = ^{entry[10:MemW], msg_vec_i[10:MemW]};
+  end
+
+`ifndef SYNTHESIS
+  // A PBA bit is only set while its vector is masked (A6, A7).
+  always @(posedge clk_i) begin
+    if (rst_ni && pend_set_i) begin
+      assert (msg_masked_o) else $error("msix_table: PBA set for unmasked vector %0d", msg_vec_i);
+    end
+    if (rst_ni && rel_ready_i) begin
+      assert (rel_valid_o) else $error("msix_table: release accepted without a pending vector");
+    end
+    if (rst_ni && rel_valid_o) begin
+      assert (32'(rel_vec_o) < NumVectors)
+        else $error("msix_table: release of vector %0d", rel_vec_o);
+    end
+  end
+`endif
+
+endmodule

@@ -1,0 +1,13 @@
+# Generic yosys synthesis of irqrig_core with NumVectors = 32; prints the cell count, fails on error.
+string(REPLACE "|" ";" sources "${SOURCES}")
+list(JOIN sources " " source_list)
+set(script "read_verilog -sv -DSYNTHESIS ${source_list}; chparam -set NumVectors 32 irqrig_core; synth -top irqrig_core; stat")
+execute_process(COMMAND ${YOSYS} -l ${LOG} -q -p "${script}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message("${out}${err}")
+  message(FATAL_ERROR "yosys failed (${rc}); log: ${LOG}")
+endif()
+file(STRINGS ${LOG} cells REGEX "Number of cells")
+list(GET cells -1 total)
+string(STRIP "${total}" total)
+message("yosys synth -top irqrig_core (NumVectors=32): ${total}")
