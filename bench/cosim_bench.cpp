@@ -9,6 +9,7 @@
 
 #include "host/run/runner.h"
 #include "irqrig/regs.h"
+#include "sim/device/endpoint.h"
 #include "sim/verilated/verilated_device.h"
 
 namespace {
@@ -26,34 +27,20 @@ Figures raw_model(std::uint32_t events, std::uint32_t gap_cycles) {
   using namespace irqrig;
   sim::VerilatedDevice d;
   constexpr std::uint64_t kRing = 0x1'0000'0000ull, kProducer = kRing + 1024 * 16;
-  for (std::uint32_t k = 0; k < 4; ++k) {
-    const std::uint32_t e = regs::kMsixTableOffset + 16 * k;
-    d.bar_write32(0, e + 0, 0xFEE00000u | (k << 12));
-    d.bar_write32(0, e + 8, 0x60 + k);
-    d.bar_write32(0, e + 12, 0);
-  }
-  const std::uint32_t control = d.config_read(regs::kCfgMsixCap) >> 16;
-  d.config_write(regs::kCfgMsixCap, (control | 0x8000u) << 16, 0xC);
-  d.bar_write32(0, regs::RING_BASE_LO, static_cast<std::uint32_t>(kRing));
-  d.bar_write32(0, regs::RING_BASE_HI, static_cast<std::uint32_t>(kRing >> 32));
-  d.bar_write32(0, regs::RING_LOG2, 10);
-  d.bar_write32(0, regs::RING_PROD_ADDR_LO, static_cast<std::uint32_t>(kProducer));
-  d.bar_write32(0, regs::RING_PROD_ADDR_HI, static_cast<std::uint32_t>(kProducer >> 32));
+  sim::Endpoint ep(d);
+  for (std::uint32_t k = 0; k < 4; ++k) ep.program_message(k, 0xFEE00000u | (k << 12), 0x60 + k);
+  ep.set_msix_enable(true);
+  ep.set_ring(kRing, 10, kProducer);
   d.set_upstream_sink([&d](sim::UpstreamWrite&& w) {
     if (w.address == kProducer) d.bar_write32(0, regs::RING_CONS, w.data[0]);
   });
-  d.bar_write32(0, regs::BURST_EVENTS, events);
-  d.bar_write32(0, regs::BURST_GAP, gap_cycles);
-  d.bar_write32(0, regs::VLIST_LEN, 4);
-  d.bar_write32(0, regs::VLIST_IDX, 0);
-  for (std::uint32_t v = 0; v < 4; ++v) d.bar_write32(0, regs::VLIST_DATA, v);
   const std::uint64_t start_cycles = d.cycles();
   const auto t0 = Clock::now();
-  d.bar_write32(0, regs::CTRL, regs::CTRL_START_MASK);
+  ep.start_burst(sim::BurstProgram{events, gap_cycles, 0, 1, {0, 1, 2, 3}});
   // Poll the way the co-simulation's testbench does: every microsecond of device time.
   do {
     d.run_cycles(250);
-  } while (d.bar_read32(0, regs::STATUS) & regs::STATUS_BUSY_MASK);
+  } while (ep.busy());
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
   return {d.cycles() - start_cycles, s};
 }

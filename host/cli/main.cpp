@@ -101,10 +101,10 @@ int main(int argc, char** argv) {
       for (const auto& n : names) fmt::print("{}\n", n);
       return kOk;
     }
-    std::vector<std::string> overrides = sets;
-    if (seed) overrides.push_back(fmt::format("seed={}", *seed));
-    if (!driver.empty()) overrides.push_back(fmt::format("host.driver={}", driver));
-    const irqrig::host::Scenario scenario = irqrig::host::load_scenario(scenario_path, overrides);
+    if (!driver.empty() && driver != "reference")
+      throw std::invalid_argument(fmt::format("--driver {}: not supported yet (only reference)", driver));
+    irqrig::host::Scenario scenario = irqrig::host::load_scenario(scenario_path, sets);
+    if (seed) scenario.seed = *seed;
     if (check->parsed()) {
       if (!quiet) fmt::print("{}: ok ({} bursts, {} CPUs)\n", scenario_path, scenario.bursts.size(), scenario.cpus);
       return kOk;

@@ -10,6 +10,7 @@
 
 #include "host/core/msi.h"
 #include "irqrig/regs.h"
+#include "sim/device/endpoint.h"
 #include "irqrig/rig.h"
 
 namespace irqrig::host {
@@ -473,8 +474,7 @@ namespace irqrig::host {
 NTSTATUS Platform::connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS& p) {
   if (!p.MessageServiceRoutine || !p.ConnectionContext.InterruptMessageTable) return STATUS_INVALID_PARAMETER;
   const auto n = static_cast<unsigned>(config_.affinity.size());
-  const std::uint32_t control = device_.config_read(regs::kCfgMsixCap) >> 16;
-  const unsigned table_size = (control & 0x7FF) + 1;
+  const unsigned table_size = sim::Endpoint(device_).msix_table_size();
   if (n == 0 || n > table_size) {
     fault("connect", fmt::format("{} messages requested but the MSI-X table has {} entries", n, table_size));
     return STATUS_INSUFFICIENT_RESOURCES;
@@ -520,15 +520,11 @@ NTSTATUS Platform::connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARA
   info->UnifiedIrql = sync;
   info->MessageCount = n;
   // What pci.sys does for a message-based connect: program and unmask the table, enable MSI-X.
-  for (unsigned k = 0; k < n; ++k) {
-    const IO_INTERRUPT_MESSAGE_INFO_ENTRY& e = info->MessageInfo[k];
-    const std::uint64_t entry = regs::kMsixTableOffset + 16ull * k;
-    device_.bar_write(0, entry + 0, static_cast<std::uint32_t>(e.MessageAddress.QuadPart), 4);
-    device_.bar_write(0, entry + 4, static_cast<std::uint32_t>(e.MessageAddress.QuadPart >> 32), 4);
-    device_.bar_write(0, entry + 8, e.MessageData, 4);
-    device_.bar_write(0, entry + 12, 0, 4);
-  }
-  device_.config_write(regs::kCfgMsixCap, (control | 0x8000u) << 16, 0xC);
+  sim::Endpoint endpoint(device_);
+  for (unsigned k = 0; k < n; ++k)
+    endpoint.program_message(k, static_cast<std::uint64_t>(info->MessageInfo[k].MessageAddress.QuadPart),
+                             info->MessageInfo[k].MessageData);
+  endpoint.set_msix_enable(true);
   *p.ConnectionContext.InterruptMessageTable = info;
   message_tables_.push_back(std::move(storage));
   return STATUS_SUCCESS;
@@ -536,11 +532,11 @@ NTSTATUS Platform::connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARA
 
 void Platform::disconnect(PIO_INTERRUPT_MESSAGE_INFO info) {
   if (!info) return;
-  const std::uint32_t control = device_.config_read(regs::kCfgMsixCap) >> 16;
-  device_.config_write(regs::kCfgMsixCap, (control & ~0x8000u) << 16, 0xC);
+  sim::Endpoint endpoint(device_);
+  endpoint.set_msix_enable(false);
   for (ULONG k = 0; k < info->MessageCount; ++k) {
     auto* io = reinterpret_cast<InterruptObject*>(info->MessageInfo[k].InterruptObject);
-    device_.bar_write(0, regs::kMsixTableOffset + 16ull * k + 12, 1, 4);
+    endpoint.set_message_mask(k, true);
     auto& chain = vectors_[io->cpu][io->vector];
     chain.erase(std::remove(chain.begin(), chain.end(), io), chain.end());
   }

@@ -10,6 +10,7 @@
 #include "host/drivers/reference/reference_driver.h"
 #include "host/platform/platform.h"
 #include "irqrig/regs.h"
+#include "sim/device/endpoint.h"
 #include "sim/verilated/verilated_device.h"
 
 namespace irqrig::host {
@@ -70,20 +71,20 @@ class Testbench : public sc_core::sc_module {
       return;
     }
     const std::uint64_t cycle_ps = dev.cycle_ps();
+    sim::Endpoint endpoint(dev);
     for (std::size_t b = 0; b < scenario_.bursts.size(); ++b) {
       const BurstSpec& burst = scenario_.bursts[b];
-      dev.bar_write32(0, regs::BURST_EVENTS, static_cast<std::uint32_t>(burst.events));
-      dev.bar_write32(0, regs::BURST_GAP, static_cast<std::uint32_t>((burst.gap_ns * 1000 + cycle_ps / 2) / cycle_ps));
-      dev.bar_write32(0, regs::BURST_PATTERN, static_cast<std::uint32_t>(burst.pattern));
-      dev.bar_write32(0, regs::BURST_SEED, static_cast<std::uint32_t>(scenario_.seed * 0x9E3779B97F4A7C15ull >> 32) ^
-                                               static_cast<std::uint32_t>(b));
-      dev.bar_write32(0, regs::VLIST_LEN, static_cast<std::uint32_t>(burst.vectors.size()));
-      dev.bar_write32(0, regs::VLIST_IDX, 0);
-      for (unsigned v : burst.vectors) dev.bar_write32(0, regs::VLIST_DATA, v);
-      dev.bar_write32(0, regs::CTRL, regs::CTRL_START_MASK);
+      sim::BurstProgram program;
+      program.events = static_cast<std::uint32_t>(burst.events);
+      program.gap_cycles = static_cast<std::uint32_t>((burst.gap_ns * 1000 + cycle_ps / 2) / cycle_ps);
+      program.pattern = static_cast<std::uint32_t>(burst.pattern);
+      program.seed = static_cast<std::uint32_t>(scenario_.seed * 0x9E3779B97F4A7C15ull >> 32) ^
+                     static_cast<std::uint32_t>(b);
+      program.vectors.assign(burst.vectors.begin(), burst.vectors.end());
+      endpoint.start_burst(program);
       do {
         wait(sc_time(static_cast<double>(kPollPs), SC_PS));
-      } while (dev.bar_read32(0, regs::STATUS) & regs::STATUS_BUSY_MASK);
+      } while (endpoint.busy());
     }
     if (scenario_.until == Until::kTime) return;
     const std::uint32_t events = dev.bar_read32(0, regs::CNT_EVENTS);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "irqrig/regs.h"
+#include "sim/device/endpoint.h"
 
 namespace irqrig::sim {
 namespace {
@@ -14,27 +15,11 @@ constexpr std::uint32_t kEntries = 16;
 constexpr std::uint64_t kProducer = kRing + kEntries * 16;
 
 void program_burst(VerilatedDevice& d, std::uint32_t events, std::vector<std::uint32_t> vectors) {
-  for (std::uint32_t k = 0; k < 4; ++k) {
-    const std::uint32_t e = regs::kMsixTableOffset + 16 * k;
-    d.bar_write32(0, e + 0, 0xFEE00000u | (k << 12));
-    d.bar_write32(0, e + 4, 0);
-    d.bar_write32(0, e + 8, 0x60 + k);
-    d.bar_write32(0, e + 12, 0);
-  }
-  const std::uint32_t control = d.config_read(regs::kCfgMsixCap) >> 16;
-  d.config_write(regs::kCfgMsixCap, (control | 0x8000u) << 16, 0xC);
-  d.bar_write32(0, regs::RING_BASE_LO, static_cast<std::uint32_t>(kRing));
-  d.bar_write32(0, regs::RING_BASE_HI, static_cast<std::uint32_t>(kRing >> 32));
-  d.bar_write32(0, regs::RING_LOG2, 4);
-  d.bar_write32(0, regs::RING_PROD_ADDR_LO, static_cast<std::uint32_t>(kProducer));
-  d.bar_write32(0, regs::RING_PROD_ADDR_HI, static_cast<std::uint32_t>(kProducer >> 32));
-  d.bar_write32(0, regs::BURST_EVENTS, events);
-  d.bar_write32(0, regs::BURST_GAP, 5);
-  d.bar_write32(0, regs::BURST_PATTERN, 0);
-  d.bar_write32(0, regs::VLIST_LEN, static_cast<std::uint32_t>(vectors.size()));
-  d.bar_write32(0, regs::VLIST_IDX, 0);
-  for (auto v : vectors) d.bar_write32(0, regs::VLIST_DATA, v);
-  d.bar_write32(0, regs::CTRL, regs::CTRL_START_MASK);
+  Endpoint ep(d);
+  for (std::uint32_t k = 0; k < 4; ++k) ep.program_message(k, 0xFEE00000u | (k << 12), 0x60 + k);
+  ep.set_msix_enable(true);
+  ep.set_ring(kRing, 4, kProducer);
+  ep.start_burst(BurstProgram{events, 5, 0, 1, std::move(vectors)});
 }
 
 std::vector<UpstreamWrite> run_burst(double stall_probability) {
