@@ -18,19 +18,29 @@ namespace {
 
 using nlohmann::ordered_json;
 using sc_core::sc_time;
+using sc_core::SC_MS;
 using sc_core::SC_NS;
 using sc_core::SC_PS;
 using sc_core::SC_US;
 
 constexpr std::uint64_t kPollPs = 1'000'000;  // the testbench looks at the device every microsecond
 
+struct Figures {
+  ordered_json report;
+  std::uint64_t unknown = 0, rewritten = 0, in_flight = 0;
+  std::vector<std::uint32_t> outstanding_sample;
+};
+
+ordered_json latency(const Histogram& h);
+Figures take_figures(Platform& platform, const Scenario& s, const std::string& target, std::uint64_t sim_ps);
+
 /// The testbench: starts the driver on CPU 0, programs each burst over BAR0, and stops the run
 /// when everything the device produced has been handled.
 class Testbench : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Testbench);
-  Testbench(const sc_core::sc_module_name& name, const Scenario& s, Platform& p)
-      : sc_module(name), scenario_(s), platform_(p) {
+  Testbench(const sc_core::sc_module_name& name, const Scenario& s, Platform& p, std::string target)
+      : sc_module(name), scenario_(s), platform_(p), target_(std::move(target)) {
     SC_THREAD(run);
   }
 
@@ -38,10 +48,10 @@ class Testbench : public sc_core::sc_module {
   bool drained() const { return drained_; }
   NTSTATUS start_status() const { return start_status_; }
   std::optional<std::string> failure;
-
-  void stop_driver() {
-    if (started_ && IrqrigReferenceDriver.StopDevice) IrqrigReferenceDriver.StopDevice(device_context_);
-  }
+  /// When the run ended (drained or at its time limit) and each CPU's figures at that moment,
+  /// before the driver's stop-device work.
+  std::uint64_t end_ps() const { return end_ps_; }
+  const std::optional<Figures>& figures() const { return figures_; }
 
  private:
   void run() {
@@ -67,6 +77,7 @@ class Testbench : public sc_core::sc_module {
     wait(started_event_);
     if (!started_) {
       platform_.fault("start_device", fmt::format("StartDevice returned {:#010x}", static_cast<ULONG>(start_status_)));
+      end_ps_ = platform_.now_ps();
       sc_core::sc_stop();
       return;
     }
@@ -83,30 +94,127 @@ class Testbench : public sc_core::sc_module {
       program.vectors.assign(burst.vectors.begin(), burst.vectors.end());
       endpoint.start_burst(program);
       do {
-        wait(sc_time(static_cast<double>(kPollPs), SC_PS));
+        if (!poll()) return;
       } while (endpoint.busy());
     }
-    if (scenario_.until == Until::kTime) return;
+    if (scenario_.until == Until::kTime) {
+      while (poll()) {
+      }
+      return;
+    }
     const std::uint32_t events = dev.bar_read32(0, regs::CNT_EVENTS);
     for (;;) {
       Accounting& a = platform_.accounting();
       if (a.written() >= events && a.outstanding() == 0 && platform_.all_idle()) {
         drained_ = true;
-        sc_core::sc_stop();
+        finish();
         return;
       }
-      wait(sc_time(static_cast<double>(kPollPs), SC_PS));
+      if (!poll()) return;
     }
+  }
+
+  /// Waits one poll interval; at the time limit ends the run instead and returns false.
+  bool poll() {
+    const std::uint64_t limit_ps = scenario_.time_us * 1'000'000;
+    const std::uint64_t now = platform_.now_ps();
+    if (now >= limit_ps) {
+      finish();
+      return false;
+    }
+    wait(sc_time(static_cast<double>(std::min(kPollPs, limit_ps - now)), SC_PS));
+    return true;
+  }
+
+  /// Ends the run: takes the figures, lets the driver stop its device at PASSIVE on CPU 0 (so it
+  /// disconnects and frees what it allocated), then stops the simulation.
+  void finish() {
+    end_ps_ = platform_.now_ps();
+    figures_ = take_figures(platform_, scenario_, target_, end_ps_);
+    platform_.cpu(0).queue_passive([this] {
+      IrqrigReferenceDriver.StopDevice(device_context_);
+      stopped_event_.notify(sc_core::SC_ZERO_TIME);
+    });
+    // A CPU stuck at raised IRQL never gets to it; the run still ends.
+    wait(sc_time(1, SC_MS), stopped_event_);
+    sc_core::sc_stop();
   }
 
   const Scenario& scenario_;
   Platform& platform_;
   sc_core::sc_event started_event_;
+  sc_core::sc_event stopped_event_;
+  std::uint64_t end_ps_ = 0;
+  std::string target_;
+  std::optional<Figures> figures_;
   bool started_ = false;
   bool drained_ = false;
   NTSTATUS start_status_ = STATUS_UNSUCCESSFUL;
   PVOID device_context_ = nullptr;
 };
+
+/// The report's figures at one moment: taken when the run ends, before the driver stops.
+Figures take_figures(Platform& platform, const Scenario& s, const std::string& target, std::uint64_t sim_ps) {
+  // The device's own counters are the device's figures.
+  sim::Device& device = platform.device();
+  const std::uint64_t dev_events = device.bar_read32(0, regs::CNT_EVENTS);
+  const std::uint64_t dev_msi = device.bar_read32(0, regs::CNT_MSI_SENT);
+  const std::uint64_t dev_pended = device.bar_read32(0, regs::CNT_MSI_PENDED);
+
+  Accounting& acc = platform.accounting();
+  const PlatformCounters& c = platform.counters();
+  std::uint64_t accepted = 0, merged = 0;
+  ordered_json per_cpu = ordered_json::array();
+  for (unsigned i = 0; i < platform.cpu_count(); ++i) {
+    const Cpu& cpu = platform.cpu(i);
+    accepted += cpu.lapic().accepted();
+    merged += cpu.lapic().merged();
+    const CpuStats st = cpu.stats();
+    const std::uint64_t busy = st.isr_ps + st.dpc_ps + st.ipi_ps + st.other_ps;
+    per_cpu.push_back(ordered_json{{"cpu", i},
+                                   {"isr_ns", st.isr_ps / 1000},
+                                   {"dpc_ns", st.dpc_ps / 1000},
+                                   {"ipi_ns", st.ipi_ps / 1000},
+                                   {"idle_ns", (sim_ps > busy ? sim_ps - busy : 0) / 1000}});
+  }
+  const std::uint64_t processed = acc.processed();
+  const std::uint64_t unprocessed = dev_events > processed ? dev_events - processed : 0;
+  // A run cut at a fixed time leaves events in flight: they are not lost, only not done yet.
+  const std::uint64_t lost = s.until == Until::kTime ? 0 : unprocessed;
+
+  ordered_json r;
+  r["irqrig_report"] = 1;
+  r["scenario"] = s.name;
+  r["seed"] = s.seed;
+  r["target"] = target;
+  r["sim_time_ns"] = sim_ps / 1000;
+  r["wall_s"] = 0.0;
+  r["device"] = {{"events", dev_events},
+                 {"msi_sent", dev_msi},
+                 {"msi_pending_on_mask", dev_pended},
+                 {"moderation_coalesced", 0},
+                 {"ring_overflows", 0}};
+  r["lapic"] = {{"accepted", accepted}, {"merged", merged}};
+  r["isr"] = {{"calls", c.isr_calls}, {"claimed", c.isr_claimed}, {"declined", c.isr_declined}};
+  r["dpc"] = {{"inserts", c.dpc_inserts},
+              {"inserts_rejected", c.dpc_inserts_rejected},
+              {"runs", c.dpc_runs},
+              {"max_runtime_ns", c.dpc_max_runtime_ps / 1000}};
+  r["ipi"] = {{"broadcasts", 0}, {"worker_calls", 0}};
+  r["events"] = {{"processed", processed}, {"lost", lost}, {"duplicated", acc.duplicated()}};
+  r["latency_ns"] = {{"msi_to_isr", latency(platform.msi_to_isr())},
+                     {"isr_to_dpc", latency(platform.isr_to_dpc())},
+                     {"event_to_processed", latency(acc.event_to_processed())}};
+  r["per_cpu"] = per_cpu;
+
+  Figures f;
+  f.in_flight = s.until == Until::kTime ? unprocessed : 0;
+  f.unknown = acc.unknown();
+  f.rewritten = acc.rewritten();
+  f.outstanding_sample = acc.outstanding_sample(8);
+  f.report = std::move(r);
+  return f;
+}
 
 ordered_json latency(const Histogram& h) {
   return ordered_json{{"p50", h.quantile(0.50)}, {"p99", h.quantile(0.99)}, {"max", h.max()}};
@@ -157,72 +265,32 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   // sc_stop() is how a drained run ends, not news.
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   Platform platform("host", cfg, device);
-  Testbench bench("testbench", s, platform);
-  sc_core::sc_start(sc_time(static_cast<double>(s.time_us), SC_US));
+  Testbench bench("testbench", s, platform, options.target);
+  // The testbench ends the run at the limit; the extra millisecond only bounds a run whose
+  // testbench itself was stopped by a fault.
+  sc_core::sc_start(sc_time(static_cast<double>(s.time_us), SC_US) + sc_time(2, SC_MS));
   if (platform.target_error()) throw sim::DeviceError(*platform.target_error());
-  const std::uint64_t sim_ps = platform.now_ps();
+  const std::uint64_t sim_ps = bench.end_ps() ? bench.end_ps() : platform.now_ps();
   const bool time_limit_hit = s.until == Until::kDrained && !bench.drained();
 
-  // The device's own counters are the device's figures.
-  const std::uint64_t dev_events = device.bar_read32(0, regs::CNT_EVENTS);
-  const std::uint64_t dev_msi = device.bar_read32(0, regs::CNT_MSI_SENT);
-  const std::uint64_t dev_pended = device.bar_read32(0, regs::CNT_MSI_PENDED);
-
-  Accounting& acc = platform.accounting();
-  const PlatformCounters& c = platform.counters();
-  std::uint64_t accepted = 0, merged = 0;
-  ordered_json per_cpu = ordered_json::array();
-  for (unsigned i = 0; i < platform.cpu_count(); ++i) {
-    const Cpu& cpu = platform.cpu(i);
-    accepted += cpu.lapic().accepted();
-    merged += cpu.lapic().merged();
-    const CpuStats st = cpu.stats();
-    const std::uint64_t busy = st.isr_ps + st.dpc_ps + st.ipi_ps + st.other_ps;
-    per_cpu.push_back(ordered_json{{"cpu", i},
-                                   {"isr_ns", st.isr_ps / 1000},
-                                   {"dpc_ns", st.dpc_ps / 1000},
-                                   {"ipi_ns", st.ipi_ps / 1000},
-                                   {"idle_ns", (sim_ps > busy ? sim_ps - busy : 0) / 1000}});
-  }
-  const std::uint64_t processed = acc.processed();
-  const std::uint64_t lost = dev_events > processed ? dev_events - processed : 0;
-
-  ordered_json r;
-  r["irqrig_report"] = 1;
-  r["scenario"] = s.name;
-  r["seed"] = s.seed;
-  r["target"] = options.target;
-  r["sim_time_ns"] = sim_ps / 1000;
-  r["wall_s"] = 0.0;
-  r["device"] = {{"events", dev_events},
-                 {"msi_sent", dev_msi},
-                 {"msi_pending_on_mask", dev_pended},
-                 {"moderation_coalesced", 0},
-                 {"ring_overflows", 0}};
-  r["lapic"] = {{"accepted", accepted}, {"merged", merged}};
-  r["isr"] = {{"calls", c.isr_calls}, {"claimed", c.isr_claimed}, {"declined", c.isr_declined}};
-  r["dpc"] = {{"inserts", c.dpc_inserts},
-              {"inserts_rejected", c.dpc_inserts_rejected},
-              {"runs", c.dpc_runs},
-              {"max_runtime_ns", c.dpc_max_runtime_ps / 1000}};
-  r["ipi"] = {{"broadcasts", 0}, {"worker_calls", 0}};
-  r["events"] = {{"processed", processed}, {"lost", lost}, {"duplicated", acc.duplicated()}};
-  r["latency_ns"] = {{"msi_to_isr", latency(platform.msi_to_isr())},
-                     {"isr_to_dpc", latency(platform.isr_to_dpc())},
-                     {"event_to_processed", latency(acc.event_to_processed())}};
-  r["per_cpu"] = per_cpu;
+  const Figures f = bench.figures() ? *bench.figures() : take_figures(platform, s, options.target, sim_ps);
+  ordered_json r = f.report;
+  const std::uint64_t dev_events = r["device"]["events"].get<std::uint64_t>();
+  const std::uint64_t processed = r["events"]["processed"].get<std::uint64_t>();
+  const std::uint64_t lost = r["events"]["lost"].get<std::uint64_t>();
+  const std::uint64_t duplicated = r["events"]["duplicated"].get<std::uint64_t>();
 
   ordered_json checks = ordered_json::array();
   auto add_check = [&checks](const std::string& name, bool ok, const std::string& detail) {
     checks.push_back(ordered_json{{"name", name}, {"ok", ok}, {"detail", detail}});
   };
   {
-    std::string detail = fmt::format("{} events, {} processed once, {} lost, {} duplicated, {} unknown", dev_events,
-                                     processed, lost, acc.duplicated(), acc.unknown());
-    const auto sample = acc.outstanding_sample(8);
-    if (!sample.empty()) detail += fmt::format("; first unprocessed sequence numbers: {}", fmt::join(sample, ", "));
-    add_check("exactly_once", lost == 0 && acc.duplicated() == 0 && acc.unknown() == 0 && acc.rewritten() == 0,
-              detail);
+    std::string detail = fmt::format("{} events, {} processed once, {} lost, {} duplicated, {} unknown, {} rewritten",
+                                     dev_events, processed, lost, duplicated, f.unknown, f.rewritten);
+    if (f.in_flight) detail += fmt::format("; {} still in flight when run.time_us ended the run", f.in_flight);
+    if (!f.outstanding_sample.empty())
+      detail += fmt::format("; first unprocessed sequence numbers: {}", fmt::join(f.outstanding_sample, ", "));
+    add_check("exactly_once", lost == 0 && duplicated == 0 && f.unknown == 0 && f.rewritten == 0, detail);
   }
   if (s.until == Until::kDrained)
     add_check("drained", !time_limit_hit,

@@ -173,3 +173,27 @@ TEST(Cli, UsageErrorsExitTwo) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Cli, TimeLimitBeforeDrainFailsNamingTheUnprocessed) {
+  const Result r = run("run tests/host/cli/data/small.yaml --set run.time_us=100");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("check drained FAILED"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("first unprocessed sequence numbers"), std::string::npos) << r.output;
+}
+
+TEST(Cli, UntilTimeCutsTheRunWithoutCallingInFlightEventsLost) {
+  const std::string report = temp_path("time.json");
+  const Result r = run("run tests/host/cli/data/small.yaml --set run.until=time --set run.time_us=100 --quiet "
+                       "--report " + report);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = read_json(report);
+  EXPECT_EQ(j["sim_time_ns"], 100000);
+  EXPECT_EQ(j["events"]["lost"], 0);
+  EXPECT_LT(j["events"]["processed"].get<std::uint64_t>(), 500u);
+  EXPECT_GT(j["events"]["processed"].get<std::uint64_t>(), 0u);
+  std::filesystem::remove(report);
+}
+
+}  // namespace
