@@ -68,7 +68,7 @@ Figures cosim(std::uint32_t events, std::uint64_t gap_ns, std::uint64_t quantum)
 int main(int argc, char** argv) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   CLI::App app{"irqrig co-simulation benchmark"};
-  std::uint32_t events = 20000;
+  std::uint32_t events = 200000;  // a few seconds of wall time: shorter runs are noise here
   std::uint64_t gap_ns = 200;
   std::uint64_t quantum = 64;
   app.add_option("--events", events, "Events in the burst");

@@ -8,7 +8,6 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <fmt/ostream.h>
 
 #include "host/run/runner.h"
 #include "host/scenario/scenario.h"

@@ -2,7 +2,7 @@
 
 namespace irqrig::host {
 
-void Accounting::on_written(std::uint32_t seq, std::uint16_t, std::uint64_t device_time_ps) {
+void Accounting::on_written(std::uint32_t seq, std::uint64_t device_time_ps) {
   if (seq < base_) {
     ++rewritten_;  // a record for a number already finished: the device repeated a sequence number
     return;

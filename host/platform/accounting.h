@@ -14,7 +14,7 @@ namespace irqrig::host {
 class Accounting {
  public:
   /// The device DMA'd the record for `seq` (its timestamp in device picoseconds).
-  void on_written(std::uint32_t seq, std::uint16_t vector, std::uint64_t device_time_ps);
+  void on_written(std::uint32_t seq, std::uint64_t device_time_ps);
   /// The driver processed the record for `seq` at host time `now_ps`.
   void on_processed(std::uint32_t seq, std::uint64_t now_ps);
 

@@ -85,22 +85,20 @@ void Cpu::loop() {
   resume();
   for (;;) {
     if (const auto v = lapic_.deliverable()) {
-      busy_ = true;
+      begin_work();
       take(*v);
       continue;
     }
     if (dispatch_pending_ && irql_ < kDispatchLevel) {
-      busy_ = true;
+      begin_work();
       drain_dpcs();
       continue;
     }
     if (!passive_work_.empty() && irql_ == kPassiveLevel) {
-      busy_ = true;
-      set_irql(kPassiveLevel);
+      begin_work();
       auto fn = std::move(passive_work_.front());
       passive_work_.pop_front();
       fn();
-      set_irql(kPassiveLevel);
       continue;
     }
     if (busy_) {
@@ -110,6 +108,12 @@ void Cpu::loop() {
     wait(wake_);
     resume();
   }
+}
+
+void Cpu::begin_work() {
+  if (busy_) return;
+  set_irql(irql_);  // close the idle span first, so it is not counted as work
+  busy_ = true;
 }
 
 void Cpu::check_preemption() {
@@ -304,7 +308,6 @@ void Platform::deliver(sim::UpstreamWrite& w) {
     fault("msi_format", fmt::format("MSI to APIC ID {} but the host has {} CPUs", m.destination, cpus_.size()));
     return;
   }
-  ++counters_.msi_received;
   cpus_[m.destination]->post(m.vector);
 }
 
@@ -324,21 +327,20 @@ void Platform::deliver_memory(sim::UpstreamWrite& w) {
     for (unsigned b = 0; b < 4; ++b)
       if (be >> b & 1) memory_[off + i * 4 + b] = static_cast<std::uint8_t>(w.data[i] >> (8 * b));
   }
-  counters_.dma_bytes += bytes;
-  // Whole records landing in the ring enter the ledger.
-  const std::uint64_t ring_end = ring_offset() + std::uint64_t{config_.ring_entries} * 16;
-  for (std::uint64_t r = off; r + 16 <= off + bytes && r + 16 <= ring_end; r += 16) {
-    if ((r - ring_offset()) % 16) break;
-    IRQRIG_EVENT_RECORD rec;
-    std::memcpy(&rec, &memory_[r], sizeof rec);
-    accounting_.on_written(rec.Sequence, rec.Vector, rec.Timestamp * device_.cycle_ps());
+  // Whole records landing in the ring (at the buffer's start) enter the ledger.
+  const std::uint64_t ring_end = std::uint64_t{config_.ring_entries} * 16;
+  if (off % 16 == 0) {
+    for (std::uint64_t r = off; r + 16 <= off + bytes && r + 16 <= ring_end; r += 16) {
+      IRQRIG_EVENT_RECORD rec;
+      std::memcpy(&rec, &memory_[r], sizeof rec);
+      accounting_.on_written(rec.Sequence, rec.Timestamp * device_.cycle_ps());
+    }
   }
 }
 
 void Platform::dispatch(Cpu& cpu, std::uint8_t vector) {
   const auto& chain = vectors_[cpu.index()][vector];
   if (chain.empty()) {
-    ++counters_.spurious;
     fault("spurious", fmt::format("vector {:#04x} on CPU {} has no ISR connected", vector, cpu.index()));
     return;
   }
@@ -384,10 +386,9 @@ bool Platform::insert_dpc(PRKDPC dpc, PVOID arg1, PVOID arg2) {
   if (&t == &cur) {
     if (DpcQueue::requests_interrupt_local(importance, t.dpcs().depth(), 0, tuning)) t.request_dispatch();
     if (cur.irql() < kDispatchLevel) cur.lower_irql(cur.irql());  // fires at once below DISPATCH
-  } else if (DpcQueue::requests_interrupt_remote(importance, t.dpcs().depth(), tuning)) {
-    t.request_dispatch();
-    t.wake();
   } else {
+    // E8 sends an IPI only for urgent inserts and leaves the rest to the target's clock tick; with
+    // no tick modelled yet, every remote insert wakes its target at once.
     t.request_dispatch();
     t.wake();
   }

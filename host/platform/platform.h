@@ -86,6 +86,7 @@ class Cpu : public sc_core::sc_module {
  private:
   void run();
   void loop();
+  void begin_work();
   void resume();
   void check_preemption();
   void take(std::uint8_t vector);
@@ -120,10 +121,8 @@ struct InterruptObject {
 };
 
 struct PlatformCounters {
-  std::uint64_t msi_received = 0;
-  std::uint64_t isr_calls = 0, isr_claimed = 0, isr_declined = 0, spurious = 0;
+  std::uint64_t isr_calls = 0, isr_claimed = 0, isr_declined = 0;
   std::uint64_t dpc_inserts = 0, dpc_inserts_rejected = 0, dpc_runs = 0, dpc_max_runtime_ps = 0;
-  std::uint64_t dma_bytes = 0;
 };
 
 class Platform : public sc_core::sc_module {
@@ -150,11 +149,10 @@ class Platform : public sc_core::sc_module {
   Histogram& msi_to_isr() { return msi_to_isr_; }
   Histogram& isr_to_dpc() { return isr_to_dpc_; }
 
-  // Host memory: one DMA common buffer, the only window the IOMMU lets the device write.
+  // Host memory: one DMA common buffer, the only window the IOMMU lets the device write. The
+  // event ring starts it; the producer-index word follows the ring.
   std::uint8_t* common_buffer() { return memory_.data(); }
   std::size_t common_buffer_size() const { return memory_.size(); }
-  std::uint64_t ring_offset() const { return 0; }
-  std::uint64_t producer_offset() const { return std::uint64_t{config_.ring_entries} * 16; }
 
   // Kernel services behind <irqrig/wdm.h>.
   bool insert_dpc(PRKDPC dpc, PVOID arg1, PVOID arg2);

@@ -19,7 +19,6 @@ namespace {
 using nlohmann::ordered_json;
 using sc_core::sc_time;
 using sc_core::SC_MS;
-using sc_core::SC_NS;
 using sc_core::SC_PS;
 using sc_core::SC_US;
 
@@ -44,10 +43,7 @@ class Testbench : public sc_core::sc_module {
     SC_THREAD(run);
   }
 
-  bool started() const { return started_; }
   bool drained() const { return drained_; }
-  NTSTATUS start_status() const { return start_status_; }
-  std::optional<std::string> failure;
   /// When the run ended (drained or at its time limit) and each CPU's figures at that moment,
   /// before the driver's stop-device work.
   std::uint64_t end_ps() const { return end_ps_; }
@@ -303,7 +299,6 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
     add_check(name, details.empty(),
               details.empty() ? std::string("none") : fmt::format("{}", fmt::join(details, "; ")));
   }
-  if (bench.failure) add_check("run", false, *bench.failure);
   for (const auto& [path, bound] : s.expect) {
     const auto why = check_bound(r, path, bound);
     add_check("expect:" + path, !why, why ? *why : std::string("holds"));

@@ -125,7 +125,6 @@ void VerilatedDevice::on_tx_tlp() {
     throw DeviceError(fmt::format("device sent a malformed TLP at cycle {}: {}", cycle_, e.what()));
   }
   tx_beats_.clear();
-  if (record_tx_) tx_log_.push_back(tlp);
   switch (tlp.kind) {
     case TlpKind::kCpl:
     case TlpKind::kCplD:

@@ -45,9 +45,6 @@ class VerilatedDevice final : public Device {
   std::uint64_t cycle_ps() const override { return cycle_ps_; }
   std::uint64_t cycles() const override { return cycle_; }
 
-  /// Every TLP the device sent, when recording is on (tests).
-  void record_tx(bool on) { record_tx_ = on; }
-  const std::vector<Tlp>& tx_log() const { return tx_log_; }
   /// Runs `n` clock cycles.
   void run_cycles(std::uint64_t n);
 
@@ -69,8 +66,6 @@ class VerilatedDevice final : public Device {
   std::vector<std::uint32_t> tx_beats_;
   std::optional<Tlp> completion_;
   std::uint8_t next_tag_ = 0;
-  bool record_tx_ = false;
-  std::vector<Tlp> tx_log_;
   std::mt19937_64 stall_rng_;
 };
 
