@@ -16,6 +16,13 @@ typedef struct _IRQRIG_EVENT_RECORD {
   ULONG64 Timestamp; /* device clock cycles */
 } IRQRIG_EVENT_RECORD, *PIRQRIG_EVENT_RECORD;
 
+/* The scenario's host.dpc settings: what a real driver would read from its registry key. */
+typedef struct _IRQRIG_DRIVER_PARAMETERS {
+  KDPC_IMPORTANCE DpcImportance;  /* host.dpc.importance */
+  LONG DpcTargetProcessor;        /* host.dpc.target: a processor number, or -1 for the inserting one */
+  BOOLEAN ThreadedDpc;            /* host.dpc.threaded: KeInitializeThreadedDpc instead of KeInitializeDpc */
+} IRQRIG_DRIVER_PARAMETERS;
+
 typedef struct _IRQRIG_RESOURCES {
   PDEVICE_OBJECT PhysicalDeviceObject;
   PHYSICAL_ADDRESS Bar0;        /* CmResourceTypeMemory, translated */
@@ -25,6 +32,7 @@ typedef struct _IRQRIG_RESOURCES {
   PHYSICAL_ADDRESS CommonBufferLogical; /* ... and the address the device writes to */
   ULONG CommonBufferLength;
   ULONG RingEntries;            /* device.ring.entries of the scenario */
+  IRQRIG_DRIVER_PARAMETERS Parameters;
 } IRQRIG_RESOURCES, *PIRQRIG_RESOURCES;
 
 /* A driver under test: the start-device and stop-device halves of its PnP path. */
