@@ -41,6 +41,7 @@ class Testbench : public sc_core::sc_module {
   Testbench(const sc_core::sc_module_name& name, const Scenario& s, Platform& p, std::string target)
       : sc_module(name), scenario_(s), platform_(p), target_(std::move(target)) {
     SC_THREAD(run);
+    SC_THREAD(play_masks);
   }
 
   bool drained() const { return drained_; }
@@ -82,6 +83,8 @@ class Testbench : public sc_core::sc_module {
     }
     const std::uint64_t cycle_ps = dev.cycle_ps();
     sim::Endpoint endpoint(dev);
+    bursts_start_ps_ = platform_.now_ps();
+    bursts_started_.notify(sc_core::SC_ZERO_TIME);
     for (std::size_t b = 0; b < scenario_.bursts.size(); ++b) {
       const BurstSpec& burst = scenario_.bursts[b];
       sim::BurstProgram program;
@@ -91,10 +94,12 @@ class Testbench : public sc_core::sc_module {
       program.seed = static_cast<std::uint32_t>(scenario_.seed * 0x9E3779B97F4A7C15ull >> 32) ^
                      static_cast<std::uint32_t>(b);
       program.vectors.assign(burst.vectors.begin(), burst.vectors.end());
-      endpoint.start_burst(program);
-      do {
-        if (!poll()) return;
-      } while (endpoint.busy());
+      for (std::uint64_t round = 0; round < burst.repeat; ++round) {
+        endpoint.start_burst(program);
+        do {
+          if (!poll()) return;
+        } while (endpoint.busy());
+      }
     }
     if (scenario_.until == Until::kTime) {
       while (poll()) {
@@ -111,6 +116,32 @@ class Testbench : public sc_core::sc_module {
       }
       if (!poll()) return;
     }
+  }
+
+  /// `device.masks`: the testbench masks and unmasks vectors at their times, counted from the
+  /// start of the first burst, as a driver or the OS would through the vector's mask bit.
+  void play_masks() {
+    if (scenario_.masks.empty()) return;
+    struct Change {
+      std::uint64_t at_ps;
+      unsigned vector;
+      bool masked;
+    };
+    std::vector<Change> changes;
+    for (const MaskWindow& m : scenario_.masks) {
+      changes.push_back({m.from_us * 1'000'000, m.vector, true});
+      if (m.to_us) changes.push_back({*m.to_us * 1'000'000, m.vector, false});
+    }
+    std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) { return a.at_ps < b.at_ps; });
+    wait(bursts_started_);
+    platform_.guard([&] {
+      sim::Endpoint endpoint(platform_.device());
+      for (const Change& c : changes) {
+        const std::uint64_t at = bursts_start_ps_ + c.at_ps;
+        if (at > platform_.now_ps()) wait(sc_time(static_cast<double>(at - platform_.now_ps()), SC_PS));
+        endpoint.set_message_mask(c.vector, c.masked);
+      }
+    });
   }
 
   /// Waits one poll interval; at the time limit ends the run instead and returns false.
@@ -143,6 +174,8 @@ class Testbench : public sc_core::sc_module {
   Platform& platform_;
   sc_core::sc_event started_event_;
   sc_core::sc_event stopped_event_;
+  sc_core::sc_event bursts_started_;
+  std::uint64_t bursts_start_ps_ = 0;
   std::uint64_t end_ps_ = 0;
   std::string target_;
   std::optional<Figures> figures_;

@@ -38,6 +38,7 @@ constexpr std::array kModes = std::to_array<std::string_view>({"msix", "msi"});
 constexpr std::array kPatterns = std::to_array<std::string_view>({"round_robin", "random", "fixed"});
 constexpr std::array kUntils = std::to_array<std::string_view>({"drained", "time"});
 constexpr std::array kAffinityForms = std::to_array<std::string_view>({"spread", "cpu0"});
+constexpr std::array kRingFull = std::to_array<std::string_view>({"stall", "drop"});
 constexpr std::array kImportances = std::to_array<std::string_view>({"low", "medium", "medium_high", "high"});
 constexpr std::array kBoundKeys = std::to_array<std::string_view>({"min", "max"});
 
@@ -145,6 +146,13 @@ class ScenarioReader {
         }
         scenario_.ring_entries = static_cast<unsigned>(value);
       }
+      if (auto on_full = view.get("on_full")) {
+        std::string path = view.child("on_full");
+        scenario_.ring_on_full = read_choice(origin_, *on_full, path, kRingFull) == 0 ? RingFull::kStall : RingFull::kDrop;
+        if (scenario_.ring_on_full == RingFull::kDrop) {
+          uses_.push_back({path, *on_full, "a ring that drops when full is not supported yet (use stall)"});
+        }
+      }
     }
 
     YAML::Node bursts = device.require("bursts");
@@ -158,11 +166,8 @@ class ScenarioReader {
     if (auto masks = device.get("masks"); masks && !is_null(*masks)) {
       std::vector<YAML::Node> entries = list_items(origin_, *masks, device.child("masks"));
       for (std::size_t i = 0; i < entries.size(); ++i) {
-        read_mask(MapView(origin_, entries[i], join_path(device.child("masks"), std::to_string(i))));
-      }
-      if (!entries.empty()) {
-        uses_.push_back({device.child("masks"), *masks,
-                         "masking vectors over time is not supported yet; leave device.masks empty"});
+        scenario_.masks.push_back(
+            read_mask(MapView(origin_, entries[i], join_path(device.child("masks"), std::to_string(i)))));
       }
     }
   }
@@ -171,12 +176,12 @@ class ScenarioReader {
     std::optional<YAML::Node> frames = view.get("frames");
     std::optional<YAML::Node> usecs = view.get("usecs");
     std::optional<YAML::Node> itr = view.get("itr_ns");
-    bool off = false;
+    Moderation& moderation = scenario_.moderation;
     if (itr) {
       if (frames || usecs) {
         origin_.fail(view.node(), view.path(), "give either itr_ns or frames/usecs, not both");
       }
-      read_uint(origin_, *itr, view.child("itr_ns"), 1);
+      moderation.itr_ns = read_uint(origin_, *itr, view.child("itr_ns"), 1);
     } else {
       // An absent trigger is disabled (0), as in SEMANTICS H1.
       std::uint64_t frame_count = frames ? read_uint(origin_, *frames, view.child("frames")) : 0;
@@ -185,9 +190,10 @@ class ScenarioReader {
         origin_.fail(view.node(), view.path(),
                      "frames and usecs are both 0, which would never signal; {frames: 1, usecs: 0} is off");
       }
-      off = frame_count == 1 && usec_count == 0;
+      moderation.frames = frame_count;
+      moderation.usecs = usec_count;
     }
-    if (!off) {
+    if (!moderation.off()) {
       uses_.push_back({view.path(), view.node(),
                        "interrupt moderation is not supported yet; only {frames: 1, usecs: 0} (off) is accepted"});
     }
@@ -216,18 +222,22 @@ class ScenarioReader {
     if (auto pattern = view.get("pattern")) {
       burst.pattern = static_cast<Pattern>(read_choice(origin_, *pattern, view.child("pattern"), kPatterns));
     }
+    if (auto repeat = view.get("repeat")) burst.repeat = read_uint(origin_, *repeat, view.child("repeat"), 1, 1'000'000);
     return burst;
   }
 
-  void read_mask(const MapView& view) {
-    read_vector(view.require("vector"), view.child("vector"));
-    std::uint64_t from = read_uint(origin_, view.require("from_us"), view.child("from_us"));
+  MaskWindow read_mask(const MapView& view) {
+    MaskWindow mask;
+    mask.vector = read_vector(view.require("vector"), view.child("vector"));
+    mask.from_us = read_uint(origin_, view.require("from_us"), view.child("from_us"));
     if (auto to = view.get("to_us")) {
       std::uint64_t until = read_uint(origin_, *to, view.child("to_us"));
-      if (until <= from) {
-        origin_.fail(*to, view.child("to_us"), fmt::format("must be after from_us ({}), got {}", from, until));
+      if (until <= mask.from_us) {
+        origin_.fail(*to, view.child("to_us"), fmt::format("must be after from_us ({}), got {}", mask.from_us, until));
       }
+      mask.to_us = until;
     }
+    return mask;
   }
 
   void read_host(const MapView& host) {
@@ -248,11 +258,40 @@ class ScenarioReader {
       cost("mmio_write_ns", scenario_.costs.mmio_write_ns);
     }
     if (auto dpc = host.get("dpc"); dpc && !is_null(*dpc)) read_dpc(MapView(origin_, *dpc, host.child("dpc")));
+    if (auto kernel = host.get("kernel"); kernel && !is_null(*kernel)) {
+      read_kernel(MapView(origin_, *kernel, host.child("kernel")));
+    }
     if (auto ipi = host.get("ipi"); ipi && !is_null(*ipi)) {
       MapView view(origin_, *ipi, host.child("ipi"));
-      read_uint(origin_, view.require("period_us"), view.child("period_us"), 1);
-      if (auto worker = view.get("worker_ns")) read_uint(origin_, *worker, view.child("worker_ns"));
+      IpiSettings settings;
+      settings.period_us = read_uint(origin_, view.require("period_us"), view.child("period_us"), 1);
+      if (auto worker = view.get("worker_ns")) settings.worker_ns = read_uint(origin_, *worker, view.child("worker_ns"));
+      if (settings.worker_ns >= settings.period_us * 1000) {
+        origin_.fail(view.node(), view.path(),
+                     fmt::format("worker_ns ({}) must be shorter than period_us ({} us), or broadcasts never end",
+                                 settings.worker_ns, settings.period_us));
+      }
+      scenario_.ipi = settings;
       uses_.push_back({view.path(), view.node(), "periodic IPI broadcasts are not supported yet; omit host.ipi"});
+    }
+  }
+
+  void read_kernel(const MapView& view) {
+    KernelSettings& k = scenario_.kernel;
+    if (auto tick = view.get("tick_us")) k.tick_us = read_uint(origin_, *tick, view.child("tick_us"), 1, 1'000'000);
+    if (auto depth = view.get("maximum_dpc_queue_depth")) {
+      k.maximum_dpc_queue_depth =
+          static_cast<unsigned>(read_uint(origin_, *depth, view.child("maximum_dpc_queue_depth"), 1, 1024));
+    }
+    if (auto rate = view.get("minimum_dpc_rate")) {
+      k.minimum_dpc_rate = static_cast<unsigned>(read_uint(origin_, *rate, view.child("minimum_dpc_rate"), 0, 1024));
+    }
+    if (auto adaptive = view.get("adaptive_dpc_depth")) {
+      k.adaptive_dpc_depth = read_bool(origin_, *adaptive, view.child("adaptive_dpc_depth"));
+    }
+    if (auto threaded = view.get("threaded_dpcs")) k.threaded_dpcs = read_bool(origin_, *threaded, view.child("threaded_dpcs"));
+    if (!(k == KernelSettings{})) {
+      uses_.push_back({view.path(), view.node(), "kernel tunables are not supported yet; omit host.kernel"});
     }
   }
 
@@ -310,9 +349,9 @@ class ScenarioReader {
   }
 
   void read_dpc(const MapView& view) {
-    bool is_default = true;
+    DpcSettings& dpc = scenario_.dpc;
     if (auto importance = view.get("importance")) {
-      is_default &= kImportances[read_choice(origin_, *importance, view.child("importance"), kImportances)] == "medium";
+      dpc.importance = static_cast<Importance>(read_choice(origin_, *importance, view.child("importance"), kImportances));
     }
     if (auto target = view.get("target")) {
       std::string path = view.child("target");
@@ -334,11 +373,11 @@ class ScenarioReader {
               *target, path,
               fmt::format("CPU {} does not exist: host.cpus is {}, so 0..{}", cpu, scenario_.cpus, scenario_.cpus - 1));
         }
-        is_default = false;
+        dpc.target = static_cast<unsigned>(cpu);
       }
     }
-    if (auto threaded = view.get("threaded")) is_default &= !read_bool(origin_, *threaded, view.child("threaded"));
-    if (!is_default) {
+    if (auto threaded = view.get("threaded")) dpc.threaded = read_bool(origin_, *threaded, view.child("threaded"));
+    if (!(dpc == DpcSettings{})) {
       uses_.push_back({view.path(), view.node(),
                        "DPC settings are not supported yet; only {importance: medium, target: current, "
                        "threaded: false} is accepted"});

@@ -14,6 +14,8 @@ namespace irqrig::host {
 enum class InterruptMode { kMsix, kMsi };
 enum class Pattern { kRoundRobin, kRandom, kFixed };
 enum class Until { kDrained, kTime };
+enum class RingFull { kStall, kDrop };
+enum class Importance { kLow, kMedium, kMediumHigh, kHigh };  // KDPC_IMPORTANCE, in host.dpc.importance
 
 /// A bound on one report figure (an `expect:` entry); an absent side is unbounded.
 struct Bound {
@@ -27,9 +29,50 @@ struct BurstSpec {
   std::uint64_t events = 0;
   std::uint64_t gap_ns = 0;
   Pattern pattern = Pattern::kRoundRobin;
+  std::uint64_t repeat = 1;  // the burst runs this many times back to back
   friend bool operator==(const BurstSpec&, const BurstSpec&) = default;
 };
 
+/// `device.moderation`, applied to every vector (SEMANTICS H1-H3). frames 1 + usecs 0 is off.
+struct Moderation {
+  std::uint64_t frames = 1, usecs = 0;  // ethtool rx-frames / rx-usecs
+  std::uint64_t itr_ns = 0;             // non-zero: ITR minimum-interval mode instead
+  bool off() const { return itr_ns == 0 && frames == 1 && usecs == 0; }
+  friend bool operator==(const Moderation&, const Moderation&) = default;
+};
+
+/// One `device.masks` entry: the testbench masks `vector` at from_us and unmasks it at to_us
+/// (never, when absent).
+struct MaskWindow {
+  unsigned vector = 0;
+  std::uint64_t from_us = 0;
+  std::optional<std::uint64_t> to_us;
+  friend bool operator==(const MaskWindow&, const MaskWindow&) = default;
+};
+
+/// `host.dpc`: how the driver initialises its DPC (what it would read from its registry key).
+struct DpcSettings {
+  Importance importance = Importance::kMedium;
+  std::optional<unsigned> target;  // absent: the inserting processor
+  bool threaded = false;
+  friend bool operator==(const DpcSettings&, const DpcSettings&) = default;
+};
+
+/// `host.ipi`: a KeIpiGenericCall broadcast every period_us whose worker runs for worker_ns.
+struct IpiSettings {
+  std::uint64_t period_us = 100, worker_ns = 2000;
+  friend bool operator==(const IpiSettings&, const IpiSettings&) = default;
+};
+
+/// `host.kernel`: the kernel's own tunables, each a [choice] of SEMANTICS made a setting.
+struct KernelSettings {
+  std::uint64_t tick_us = 15625;         // E8: the clock tick that drains deferred DPCs (15.625 ms)
+  unsigned maximum_dpc_queue_depth = 4;  // E7
+  unsigned minimum_dpc_rate = 3;         // E7
+  bool adaptive_dpc_depth = false;       // E9
+  bool threaded_dpcs = true;             // E12: off, a threaded DPC runs as an ordinary one
+  friend bool operator==(const KernelSettings&, const KernelSettings&) = default;
+};
 /// Simulated time charged per driver routine and per MMIO access (DESIGN.md decision 5).
 struct Costs {
   std::uint64_t isr_ns = 500, dpc_ns = 800, dpc_per_event_ns = 50, mmio_read_ns = 800, mmio_write_ns = 100;
@@ -43,12 +86,18 @@ struct Scenario {
   InterruptMode mode = InterruptMode::kMsix;
   unsigned vectors = 4;            // messages the host grants the device (msix 1..2048; msi 1..32 power of two)
   unsigned ring_entries = 1024;    // power of two, 2..65536
+  RingFull ring_on_full = RingFull::kStall;
+  Moderation moderation;
+  std::vector<MaskWindow> masks;
   std::vector<BurstSpec> bursts;   // at least one
   unsigned cpus = 4;               // 1..64
   std::vector<unsigned> affinity;  // resolved CPU of each vector (size == vectors)
   std::string affinity_text;       // "spread", "cpu0" or "list"
   std::string driver = "reference";
   Costs costs;
+  DpcSettings dpc;
+  std::optional<IpiSettings> ipi;
+  KernelSettings kernel;
   Until until = Until::kDrained;
   std::uint64_t time_us = 5000;
   std::uint64_t quantum_cycles = 64;    // device cycles per co-simulation quantum, 1..1'000'000 (1 = lockstep)

@@ -64,6 +64,31 @@ TEST(Cli, DefaultScenarioProcessesEveryEventExactlyOnce) {
   std::filesystem::remove(report);
 }
 
+// SEMANTICS A6, end to end: the masked vector's events pend in the PBA and its unmask sends one
+// message, so the device sent exactly (events - pended + 1) messages; nothing is lost.
+TEST(Cli, MaskWindowPendsThenSendsOnce) {
+  const std::string report = temp_path("mask.json");
+  const Result r = run("run scenarios/mask_window.yaml --quiet --report " + report);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = read_json(report);
+  const auto events = j["device"]["events"].get<std::uint64_t>();
+  const auto pended = j["device"]["msi_pending_on_mask"].get<std::uint64_t>();
+  EXPECT_GT(pended, 0u);
+  EXPECT_EQ(j["device"]["msi_sent"].get<std::uint64_t>(), events - pended + 1);
+  EXPECT_EQ(j["events"]["processed"].get<std::uint64_t>(), events);
+  std::filesystem::remove(report);
+}
+
+TEST(Cli, RepeatRunsABurstAgain) {
+  const std::string report = temp_path("repeat.json");
+  const Result r = run("run tests/host/cli/data/small.yaml --quiet --set device.bursts.0.events=10 "
+                       "--set device.bursts.0.repeat=3 --report " + report);
+  ASSERT_EQ(r.code, 0) << r.output;
+  // small.yaml's second burst has 200 events.
+  EXPECT_EQ(read_json(report)["device"]["events"], 230);
+  std::filesystem::remove(report);
+}
+
 TEST(Cli, SameSeedGivesTheSameReport) {
   const std::string a = temp_path("a.json"), b = temp_path("b.json");
   ASSERT_EQ(run("run tests/host/cli/data/small.yaml --quiet --report " + a).code, 0);

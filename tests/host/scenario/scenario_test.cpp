@@ -125,6 +125,35 @@ host:
   EXPECT_EQ(s.bursts.size(), 1u);
 }
 
+TEST(ScenarioTest, MasksRepeatAndRingPolicyAreStored) {
+  Scenario s = parse_scenario(R"(device:
+  interrupts: { vectors: 4 }
+  ring: { entries: 64, on_full: stall }
+  bursts: [{ vectors: [0, 3], events: 10, repeat: 3 }]
+  masks:
+    - { vector: 3, from_us: 10, to_us: 40 }
+    - { vector: 0, from_us: 5 }
+)",
+                              "t.yaml");
+  EXPECT_EQ(s.ring_on_full, RingFull::kStall);
+  EXPECT_EQ(s.bursts[0].repeat, 3u);
+  EXPECT_THAT(s.masks, ElementsAre(MaskWindow{3, 10, 40}, MaskWindow{0, 5, std::nullopt}));
+}
+
+TEST(ScenarioTest, BadNewKeys) {
+  std::string base = "device:\n  bursts: [{ vectors: [0], events: 1, repeat: 0 }]\n";
+  expect_at(parse_error(base), 2, "device.bursts.0.repeat", "");
+  std::string ok = "device:\n  bursts: [{ vectors: [0], events: 1 }]\n";
+  expect_at(parse_error(ok + "  ring: { on_full: spill }\n"), 3, "device.ring.on_full", "");
+  expect_at(parse_error(ok + "  masks:\n    - { vector: 0, from_us: 9, to_us: 9 }\n"), 4, "device.masks.0.to_us",
+            "must be after from_us");
+  expect_at(parse_error(ok + "host:\n  ipi: { period_us: 1, worker_ns: 1000 }\n"), 4, "host.ipi",
+            "must be shorter than period_us");
+  expect_at(parse_error(ok + "host:\n  kernel: { tick_us: 0 }\n"), 4, "host.kernel.tick_us", "");
+  expect_at(parse_error(ok + "host:\n  kernel: { threaded_dpc: false }\n"), 4, "host.kernel.threaded_dpc",
+            "did you mean 'host.kernel.threaded_dpcs'?");
+}
+
 TEST(ScenarioTest, AffinitySpreadWrapsAroundTheCpus) {
   Scenario s = parse_scenario(kBase, "t.yaml", {"device.interrupts.vectors=8", "host.cpus=3"});
   EXPECT_EQ(s.affinity_text, "spread");
@@ -647,7 +676,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(UnsupportedCase{"  moderation: { frames: 8, usecs: 20 }\n", 3, "device.moderation"},
                       UnsupportedCase{"  moderation:\n    itr_ns: 1000\n", 3, "device.moderation"},
                       UnsupportedCase{"  moderation: { usecs: 5 }\n", 3, "device.moderation"},
-                      UnsupportedCase{"  masks:\n    - { vector: 1, from_us: 10, to_us: 40 }\n", 3, "device.masks"},
+                      UnsupportedCase{"  ring: { on_full: drop }\n", 3, "device.ring.on_full"},
+                      UnsupportedCase{"host:\n  kernel: { tick_us: 1000 }\n", 4, "host.kernel"},
                       UnsupportedCase{"  interrupts:\n    mode: msi\n", 4, "device.interrupts.mode"},
                       UnsupportedCase{"host:\n  dpc: { importance: high }\n", 4, "host.dpc"},
                       UnsupportedCase{"host:\n  dpc: { target: 1 }\n", 4, "host.dpc"},
