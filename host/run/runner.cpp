@@ -67,9 +67,11 @@ class Testbench : public sc_core::sc_module {
       res.CommonBufferLogical.QuadPart = static_cast<LONGLONG>(platform_.config().dma_base);
       res.CommonBufferLength = static_cast<ULONG>(platform_.common_buffer_size());
       res.RingEntries = scenario_.ring_entries;
-      res.Parameters.DpcImportance = MediumImportance;
-      res.Parameters.DpcTargetProcessor = -1;
-      res.Parameters.ThreadedDpc = FALSE;
+      static constexpr KDPC_IMPORTANCE kImportance[] = {LowImportance, MediumImportance, MediumHighImportance,
+                                                        HighImportance};
+      res.Parameters.DpcImportance = kImportance[static_cast<int>(scenario_.dpc.importance)];
+      res.Parameters.DpcTargetProcessor = scenario_.dpc.target ? static_cast<LONG>(*scenario_.dpc.target) : -1;
+      res.Parameters.ThreadedDpc = scenario_.dpc.threaded ? TRUE : FALSE;
       start_status_ = IrqrigReferenceDriver.StartDevice(&res, &device_context_);
       started_ = NT_SUCCESS(start_status_);
       started_event_.notify(sc_core::SC_ZERO_TIME);
