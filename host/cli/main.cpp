@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run a scenario and report");
   run->add_option("scenario", scenario_path, "Scenario YAML file")->required();
   run->add_option("--target", target, "sim (remote and vfio targets are not supported yet)");
-  run->add_option("--driver", driver, "reference (mutants and plug-ins are not supported yet)");
+  run->add_option("--driver", driver, "reference, or the path of a plug-in driver (.so; see docs/drivers.md)");
   run->add_option("--seed", seed, "Override the scenario's seed");
   run->add_option("--set", sets, "Override a scenario key: KEY=VALUE, e.g. host.cpus=2")->take_all();
   run->add_option("--report", report_path, "Write the JSON report here");
@@ -100,8 +100,6 @@ int main(int argc, char** argv) {
       for (const auto& n : names) fmt::print("{}\n", n);
       return kOk;
     }
-    if (!driver.empty() && driver != "reference")
-      throw std::invalid_argument(fmt::format("--driver {}: not supported yet (only reference)", driver));
     irqrig::host::Scenario scenario = irqrig::host::load_scenario(scenario_path, sets);
     if (seed) scenario.seed = *seed;
     if (check->parsed()) {
@@ -117,6 +115,7 @@ int main(int argc, char** argv) {
     irqrig::host::RunOptions options;
     options.target = target;
     options.waves_path = waves_path;
+    options.driver = driver;
     const auto outcome = irqrig::host::run_scenario(scenario, options);
     if (report_out.is_open()) report_out << outcome.report.dump(2) << '\n';
     if (!quiet) print_summary(outcome.report);

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "host/drivers/reference/reference_driver.h"
+#include "host/drivers/loader.h"
 #include "host/platform/platform.h"
 #include "irqrig/regs.h"
 #include "sim/device/endpoint.h"
@@ -38,8 +38,8 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
 class Testbench : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Testbench);
-  Testbench(const sc_core::sc_module_name& name, const Scenario& s, Platform& p, std::string target)
-      : sc_module(name), scenario_(s), platform_(p), target_(std::move(target)) {
+  Testbench(const sc_core::sc_module_name& name, const Scenario& s, Platform& p, std::string target, Driver& driver)
+      : sc_module(name), scenario_(s), platform_(p), target_(std::move(target)), driver_(driver) {
     SC_THREAD(run);
   }
 
@@ -69,13 +69,15 @@ class Testbench : public sc_core::sc_module {
       res.Parameters.DpcImportance = MediumImportance;
       res.Parameters.DpcTargetProcessor = -1;
       res.Parameters.ThreadedDpc = FALSE;
-      start_status_ = IrqrigReferenceDriver.StartDevice(&res, &device_context_);
+      start_status_ = driver_.start(res);
       started_ = NT_SUCCESS(start_status_);
       started_event_.notify(sc_core::SC_ZERO_TIME);
     });
     wait(started_event_);
     if (!started_) {
-      platform_.fault("start_device", fmt::format("StartDevice returned {:#010x}", static_cast<ULONG>(start_status_)));
+      const std::string why = driver_.failure();
+      platform_.fault("start_device", fmt::format("StartDevice of {} returned {:#010x}{}{}", driver_.name(),
+                                                  static_cast<ULONG>(start_status_), why.empty() ? "" : ": ", why));
       end_ps_ = platform_.now_ps();
       sc_core::sc_stop();
       return;
@@ -131,7 +133,7 @@ class Testbench : public sc_core::sc_module {
     end_ps_ = platform_.now_ps();
     figures_ = take_figures(platform_, scenario_, target_, end_ps_);
     platform_.cpu(0).queue_passive([this] {
-      IrqrigReferenceDriver.StopDevice(device_context_);
+      driver_.stop();
       stopped_event_.notify(sc_core::SC_ZERO_TIME);
     });
     // A CPU stuck at raised IRQL never gets to it; the run still ends.
@@ -149,7 +151,7 @@ class Testbench : public sc_core::sc_module {
   bool started_ = false;
   bool drained_ = false;
   NTSTATUS start_status_ = STATUS_UNSUCCESSFUL;
-  PVOID device_context_ = nullptr;
+  Driver& driver_;
 };
 
 /// The report's figures at one moment: taken when the run ends, before the driver stops.
@@ -248,6 +250,8 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   if (options.target != "sim")
     throw std::invalid_argument(fmt::format("--target {}: only 'sim' is supported yet", options.target));
   const auto wall_start = std::chrono::steady_clock::now();
+  // Loaded before anything is built, so a bad plug-in costs nothing; it outlives the platform.
+  const std::unique_ptr<Driver> driver = load_driver(options.driver.empty() ? s.driver : options.driver);
 
   sim::VerilatedDeviceOptions dev_opts;
   dev_opts.waves_path = options.waves_path;
@@ -264,7 +268,7 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   // sc_stop() is how a drained run ends, not news.
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   Platform platform("host", cfg, device);
-  Testbench bench("testbench", s, platform, options.target);
+  Testbench bench("testbench", s, platform, options.target, *driver);
   // The testbench ends the run at the limit; the extra millisecond only bounds a run whose
   // testbench itself was stopped by a fault.
   sc_core::sc_start(sc_time(static_cast<double>(s.time_us), SC_US) + sc_time(2, SC_MS));
