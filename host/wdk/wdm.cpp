@@ -1,6 +1,9 @@
 // The WDK's kernel calls of <irqrig/wdm.h>, served by the running irqrig platform.
 #include "irqrig/wdm.h"
 
+#include <cstring>
+#include <cwchar>
+
 #include <fmt/format.h>
 
 #include "host/platform/platform.h"
@@ -32,6 +35,22 @@ VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID Defer
   Dpc->DeferredContext = DeferredContext;
 }
 
+VOID KeInitializeThreadedDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext) {
+  KeInitializeDpc(Dpc, DeferredRoutine, DeferredContext);
+  Dpc->Type = ThreadedDpcObject;
+}
+
+VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number) {
+  Dpc->Number = static_cast<USHORT>(static_cast<UCHAR>(Number) + 1u);
+}
+
+NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber) {
+  if (!ProcNumber || ProcNumber->Group != 0 || ProcNumber->Number >= kernel().cpu_count())
+    return STATUS_INVALID_PARAMETER;
+  Dpc->Number = static_cast<USHORT>(ProcNumber->Number + 1u);
+  return STATUS_SUCCESS;
+}
+
 BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2) {
   return kernel().insert_dpc(Dpc, SystemArgument1, SystemArgument2) ? TRUE : FALSE;
 }
@@ -58,6 +77,20 @@ KIRQL KeRaiseIrqlToDpcLevel(VOID) {
 
 ULONG KeGetCurrentProcessorNumber(VOID) { return kernel().current_cpu().index(); }
 
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber) {
+  const ULONG n = kernel().current_cpu().index();
+  if (ProcNumber) {
+    ProcNumber->Group = 0;  // one processor group: the rig has at most 64 CPUs
+    ProcNumber->Number = static_cast<UCHAR>(n);
+    ProcNumber->Reserved = 0;
+  }
+  return n;
+}
+
+ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber) {
+  return GroupNumber == 0 || GroupNumber == ALL_PROCESSOR_GROUPS ? kernel().cpu_count() : 0;
+}
+
 ULONG KeQueryActiveProcessorCount(KAFFINITY* ActiveProcessors) {
   const unsigned n = kernel().cpu_count();
   if (ActiveProcessors) *ActiveProcessors = n >= 64 ? ~KAFFINITY{0} : (KAFFINITY{1} << n) - 1;
@@ -75,6 +108,12 @@ LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency) {
   now.QuadPart = static_cast<LONGLONG>(kernel().now_ps() / 100'000);
   return now;
 }
+
+VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime) {
+  CurrentTime->QuadPart = static_cast<LONGLONG>(kernel().now_ps() / 100'000);
+}
+
+ULONGLONG KeQueryInterruptTime(VOID) { return kernel().now_ps() / 100'000; }
 
 VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock) { *SpinLock = 0; }
 
@@ -100,6 +139,26 @@ VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
   KeLowerIrql(NewIrql);
 }
 
+VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle) {
+  LockHandle->LockQueue.Next = nullptr;
+  LockHandle->LockQueue.Lock = SpinLock;
+  LockHandle->OldIrql = KeAcquireSpinLockRaiseToDpc(SpinLock);
+}
+
+VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle) {
+  KeReleaseSpinLock(LockHandle->LockQueue.Lock, LockHandle->OldIrql);
+}
+
+VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle) {
+  LockHandle->LockQueue.Next = nullptr;
+  LockHandle->LockQueue.Lock = SpinLock;
+  KeAcquireSpinLockAtDpcLevel(SpinLock);
+}
+
+VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle) {
+  KeReleaseSpinLockFromDpcLevel(LockHandle->LockQueue.Lock);
+}
+
 PVOID MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes, MEMORY_CACHING_TYPE) {
   return kernel().map_io_space(static_cast<std::uint64_t>(PhysicalAddress.QuadPart), NumberOfBytes);
 }
@@ -118,6 +177,31 @@ VOID WRITE_REGISTER_UCHAR(volatile UCHAR* Register, UCHAR Value) { kernel().mmio
 VOID WRITE_REGISTER_USHORT(volatile USHORT* Register, USHORT Value) { kernel().mmio_write(Register, Value, 2); }
 VOID WRITE_REGISTER_ULONG(volatile ULONG* Register, ULONG Value) { kernel().mmio_write(Register, Value, 4); }
 VOID WRITE_REGISTER_ULONG64(volatile ULONG64* Register, ULONG64 Value) { kernel().mmio_write(Register, Value, 8); }
+
+VOID READ_REGISTER_BUFFER_UCHAR(volatile UCHAR* Register, PUCHAR Buffer, ULONG Count) {
+  for (ULONG i = 0; i < Count; ++i) Buffer[i] = READ_REGISTER_UCHAR(Register + i);
+}
+VOID READ_REGISTER_BUFFER_USHORT(volatile USHORT* Register, PUSHORT Buffer, ULONG Count) {
+  for (ULONG i = 0; i < Count; ++i) Buffer[i] = READ_REGISTER_USHORT(Register + i);
+}
+VOID READ_REGISTER_BUFFER_ULONG(volatile ULONG* Register, PULONG Buffer, ULONG Count) {
+  for (ULONG i = 0; i < Count; ++i) Buffer[i] = READ_REGISTER_ULONG(Register + i);
+}
+VOID READ_REGISTER_BUFFER_ULONG64(volatile ULONG64* Register, PULONG64 Buffer, ULONG Count) {
+  for (ULONG i = 0; i < Count; ++i) Buffer[i] = READ_REGISTER_ULONG64(Register + i);
+}
+VOID WRITE_REGISTER_BUFFER_UCHAR(volatile UCHAR* Register, PUCHAR Buffer, ULONG Count) {
+  for (ULONG i = 0; i < Count; ++i) WRITE_REGISTER_UCHAR(Register + i, Buffer[i]);
+}
+VOID WRITE_REGISTER_BUFFER_USHORT(volatile USHORT* Register, PUSHORT Buffer, ULONG Count) {
+  for (ULONG i = 0; i < Count; ++i) WRITE_REGISTER_USHORT(Register + i, Buffer[i]);
+}
+VOID WRITE_REGISTER_BUFFER_ULONG(volatile ULONG* Register, PULONG Buffer, ULONG Count) {
+  for (ULONG i = 0; i < Count; ++i) WRITE_REGISTER_ULONG(Register + i, Buffer[i]);
+}
+VOID WRITE_REGISTER_BUFFER_ULONG64(volatile ULONG64* Register, PULONG64 Buffer, ULONG Count) {
+  for (ULONG i = 0; i < Count; ++i) WRITE_REGISTER_ULONG64(Register + i, Buffer[i]);
+}
 
 NTSTATUS IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters) {
   require_irql_at_most("IoConnectInterruptEx", PASSIVE_LEVEL);
@@ -146,6 +230,98 @@ VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql) {
   KeLowerIrql(OldIrql);
 }
 
+BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE SynchronizeRoutine,
+                               PVOID SynchronizeContext) {
+  const KIRQL old = KeAcquireInterruptSpinLock(Interrupt);
+  const BOOLEAN result = SynchronizeRoutine(SynchronizeContext);
+  KeReleaseInterruptSpinLock(Interrupt, old);
+  return result;
+}
+
+VOID RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString) {
+  const std::size_t chars = SourceString ? std::wcslen(SourceString) : 0;
+  DestinationString->Length = static_cast<USHORT>(chars * sizeof(WCHAR));
+  DestinationString->MaximumLength = SourceString ? static_cast<USHORT>((chars + 1) * sizeof(WCHAR)) : 0;
+  DestinationString->Buffer = const_cast<PWCH>(SourceString);
+}
+
+PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName);
+
 VOID IrqrigEventProcessed(const IRQRIG_EVENT_RECORD* Record) { kernel().event_processed(Record); }
 
 }  // extern "C"
+
+namespace {
+
+struct Export {
+  const char* name;
+  PVOID address;
+};
+
+#define IRQRIG_EXPORT(routine) Export{#routine, reinterpret_cast<PVOID>(&routine)}
+
+// What MmGetSystemRoutineAddress can find: the routines this kernel implements. The Interlocked
+// family and KeMemoryBarrier are compiler intrinsics in the WDK, not exports, so they are absent.
+const Export kExports[] = {
+    IRQRIG_EXPORT(KeInitializeDpc),
+    IRQRIG_EXPORT(KeInitializeThreadedDpc),
+    IRQRIG_EXPORT(KeInsertQueueDpc),
+    IRQRIG_EXPORT(KeRemoveQueueDpc),
+    IRQRIG_EXPORT(KeSetImportanceDpc),
+    IRQRIG_EXPORT(KeSetTargetProcessorDpc),
+    IRQRIG_EXPORT(KeSetTargetProcessorDpcEx),
+    IRQRIG_EXPORT(KeGetCurrentIrql),
+    IRQRIG_EXPORT(KeRaiseIrql),
+    IRQRIG_EXPORT(KeLowerIrql),
+    IRQRIG_EXPORT(KeRaiseIrqlToDpcLevel),
+    IRQRIG_EXPORT(KeGetCurrentProcessorNumber),
+    IRQRIG_EXPORT(KeGetCurrentProcessorNumberEx),
+    IRQRIG_EXPORT(KeQueryActiveProcessorCount),
+    IRQRIG_EXPORT(KeQueryActiveProcessorCountEx),
+    IRQRIG_EXPORT(KeStallExecutionProcessor),
+    IRQRIG_EXPORT(KeQueryPerformanceCounter),
+    IRQRIG_EXPORT(KeQuerySystemTime),
+    IRQRIG_EXPORT(KeQueryInterruptTime),
+    IRQRIG_EXPORT(KeInitializeSpinLock),
+    IRQRIG_EXPORT(KeAcquireSpinLockAtDpcLevel),
+    IRQRIG_EXPORT(KeReleaseSpinLockFromDpcLevel),
+    IRQRIG_EXPORT(KeAcquireSpinLockRaiseToDpc),
+    IRQRIG_EXPORT(KeReleaseSpinLock),
+    IRQRIG_EXPORT(MmMapIoSpace),
+    IRQRIG_EXPORT(MmUnmapIoSpace),
+    IRQRIG_EXPORT(MmGetSystemRoutineAddress),
+    IRQRIG_EXPORT(RtlInitUnicodeString),
+    IRQRIG_EXPORT(IoConnectInterruptEx),
+    IRQRIG_EXPORT(IoDisconnectInterruptEx),
+    IRQRIG_EXPORT(KeAcquireInterruptSpinLock),
+    IRQRIG_EXPORT(KeReleaseInterruptSpinLock),
+    IRQRIG_EXPORT(KeSynchronizeExecution),
+    IRQRIG_EXPORT(READ_REGISTER_BUFFER_UCHAR),
+    IRQRIG_EXPORT(READ_REGISTER_BUFFER_USHORT),
+    IRQRIG_EXPORT(READ_REGISTER_BUFFER_ULONG),
+    IRQRIG_EXPORT(READ_REGISTER_BUFFER_ULONG64),
+    IRQRIG_EXPORT(WRITE_REGISTER_BUFFER_UCHAR),
+    IRQRIG_EXPORT(WRITE_REGISTER_BUFFER_USHORT),
+    IRQRIG_EXPORT(WRITE_REGISTER_BUFFER_ULONG),
+    IRQRIG_EXPORT(WRITE_REGISTER_BUFFER_ULONG64),
+};
+
+#undef IRQRIG_EXPORT
+
+bool name_is(const UNICODE_STRING& s, const char* name) {
+  const std::size_t chars = s.Length / sizeof(WCHAR);
+  if (std::strlen(name) != chars || (chars && !s.Buffer)) return false;
+  for (std::size_t i = 0; i < chars; ++i)
+    if (s.Buffer[i] != static_cast<WCHAR>(static_cast<unsigned char>(name[i]))) return false;
+  return true;
+}
+
+}  // namespace
+
+extern "C" PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName) {
+  require_irql_at_most("MmGetSystemRoutineAddress", PASSIVE_LEVEL);
+  if (!SystemRoutineName) return nullptr;
+  for (const Export& e : kExports)
+    if (name_is(*SystemRoutineName, e.name)) return e.address;
+  return nullptr;
+}

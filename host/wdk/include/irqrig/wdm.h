@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <wchar.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -12,6 +13,10 @@ extern "C" {
 /* Windows is LLP64: ULONG is 32 bits on x64 Windows, so it cannot be `unsigned long` here. */
 typedef void VOID, *PVOID;
 typedef char CHAR, CCHAR, *PCHAR;
+/* WCHAR is the compiler's wchar_t so that L"..." literals type-check; on Linux it is 4 bytes, not
+ * Windows' 2, and UNICODE_STRING lengths count in sizeof(WCHAR) accordingly. */
+typedef wchar_t WCHAR, *PWCHAR, *PWCH, *PWSTR;
+typedef const WCHAR *PCWCH, *PCWSTR;
 typedef unsigned char UCHAR, *PUCHAR, BOOLEAN, *PBOOLEAN;
 typedef int16_t SHORT;
 typedef uint16_t USHORT, *PUSHORT;
@@ -28,7 +33,12 @@ typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
 #define TRUE 1
 #define FALSE 0
 
+/* __extension__: the WDK's anonymous member struct is standard C11 but a GNU extension in C++. */
 typedef union _LARGE_INTEGER {
+  __extension__ struct {
+    ULONG LowPart;
+    LONG HighPart;
+  };
   struct {
     ULONG LowPart;
     LONG HighPart;
@@ -36,11 +46,37 @@ typedef union _LARGE_INTEGER {
   LONGLONG QuadPart;
 } LARGE_INTEGER, *PLARGE_INTEGER, PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
 
+typedef union _ULARGE_INTEGER {
+  __extension__ struct {
+    ULONG LowPart;
+    ULONG HighPart;
+  };
+  struct {
+    ULONG LowPart;
+    ULONG HighPart;
+  } u;
+  ULONGLONG QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
+
+typedef struct _LIST_ENTRY {
+  struct _LIST_ENTRY* Flink;
+  struct _LIST_ENTRY* Blink;
+} LIST_ENTRY, *PLIST_ENTRY;
+
+typedef struct _PROCESSOR_NUMBER {
+  USHORT Group;
+  UCHAR Number;
+  UCHAR Reserved;
+} PROCESSOR_NUMBER, *PPROCESSOR_NUMBER;
+
+#define ALL_PROCESSOR_GROUPS 0xffff
+
 #define STATUS_SUCCESS ((NTSTATUS)0x00000000L)
 #define STATUS_UNSUCCESSFUL ((NTSTATUS)0xC0000001L)
 #define STATUS_NOT_SUPPORTED ((NTSTATUS)0xC00000BBL)
 #define STATUS_INVALID_PARAMETER ((NTSTATUS)0xC000000DL)
 #define STATUS_INSUFFICIENT_RESOURCES ((NTSTATUS)0xC000009AL)
+#define STATUS_NOT_FOUND ((NTSTATUS)0xC0000225L)
 #define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
 
 #define PASSIVE_LEVEL 0
@@ -59,10 +95,19 @@ typedef KDEFERRED_ROUTINE* PKDEFERRED_ROUTINE;
 
 typedef enum _KDPC_IMPORTANCE { LowImportance, MediumImportance, HighImportance, MediumHighImportance } KDPC_IMPORTANCE;
 
+/* Object types the kernel checks before it touches an object. */
+typedef enum _KOBJECTS {
+  TimerNotificationObject = 8,
+  TimerSynchronizationObject = 9,
+  DpcObject = 19,
+  ThreadedDpcObject = 24
+} KOBJECTS;
+
 typedef struct _KDPC {
-  UCHAR Type;
+  UCHAR Type; /* DpcObject or ThreadedDpcObject once initialized */
   UCHAR Importance;
   volatile USHORT Number; /* target processor + 1, 0 = the inserting processor */
+  LIST_ENTRY DpcListEntry;
   PKDEFERRED_ROUTINE DeferredRoutine;
   PVOID DeferredContext;
   PVOID SystemArgument1;
@@ -72,9 +117,46 @@ typedef struct _KDPC {
 } KDPC, *PKDPC, *PRKDPC;
 
 VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
+VOID KeInitializeThreadedDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
 BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
 BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc);
 VOID KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance);
+VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number);
+NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber);
+VOID KeFlushQueuedDpcs(VOID);
+
+/* ---- timers ---- */
+typedef enum _TIMER_TYPE { NotificationTimer, SynchronizationTimer } TIMER_TYPE;
+
+typedef struct _DISPATCHER_HEADER {
+  UCHAR Type; /* TimerNotificationObject or TimerSynchronizationObject for a timer */
+  UCHAR Signalling;
+  UCHAR Size;
+  UCHAR Inserted; /* set while the timer is in the timer queue */
+  volatile LONG SignalState;
+  LIST_ENTRY WaitListHead;
+} DISPATCHER_HEADER, *PDISPATCHER_HEADER;
+
+typedef struct _KTIMER {
+  DISPATCHER_HEADER Header;
+  ULARGE_INTEGER DueTime; /* absolute expiry, 100 ns units of interrupt time */
+  LIST_ENTRY TimerListEntry;
+  struct _KDPC* Dpc;
+  ULONG Processor; /* the processor whose timer queue holds it */
+  ULONG Period;    /* milliseconds, 0 for a one-shot timer */
+} KTIMER, *PKTIMER, *PRKTIMER;
+
+VOID KeInitializeTimer(PKTIMER Timer);
+VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type);
+BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc);
+BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc);
+BOOLEAN KeCancelTimer(PKTIMER Timer);
+BOOLEAN KeReadStateTimer(PKTIMER Timer);
+
+/* ---- IPI broadcast ---- */
+typedef ULONG_PTR KIPI_BROADCAST_WORKER(ULONG_PTR Argument);
+typedef KIPI_BROADCAST_WORKER* PKIPI_BROADCAST_WORKER;
+ULONG_PTR KeIpiGenericCall(PKIPI_BROADCAST_WORKER BroadcastFunction, ULONG_PTR Context);
 
 /* ---- IRQL, processors, time ---- */
 KIRQL KeGetCurrentIrql(VOID);
@@ -82,9 +164,14 @@ VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
 VOID KeLowerIrql(KIRQL NewIrql);
 KIRQL KeRaiseIrqlToDpcLevel(VOID);
 ULONG KeGetCurrentProcessorNumber(VOID);
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
 ULONG KeQueryActiveProcessorCount(KAFFINITY* ActiveProcessors);
+ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber);
 VOID KeStallExecutionProcessor(ULONG MicroSeconds);
 LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+/* System time counts 100 ns units from the start of the simulation (not from 1601). */
+VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
+ULONGLONG KeQueryInterruptTime(VOID);
 
 /* ---- spin locks ---- */
 VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
@@ -93,6 +180,21 @@ VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
 KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock);
 VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
 #define KeAcquireSpinLock(SpinLock, OldIrql) (*(OldIrql) = KeAcquireSpinLockRaiseToDpc(SpinLock))
+
+typedef struct _KSPIN_LOCK_QUEUE {
+  struct _KSPIN_LOCK_QUEUE* volatile Next;
+  PKSPIN_LOCK volatile Lock;
+} KSPIN_LOCK_QUEUE, *PKSPIN_LOCK_QUEUE;
+
+typedef struct _KLOCK_QUEUE_HANDLE {
+  KSPIN_LOCK_QUEUE LockQueue;
+  KIRQL OldIrql;
+} KLOCK_QUEUE_HANDLE, *PKLOCK_QUEUE_HANDLE;
+
+VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
+VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle);
+VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
+VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle);
 
 /* ---- memory-mapped I/O ---- */
 typedef enum _MEMORY_CACHING_TYPE { MmNonCached = 0, MmCached = 1, MmWriteCombined = 2 } MEMORY_CACHING_TYPE;
@@ -106,6 +208,16 @@ VOID WRITE_REGISTER_UCHAR(volatile UCHAR* Register, UCHAR Value);
 VOID WRITE_REGISTER_USHORT(volatile USHORT* Register, USHORT Value);
 VOID WRITE_REGISTER_ULONG(volatile ULONG* Register, ULONG Value);
 VOID WRITE_REGISTER_ULONG64(volatile ULONG64* Register, ULONG64 Value);
+/* The buffer forms move Count elements between the buffer and consecutive register addresses, as
+ * the x64 WDK's string-move implementation does; each element is one register access. */
+VOID READ_REGISTER_BUFFER_UCHAR(volatile UCHAR* Register, PUCHAR Buffer, ULONG Count);
+VOID READ_REGISTER_BUFFER_USHORT(volatile USHORT* Register, PUSHORT Buffer, ULONG Count);
+VOID READ_REGISTER_BUFFER_ULONG(volatile ULONG* Register, PULONG Buffer, ULONG Count);
+VOID READ_REGISTER_BUFFER_ULONG64(volatile ULONG64* Register, PULONG64 Buffer, ULONG Count);
+VOID WRITE_REGISTER_BUFFER_UCHAR(volatile UCHAR* Register, PUCHAR Buffer, ULONG Count);
+VOID WRITE_REGISTER_BUFFER_USHORT(volatile USHORT* Register, PUSHORT Buffer, ULONG Count);
+VOID WRITE_REGISTER_BUFFER_ULONG(volatile ULONG* Register, PULONG Buffer, ULONG Count);
+VOID WRITE_REGISTER_BUFFER_ULONG64(volatile ULONG64* Register, PULONG64 Buffer, ULONG Count);
 
 /* ---- message-signalled interrupts ---- */
 struct _KINTERRUPT;
@@ -138,6 +250,35 @@ typedef struct _IO_INTERRUPT_MESSAGE_INFO {
 #define CONNECT_FULLY_SPECIFIED 0x1
 #define CONNECT_LINE_BASED 0x2
 #define CONNECT_MESSAGE_BASED 0x3
+#define CONNECT_FULLY_SPECIFIED_GROUP 0x4
+#define CONNECT_MESSAGE_BASED_PASSIVE 0x5
+#define CONNECT_CURRENT_VERSION 0x5
+
+typedef struct _IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS {
+  PDEVICE_OBJECT PhysicalDeviceObject;
+  PKINTERRUPT* InterruptObject;
+  PKSERVICE_ROUTINE ServiceRoutine;
+  PVOID ServiceContext;
+  PKSPIN_LOCK SpinLock;
+  KIRQL SynchronizeIrql;
+  BOOLEAN FloatingSave;
+  BOOLEAN ShareVector;
+  ULONG Vector;
+  KIRQL Irql;
+  KINTERRUPT_MODE InterruptMode;
+  KAFFINITY ProcessorEnableMask;
+  USHORT Group;
+} IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS, *PIO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS;
+
+typedef struct _IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS {
+  PDEVICE_OBJECT PhysicalDeviceObject;
+  PKINTERRUPT* InterruptObject;
+  PKSERVICE_ROUTINE ServiceRoutine;
+  PVOID ServiceContext;
+  PKSPIN_LOCK SpinLock;
+  KIRQL SynchronizeIrql;
+  BOOLEAN FloatingSave;
+} IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS, *PIO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS;
 
 typedef struct _IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS {
   PDEVICE_OBJECT PhysicalDeviceObject;
@@ -154,9 +295,13 @@ typedef struct _IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS {
   PKSERVICE_ROUTINE FallBackServiceRoutine;
 } IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS;
 
+/* Version on return: CONNECT_LINE_BASED when a CONNECT_MESSAGE_BASED request found no messages and
+ * connected MessageBased.FallBackServiceRoutine to the line-based interrupt instead. */
 typedef struct _IO_CONNECT_INTERRUPT_PARAMETERS {
   ULONG Version;
-  union {
+  __extension__ union {
+    IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS FullySpecified;
+    IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS LineBased;
     IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS MessageBased;
   };
 } IO_CONNECT_INTERRUPT_PARAMETERS, *PIO_CONNECT_INTERRUPT_PARAMETERS;
@@ -174,6 +319,88 @@ NTSTATUS IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters);
 VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters);
 KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt);
 VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql);
+
+typedef BOOLEAN KSYNCHRONIZE_ROUTINE(PVOID SynchronizeContext);
+typedef KSYNCHRONIZE_ROUTINE* PKSYNCHRONIZE_ROUTINE;
+BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE SynchronizeRoutine,
+                               PVOID SynchronizeContext);
+
+/* ---- run-time routine lookup ---- */
+typedef struct _UNICODE_STRING {
+  USHORT Length;        /* bytes, without a terminator */
+  USHORT MaximumLength; /* bytes */
+  PWCH Buffer;
+} UNICODE_STRING, *PUNICODE_STRING;
+typedef const UNICODE_STRING* PCUNICODE_STRING;
+
+VOID RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString);
+/* The routine of that name if the rig models it, else NULL (as for a routine this kernel lacks). */
+PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName);
+
+/* ---- interlocked operations and barriers: inline, on the compiler's sequentially consistent atomics ---- */
+static inline LONG InterlockedIncrement(LONG volatile* Addend) { return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST); }
+static inline LONG InterlockedDecrement(LONG volatile* Addend) { return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST); }
+static inline LONG InterlockedExchange(LONG volatile* Target, LONG Value) {
+  return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedCompareExchange(LONG volatile* Destination, LONG ExChange, LONG Comperand) {
+  __atomic_compare_exchange_n(Destination, &Comperand, ExChange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return Comperand; /* the initial value: on failure the builtin stored it there */
+}
+static inline LONG InterlockedAdd(LONG volatile* Addend, LONG Value) {
+  return __atomic_add_fetch(Addend, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedExchangeAdd(LONG volatile* Addend, LONG Value) {
+  return __atomic_fetch_add(Addend, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedOr(LONG volatile* Destination, LONG Value) {
+  return __atomic_fetch_or(Destination, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedAnd(LONG volatile* Destination, LONG Value) {
+  return __atomic_fetch_and(Destination, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedXor(LONG volatile* Destination, LONG Value) {
+  return __atomic_fetch_xor(Destination, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedIncrement64(LONG64 volatile* Addend) {
+  return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedDecrement64(LONG64 volatile* Addend) {
+  return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedExchange64(LONG64 volatile* Target, LONG64 Value) {
+  return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedCompareExchange64(LONG64 volatile* Destination, LONG64 ExChange, LONG64 Comperand) {
+  __atomic_compare_exchange_n(Destination, &Comperand, ExChange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return Comperand;
+}
+static inline LONG64 InterlockedAdd64(LONG64 volatile* Addend, LONG64 Value) {
+  return __atomic_add_fetch(Addend, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedExchangeAdd64(LONG64 volatile* Addend, LONG64 Value) {
+  return __atomic_fetch_add(Addend, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedOr64(LONG64 volatile* Destination, LONG64 Value) {
+  return __atomic_fetch_or(Destination, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedAnd64(LONG64 volatile* Destination, LONG64 Value) {
+  return __atomic_fetch_and(Destination, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedXor64(LONG64 volatile* Destination, LONG64 Value) {
+  return __atomic_fetch_xor(Destination, Value, __ATOMIC_SEQ_CST);
+}
+static inline PVOID InterlockedExchangePointer(PVOID volatile* Target, PVOID Value) {
+  return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+static inline PVOID InterlockedCompareExchangePointer(PVOID volatile* Destination, PVOID Exchange, PVOID Comperand) {
+  __atomic_compare_exchange_n(Destination, &Comperand, Exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return Comperand;
+}
+/* A full fence: orders this CPU's memory accesses, as the WDK's KeMemoryBarrier does. */
+static inline VOID KeMemoryBarrier(VOID) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+/* A compiler-only barrier (no fence instruction). */
+static inline VOID KeMemoryBarrierWithoutFence(VOID) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
 
 #ifdef __cplusplus
 }
