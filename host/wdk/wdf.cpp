@@ -66,12 +66,12 @@ void require_irql(const char* routine, KIRQL level) {
 }
 
 // Context memory: a 16-byte header naming the owner and the type, then the zeroed context,
-// aligned as MEMORY_ALLOCATION_ALIGNMENT is on x64.
+// aligned as MEMORY_ALLOCATION_ALIGNMENT (16) is on x64.
 struct ContextHeader {
   void* owner;
   PCWDF_OBJECT_CONTEXT_TYPE_INFO type;
 };
-static_assert(sizeof(ContextHeader) == 16 && alignof(std::max_align_t) >= 16);
+static_assert(sizeof(ContextHeader) == 16 && __STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16);
 
 PCWDF_OBJECT_CONTEXT_TYPE_INFO unique_type(PCWDF_OBJECT_CONTEXT_TYPE_INFO t) {
   return t && t->UniqueType ? t->UniqueType : t;
@@ -139,8 +139,9 @@ class Object {
       return STATUS_OBJECT_NAME_EXISTS;  // a success status: the context of that type is returned
     }
     const std::size_t size = std::max(type->ContextSize, size_override);
-    const std::size_t units = (sizeof(ContextHeader) + size + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
-    auto block = std::make_unique<std::max_align_t[]>(units);  // value-initialised: zeroed
+    // Zeroed bytes (every byte: a max_align_t array leaves long double padding as it was), aligned
+    // to operator new's 16.
+    auto block = std::make_unique<std::byte[]>(sizeof(ContextHeader) + size);
     auto* header = reinterpret_cast<ContextHeader*>(block.get());
     header->owner = handle();
     header->type = type;
@@ -168,7 +169,7 @@ class Object {
   Kind kind_;
   Object* parent_;
   std::vector<std::unique_ptr<Object>> children_;
-  std::vector<std::unique_ptr<std::max_align_t[]>> contexts_;
+  std::vector<std::unique_ptr<std::byte[]>> contexts_;
   PFN_WDF_OBJECT_CONTEXT_CLEANUP cleanup_ = nullptr;
   PFN_WDF_OBJECT_CONTEXT_DESTROY destroy_ = nullptr;
 };
@@ -496,6 +497,7 @@ class KmdfFramework {
   bool& common_buffer_taken() { return common_buffer_taken_; }
   const std::map<std::wstring, ULONG>& registry() const { return registry_; }
   const wchar_t* registry_path() const { return registry_path_.c_str(); }
+  PDRIVER_OBJECT driver_object() { return &driver_object_; }
   /// Deletes one object at the driver's request (WdfObjectDelete).
   void delete_object(wdf::Object& o);
 
@@ -975,6 +977,10 @@ PWSTR WdfDriverGetRegistryPath(WDFDRIVER Driver) {
   return const_cast<PWSTR>(d.fx().registry_path());
 }
 
+PDRIVER_OBJECT WdfDriverWdmGetDriverObject(WDFDRIVER Driver) {
+  return as<wdf::Driver>(Driver, "WdfDriverWdmGetDriverObject").fx().driver_object();
+}
+
 NTSTATUS WdfDriverOpenParametersRegistryKey(WDFDRIVER Driver, ACCESS_MASK, PWDF_OBJECT_ATTRIBUTES KeyAttributes,
                                             WDFKEY* Key) {
   auto& d = as<wdf::Driver>(Driver, "WdfDriverOpenParametersRegistryKey");
@@ -1283,3 +1289,9 @@ size_t WdfCommonBufferGetLength(WDFCOMMONBUFFER CommonBuffer) {
 }
 
 }  // extern "C"
+
+// Bridge until the kernel's KeFlushQueuedDpcs lands (irqrig/wdm.h declares it): a weak definition
+// the kernel's own replaces at link time. It refuses rather than pretends to flush.
+extern "C" __attribute__((weak)) VOID KeFlushQueuedDpcs(VOID) {
+  throw DriverFault("KeFlushQueuedDpcs is not available in this build of the kernel model");
+}

@@ -42,14 +42,17 @@ extern "C" {
 #ifndef __fastcall
 #define __fastcall
 #endif
+/* __forceinline: inlined at every call, in every build, so no out-of-line copy is ever needed
+ * (C99 inline semantics); `static FORCEINLINE` works as under MSVC. */
 #ifndef __forceinline
-#define __forceinline inline __attribute__((always_inline))
+#define __forceinline __inline__ __attribute__((always_inline))
 #endif
 #ifndef FORCEINLINE
-/* Header-defined helpers (WDF_*_INIT, typed-context accessors) are included by every .c file of a
- * driver: static inline gives each its own copy, as __forceinline does under MSVC. */
-#define FORCEINLINE static inline
+#define FORCEINLINE __forceinline
 #endif
+/* irqrig's own header-defined helpers (WDF_*_INIT, typed-context accessors, list helpers): every
+ * .c file of a driver gets its own copy, so taking their address works too. */
+#define IRQRIG_INLINE static inline
 #ifndef NTAPI_INLINE
 #define NTAPI_INLINE
 #endif
@@ -118,10 +121,9 @@ extern "C" {
 #endif
 
 /* ---- <ntdef.h> types beyond <irqrig/wdm.h> ---- */
-/* WCHAR is the compiler's wchar_t so that L"..." literals type-check; with GCC on Linux it is 32
- * bits (Windows: 16). UNICODE_STRING lengths count bytes, as on Windows. */
-typedef wchar_t WCHAR, *PWCHAR, *PWCH, *PWSTR, *LPWSTR;
-typedef const wchar_t *PCWSTR, *LPCWSTR, *PCWCH;
+/* WCHAR and the wide-string pointers are in <irqrig/wdm.h> (wchar_t: 32 bits with GCC on Linux). */
+typedef WCHAR* LPWSTR;
+typedef const WCHAR* LPCWSTR;
 typedef char *PSTR, *LPSTR;
 typedef const char *PCSTR, *LPCSTR, *PCSZ, *PCCHAR;
 typedef const void* PCVOID;
@@ -148,14 +150,6 @@ typedef PVOID PVOID64;
 typedef NTSTATUS* PNTSTATUS;
 typedef CCHAR KPROCESSOR_MODE;
 typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
-
-typedef union _ULARGE_INTEGER {
-  struct {
-    ULONG LowPart;
-    ULONG HighPart;
-  } u;
-  ULONGLONG QuadPart;
-} ULARGE_INTEGER, *PULARGE_INTEGER;
 
 /* ---- status codes ---- */
 #ifndef NT_INFORMATION
@@ -406,12 +400,7 @@ typedef struct _STRING {
 } STRING, *PSTRING, ANSI_STRING, *PANSI_STRING;
 typedef const STRING* PCANSI_STRING;
 
-typedef struct _UNICODE_STRING {
-  USHORT Length;        /* bytes, without a terminator */
-  USHORT MaximumLength; /* bytes */
-  PWCH Buffer;
-} UNICODE_STRING, *PUNICODE_STRING;
-typedef const UNICODE_STRING* PCUNICODE_STRING;
+/* UNICODE_STRING and RtlInitUnicodeString are in <irqrig/wdm.h>. */
 
 #define RTL_CONSTANT_STRING(s) {(USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (s)}
 #define DECLARE_CONST_UNICODE_STRING(_var, _string) \
@@ -423,14 +412,7 @@ typedef const UNICODE_STRING* PCUNICODE_STRING;
   WCHAR _var##_buffer[_size];                    \
   UNICODE_STRING _var = {0, (USHORT)((_size) * sizeof(WCHAR)), _var##_buffer}
 
-FORCEINLINE VOID RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString) {
-  const size_t bytes = SourceString ? wcslen(SourceString) * sizeof(WCHAR) : 0;
-  DestinationString->Length = (USHORT)bytes;
-  DestinationString->MaximumLength = (USHORT)(SourceString ? bytes + sizeof(WCHAR) : 0);
-  DestinationString->Buffer = (PWCH)SourceString;
-}
-
-FORCEINLINE BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
+IRQRIG_INLINE BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
                                           BOOLEAN CaseInSensitive) {
   USHORT i;
   if (String1->Length != String2->Length) return FALSE;
@@ -465,40 +447,37 @@ typedef const GUID *LPCGUID, *PCGUID;
 #define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) EXTERN_C const GUID name
 #endif
 
-FORCEINLINE BOOLEAN IsEqualGUID(const GUID* a, const GUID* b) { return memcmp(a, b, sizeof(GUID)) == 0; }
+IRQRIG_INLINE BOOLEAN IsEqualGUID(const GUID* a, const GUID* b) { return memcmp(a, b, sizeof(GUID)) == 0; }
 
-/* ---- doubly linked lists (the inline helpers of wdm.h) ---- */
-typedef struct _LIST_ENTRY {
-  struct _LIST_ENTRY* Flink;
-  struct _LIST_ENTRY* Blink;
-} LIST_ENTRY, *PLIST_ENTRY, *PRLIST_ENTRY;
+/* ---- doubly linked lists: the inline helpers of wdm.h over its LIST_ENTRY ---- */
+typedef LIST_ENTRY* PRLIST_ENTRY;
 
-FORCEINLINE VOID InitializeListHead(PLIST_ENTRY ListHead) { ListHead->Flink = ListHead->Blink = ListHead; }
-FORCEINLINE BOOLEAN IsListEmpty(const LIST_ENTRY* ListHead) { return (BOOLEAN)(ListHead->Flink == ListHead); }
-FORCEINLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {
+IRQRIG_INLINE VOID InitializeListHead(PLIST_ENTRY ListHead) { ListHead->Flink = ListHead->Blink = ListHead; }
+IRQRIG_INLINE BOOLEAN IsListEmpty(const LIST_ENTRY* ListHead) { return (BOOLEAN)(ListHead->Flink == ListHead); }
+IRQRIG_INLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {
   PLIST_ENTRY next = Entry->Flink, prev = Entry->Blink;
   prev->Flink = next;
   next->Blink = prev;
   return (BOOLEAN)(next == prev);
 }
-FORCEINLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead) {
+IRQRIG_INLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead) {
   PLIST_ENTRY entry = ListHead->Flink;
   RemoveEntryList(entry);
   return entry;
 }
-FORCEINLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead) {
+IRQRIG_INLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead) {
   PLIST_ENTRY entry = ListHead->Blink;
   RemoveEntryList(entry);
   return entry;
 }
-FORCEINLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
+IRQRIG_INLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
   PLIST_ENTRY last = ListHead->Blink;
   Entry->Flink = ListHead;
   Entry->Blink = last;
   last->Flink = Entry;
   ListHead->Blink = Entry;
 }
-FORCEINLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
+IRQRIG_INLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
   PLIST_ENTRY first = ListHead->Flink;
   Entry->Flink = first;
   Entry->Blink = ListHead;

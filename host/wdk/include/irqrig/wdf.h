@@ -100,7 +100,7 @@ typedef struct _WDF_OBJECT_ATTRIBUTES {
   PCWDF_OBJECT_CONTEXT_TYPE_INFO ContextTypeInfo;
 } WDF_OBJECT_ATTRIBUTES, *PWDF_OBJECT_ATTRIBUTES;
 
-FORCEINLINE VOID WDF_OBJECT_ATTRIBUTES_INIT(PWDF_OBJECT_ATTRIBUTES Attributes) {
+IRQRIG_INLINE VOID WDF_OBJECT_ATTRIBUTES_INIT(PWDF_OBJECT_ATTRIBUTES Attributes) {
   RtlZeroMemory(Attributes, sizeof(WDF_OBJECT_ATTRIBUTES));
   Attributes->Size = sizeof(WDF_OBJECT_ATTRIBUTES);
   Attributes->ExecutionLevel = WdfExecutionLevelInheritFromParent;
@@ -120,7 +120,7 @@ FORCEINLINE VOID WDF_OBJECT_ATTRIBUTES_INIT(PWDF_OBJECT_ATTRIBUTES Attributes) {
                        _UniqueType, _GetUniqueType}
 
 #define WDF_DECLARE_CASTING_FUNCTION(_contexttype, _castingfunction)                                  \
-  FORCEINLINE WDF_TYPE_NAME_POINTER_TYPE(_contexttype) _castingfunction(WDFOBJECT Handle) {           \
+  IRQRIG_INLINE WDF_TYPE_NAME_POINTER_TYPE(_contexttype) _castingfunction(WDFOBJECT Handle) {           \
     return (WDF_TYPE_NAME_POINTER_TYPE(_contexttype))WdfObjectGetTypedContextWorker(                  \
         Handle, WDF_GET_CONTEXT_TYPE_INFO(_contexttype)->UniqueType);                                  \
   }
@@ -189,7 +189,7 @@ typedef struct _WDF_DRIVER_CONFIG {
   ULONG DriverPoolTag;
 } WDF_DRIVER_CONFIG, *PWDF_DRIVER_CONFIG;
 
-FORCEINLINE VOID WDF_DRIVER_CONFIG_INIT(PWDF_DRIVER_CONFIG Config, PFN_WDF_DRIVER_DEVICE_ADD EvtDriverDeviceAdd) {
+IRQRIG_INLINE VOID WDF_DRIVER_CONFIG_INIT(PWDF_DRIVER_CONFIG Config, PFN_WDF_DRIVER_DEVICE_ADD EvtDriverDeviceAdd) {
   RtlZeroMemory(Config, sizeof(WDF_DRIVER_CONFIG));
   Config->Size = sizeof(WDF_DRIVER_CONFIG);
   Config->EvtDriverDeviceAdd = EvtDriverDeviceAdd;
@@ -198,7 +198,8 @@ FORCEINLINE VOID WDF_DRIVER_CONFIG_INIT(PWDF_DRIVER_CONFIG Config, PFN_WDF_DRIVE
 NTSTATUS WdfDriverCreate(PDRIVER_OBJECT DriverObject, PCUNICODE_STRING RegistryPath,
                          PWDF_OBJECT_ATTRIBUTES DriverAttributes, PWDF_DRIVER_CONFIG DriverConfig, WDFDRIVER* Driver);
 PWSTR WdfDriverGetRegistryPath(WDFDRIVER Driver);
-FORCEINLINE WDFDRIVER WdfGetDriver(VOID) { return WdfDriverGlobals ? WdfDriverGlobals->Driver : NULL; }
+PDRIVER_OBJECT WdfDriverWdmGetDriverObject(WDFDRIVER Driver);
+IRQRIG_INLINE WDFDRIVER WdfGetDriver(VOID) { return WdfDriverGlobals ? WdfDriverGlobals->Driver : NULL; }
 
 /* ---- the registry: a driver's parameters key ----
  * The scenario's settings reach a KMDF driver as a real driver's reach it, as values of its
@@ -439,7 +440,7 @@ typedef struct _WDF_PNPPOWER_EVENT_CALLBACKS {
   PFN_WDF_DEVICE_USAGE_NOTIFICATION_EX EvtDeviceUsageNotificationEx;
 } WDF_PNPPOWER_EVENT_CALLBACKS, *PWDF_PNPPOWER_EVENT_CALLBACKS;
 
-FORCEINLINE VOID WDF_PNPPOWER_EVENT_CALLBACKS_INIT(PWDF_PNPPOWER_EVENT_CALLBACKS Callbacks) {
+IRQRIG_INLINE VOID WDF_PNPPOWER_EVENT_CALLBACKS_INIT(PWDF_PNPPOWER_EVENT_CALLBACKS Callbacks) {
   RtlZeroMemory(Callbacks, sizeof(WDF_PNPPOWER_EVENT_CALLBACKS));
   Callbacks->Size = sizeof(WDF_PNPPOWER_EVENT_CALLBACKS);
 }
@@ -461,7 +462,7 @@ typedef struct _WDF_DPC_CONFIG {
   BOOLEAN AutomaticSerialization;
 } WDF_DPC_CONFIG, *PWDF_DPC_CONFIG;
 
-FORCEINLINE VOID WDF_DPC_CONFIG_INIT(PWDF_DPC_CONFIG Config, PFN_WDF_DPC EvtDpcFunc) {
+IRQRIG_INLINE VOID WDF_DPC_CONFIG_INIT(PWDF_DPC_CONFIG Config, PFN_WDF_DPC EvtDpcFunc) {
   RtlZeroMemory(Config, sizeof(WDF_DPC_CONFIG));
   Config->Size = sizeof(WDF_DPC_CONFIG);
   Config->EvtDpcFunc = EvtDpcFunc;
@@ -513,7 +514,7 @@ typedef struct _WDF_INTERRUPT_CONFIG {
   BOOLEAN CanWakeDevice;
 } WDF_INTERRUPT_CONFIG, *PWDF_INTERRUPT_CONFIG;
 
-FORCEINLINE VOID WDF_INTERRUPT_CONFIG_INIT(PWDF_INTERRUPT_CONFIG Configuration, PFN_WDF_INTERRUPT_ISR EvtInterruptIsr,
+IRQRIG_INLINE VOID WDF_INTERRUPT_CONFIG_INIT(PWDF_INTERRUPT_CONFIG Configuration, PFN_WDF_INTERRUPT_ISR EvtInterruptIsr,
                                            PFN_WDF_INTERRUPT_DPC EvtInterruptDpc) {
   RtlZeroMemory(Configuration, sizeof(WDF_INTERRUPT_CONFIG));
   Configuration->Size = sizeof(WDF_INTERRUPT_CONFIG);
@@ -538,7 +539,7 @@ typedef struct _WDF_INTERRUPT_INFO {
   DECLSPEC_ALIGN(8) USHORT Group;
 } WDF_INTERRUPT_INFO, *PWDF_INTERRUPT_INFO;
 
-FORCEINLINE VOID WDF_INTERRUPT_INFO_INIT(PWDF_INTERRUPT_INFO Info) {
+IRQRIG_INLINE VOID WDF_INTERRUPT_INFO_INIT(PWDF_INTERRUPT_INFO Info) {
   RtlZeroMemory(Info, sizeof(WDF_INTERRUPT_INFO));
   Info->Size = sizeof(WDF_INTERRUPT_INFO);
 }
@@ -558,7 +559,7 @@ PKINTERRUPT WdfInterruptWdmGetInterrupt(WDFINTERRUPT Interrupt);
  * parent, as the WDK's own wrapper does. */
 NTSTATUS IrqrigWdfSpinLockCreate(PWDF_DRIVER_GLOBALS DriverGlobals, PWDF_OBJECT_ATTRIBUTES SpinLockAttributes,
                                  WDFSPINLOCK* SpinLock);
-FORCEINLINE NTSTATUS WdfSpinLockCreate(PWDF_OBJECT_ATTRIBUTES SpinLockAttributes, WDFSPINLOCK* SpinLock) {
+IRQRIG_INLINE NTSTATUS WdfSpinLockCreate(PWDF_OBJECT_ATTRIBUTES SpinLockAttributes, WDFSPINLOCK* SpinLock) {
   return IrqrigWdfSpinLockCreate(WdfDriverGlobals, SpinLockAttributes, SpinLock);
 }
 VOID WdfSpinLockAcquire(WDFSPINLOCK SpinLock);
@@ -606,7 +607,7 @@ typedef struct _WDF_DMA_ENABLER_CONFIG {
   ULONG Flags;
 } WDF_DMA_ENABLER_CONFIG, *PWDF_DMA_ENABLER_CONFIG;
 
-FORCEINLINE VOID WDF_DMA_ENABLER_CONFIG_INIT(PWDF_DMA_ENABLER_CONFIG Config, WDF_DMA_PROFILE Profile,
+IRQRIG_INLINE VOID WDF_DMA_ENABLER_CONFIG_INIT(PWDF_DMA_ENABLER_CONFIG Config, WDF_DMA_PROFILE Profile,
                                              size_t MaximumLength) {
   RtlZeroMemory(Config, sizeof(WDF_DMA_ENABLER_CONFIG));
   Config->Size = sizeof(WDF_DMA_ENABLER_CONFIG);
