@@ -63,6 +63,12 @@ extern "C" {
 #define EXTERN_C extern
 #endif
 #endif
+/* A definition with C linkage: `extern "C"` in C++; in C, `extern` on an initialised object warns. */
+#ifdef __cplusplus
+#define IRQRIG_EXTERN_C_DEFINITION extern "C"
+#else
+#define IRQRIG_EXTERN_C_DEFINITION
+#endif
 #ifndef DECLSPEC_ALIGN
 #define DECLSPEC_ALIGN(x) __attribute__((aligned(x)))
 #endif
@@ -442,7 +448,7 @@ typedef const GUID *LPCGUID, *PCGUID;
 #undef DEFINE_GUID
 #ifdef INITGUID
 #define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) \
-  EXTERN_C const GUID DECLSPEC_SELECTANY name = {l, w1, w2, {b1, b2, b3, b4, b5, b6, b7, b8}}
+  IRQRIG_EXTERN_C_DEFINITION const GUID DECLSPEC_SELECTANY name = {l, w1, w2, {b1, b2, b3, b4, b5, b6, b7, b8}}
 #else
 #define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) EXTERN_C const GUID name
 #endif
