@@ -513,7 +513,7 @@ class KmdfFramework {
   void disable_interrupts();
   void disconnect();
   void remove_device();
-  void unload_driver();
+  void unload_driver(bool call_unload = true);
   void release_objects();
 
   std::string name_;
@@ -667,11 +667,12 @@ NTSTATUS KmdfFramework::start(const IRQRIG_RESOURCES& res) {
   phase_ = Phase::kDriverEntry;
   NTSTATUS st = entry_(&driver_object_, &registry_path_us_);
   if (!NT_SUCCESS(st)) {
-    release_objects();
+    // The framework deletes a driver object whose DriverEntry failed; EvtDriverUnload is not called.
+    unload_driver(false);
     return fail(st, "DriverEntry failed");
   }
   if (!driver_) {
-    release_objects();
+    unload_driver(false);
     return fail(STATUS_INVALID_DEVICE_STATE,
                 "DriverEntry returned without calling WdfDriverCreate (the rig runs KMDF drivers through "
                 "DriverEntry; a WDM plug-in exports IrqrigDriverEntry)");
@@ -836,9 +837,10 @@ void KmdfFramework::remove_device() {
   by_message_.clear();
 }
 
-void KmdfFramework::unload_driver() {
+void KmdfFramework::unload_driver(bool call_unload) {
   if (driver_) {
-    if (driver_->config_.EvtDriverUnload) driver_->config_.EvtDriverUnload(reinterpret_cast<WDFDRIVER>(driver_->handle()));
+    if (call_unload && driver_->config_.EvtDriverUnload)
+      driver_->config_.EvtDriverUnload(reinterpret_cast<WDFDRIVER>(driver_->handle()));
     driver_->cleanup();
     driver_->destroy();
     driver_.reset();
@@ -930,9 +932,7 @@ NTSTATUS WdfObjectAllocateContext(WDFOBJECT Handle, PWDF_OBJECT_ATTRIBUTES Conte
   if (!ContextAttributes || !ContextAttributes->ContextTypeInfo) return STATUS_INVALID_PARAMETER;
   if (ContextAttributes->Size != sizeof(WDF_OBJECT_ATTRIBUTES)) return STATUS_INFO_LENGTH_MISMATCH;
   if (ContextAttributes->ParentObject) return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID;
-  const NTSTATUS st =
-      o.allocate_context(ContextAttributes->ContextTypeInfo, ContextAttributes->ContextSizeOverride, Context);
-  return st;
+  return o.allocate_context(ContextAttributes->ContextTypeInfo, ContextAttributes->ContextSizeOverride, Context);
 }
 
 WDFOBJECT WdfObjectContextGetObject(PVOID ContextPointer) {
