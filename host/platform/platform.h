@@ -1,5 +1,6 @@
-// The SystemC host platform: CPUs as SC_THREADs with their local APICs, IRQL and DPC queues, the
-// root complex and host memory, and the device bridge that advances the endpoint in quanta.
+// The SystemC host platform: CPUs as SC_THREADs with their local APICs, IRQL, DPC queues and DPC
+// threads, the clock tick, kernel timers and IPI broadcast, the root complex and host memory, and the
+// device bridge that advances the endpoint in quanta. docs/host-model.md describes the model.
 #pragma once
 
 #include <cstdint>
@@ -9,47 +10,94 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <systemc>
 
 #include "host/core/dpc_queue.h"
 #include "host/core/histogram.h"
+#include "host/core/ipi.h"
 #include "host/core/irql.h"
 #include "host/core/lapic.h"
+#include "host/core/timer_queue.h"
 #include "host/platform/accounting.h"
+#include "host/platform/trace.h"
 #include "irqrig/wdm.h"
 #include "sim/device/device.h"
 
 namespace irqrig::host {
 
-/// A rule the Windows kernel would bug-check on, broken by the driver under test.
+/// Which kind of driver routine a CPU is running: what a fault names and a trace slice shows.
+enum class RoutineKind : std::uint8_t { kNone, kPassive, kIsr, kDpc, kTimerDpc, kThreadedDpc, kIpiWorker };
+/// "ISR", "DPC", "timer DPC", "threaded DPC", "IPI worker", "passive", "none".
+const char* routine_kind_name(RoutineKind kind);
+
+/// A problem the platform saw that fails the run (a driver rule broken, DMA outside the window, an
+/// unsupported MSI...). Driver faults also say where: the rule, the CPU and the routine.
+struct Fault {
+  std::string check;  ///< the report check it fails: "driver_rules", "dma_window", "msi_format", ...
+  std::uint64_t time_ps = 0;
+  std::string detail;
+  std::string rule;  ///< for driver_rules: the bug check, e.g. "IRQL_NOT_LESS_OR_EQUAL"
+  int cpu = -1;      ///< the CPU running the offending code; -1 when no CPU was
+  RoutineKind routine = RoutineKind::kNone;
+  std::string routine_name;  ///< the driver routine's symbol, or module+offset when it has none
+  /// One line for a report: "IRQL_NOT_LESS_OR_EQUAL on CPU 2 in DPC MyDpc at 1234 ns: detail".
+  std::string describe() const;
+};
+
+/// A rule the Windows kernel would bug-check on, broken by the driver under test. Thrown through the
+/// driver's code to the CPU thread, which records the fault and stops the run.
 class DriverFault : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit DriverFault(Fault fault);
+  const Fault& fault() const { return fault_; }
+
+ private:
+  Fault fault_;
 };
 
 struct RoutineCosts {
   std::uint64_t isr_ns = 500, dpc_ns = 800, dpc_per_event_ns = 50, mmio_read_ns = 800, mmio_write_ns = 100;
 };
 
+/// Everything the platform is built with. The kernel-model settings are the [choice]s of
+/// SEMANTICS.md; docs/host-model.md documents each.
 struct PlatformConfig {
-  unsigned cpus = 4;
+  unsigned cpus = 4;  ///< 1-64: one processor group, KAFFINITY-sized
   RoutineCosts costs;
-  std::vector<unsigned> affinity;      ///< CPU of each message the device is granted
+  std::vector<unsigned> affinity;      ///< CPU of each message the device is granted; empty: no messages
   std::uint64_t quantum_cycles = 64;   ///< device cycles per co-simulation quantum
   std::uint32_t ring_entries = 1024;
   std::uint64_t dma_base = 0x1'0000'0000ull;  ///< device-visible address of the common buffer
-  std::uint8_t first_vector = 0x60;    ///< IDT vectors handed to messages on each CPU, upward
+  std::uint8_t first_vector = 0x60;    ///< IDT vectors handed to messages on each CPU, upward to 0xCF
+
+  /// E8 [choice]: the clock interrupt's period on every CPU; it drains DPCs left for it and measures
+  /// the DPC request rate. 0 turns the clock off (DPCs left for it then never run).
+  std::uint64_t clock_tick_ps = 15'625'000'000;
+  DpcTuning dpc;               ///< MaximumDpcQueueDepth, MinimumDpcRate, E9 adaptive depth
+  bool threaded_dpcs = true;   ///< E12: false runs threaded DPCs as ordinary ones (ThreadDpcEnable = 0)
+  /// E14 [choice]: false expires a timer at its due time exactly (a high-resolution timer); true at the
+  /// first clock tick at or after it, as the default Windows timer resolution does.
+  bool timers_on_tick = false;
+
+  /// The line-based interrupt (INTx) a CONNECT_LINE_BASED or fallback connection gets: its vector
+  /// (IRQL vector >> 4) on CPU `line_cpu`. Only raise_line_interrupt() asserts it.
+  std::uint8_t line_vector = 0x50;
+  unsigned line_cpu = 0;
+
+  /// Periodic KeIpiGenericCall broadcasts from a PASSIVE_LEVEL thread on `ipi_caller`, each worker
+  /// spending `ipi_worker_ps` on every CPU. `ipi_period_ps` 0: none.
+  std::uint64_t ipi_period_ps = 0, ipi_worker_ps = 0;
+  unsigned ipi_caller = 0;
+
+  /// Chrome trace-event JSON of the run (DESIGN.md `--trace`); empty: no trace.
+  std::string trace_path;
 };
 
-/// A problem the platform saw that fails the run (DMA outside the window, an unsupported MSI...).
-struct Fault {
-  std::string check;
-  std::uint64_t time_ps;
-  std::string detail;
-};
-
+/// Time per CPU by what it was running: ISRs, DPCs (ordinary, timer and threaded), IPI workers and
+/// the barrier, and other PASSIVE_LEVEL work. The rest of the run is idle.
 struct CpuStats {
   std::uint64_t isr_ps = 0, dpc_ps = 0, ipi_ps = 0, other_ps = 0;
 };
@@ -65,69 +113,113 @@ class Cpu : public sc_core::sc_module {
   Lapic& lapic() { return lapic_; }
   const Lapic& lapic() const { return lapic_; }
   Irql irql() const { return irql_; }
-  DpcQueue& dpcs() { return dpcs_; }
+  ProcessorDpcs& dpcs() { return dpcs_; }
+  const ProcessorDpcs& dpcs() const { return dpcs_; }
 
-  /// An interrupt message for `vector` reached this CPU's local APIC.
+  /// A device's interrupt message for `vector` reached this CPU's local APIC.
   void post(std::uint8_t vector);
-  /// Passes simulated time on this CPU; higher-priority interrupts preempt and nest meanwhile.
+  /// The kernel's own interrupts: the clock tick and a KeIpiGenericCall request.
+  void post_clock();
+  void post_broadcast_ipi();
+  /// Device messages accepted into IRR and merged into a set IRR bit (B5); the clock and IPIs are
+  /// not counted.
+  std::uint64_t msi_accepted() const { return msi_accepted_; }
+  std::uint64_t msi_merged() const { return msi_merged_; }
+
+  /// Passes simulated time on this CPU; interrupts, DPCs and the DPC thread preempt meanwhile as
+  /// the IRQL allows, and their time is their own.
   void consume_ps(std::uint64_t ps);
-  /// Spins until `ready` holds, re-checking whenever a lock is released; interrupts still preempt.
-  void spin_until(const std::function<bool()>& ready);
+  /// Spins until `ready` holds, re-checking on `event` and whenever this CPU is woken; what the
+  /// IRQL allows preempts the spin.
+  void spin_until(const std::function<bool()>& ready, const sc_core::sc_event& event);
   void raise_irql(Irql irql);
   /// Lowers IRQL; falling below DISPATCH with a DPC request pending drains the queue first (C5).
   void lower_irql(Irql irql);
-  void request_dispatch() { dispatch_pending_ = true; }
+  /// Runs whatever the current IRQL lets preempt the running code: interrupts above it, a
+  /// requested DPC drain below DISPATCH, the DPC thread at PASSIVE.
+  void check_preemption();
   void wake() { wake_.notify(sc_core::SC_ZERO_TIME); }
-  bool idle() const { return !busy_ && lapic_.idle() && dpcs_.empty() && passive_work_.empty(); }
-  /// Runs `fn` on this CPU's thread at PASSIVE_LEVEL, like a system worker thread (StartDevice).
+  bool idle() const { return frames_.empty() && lapic_.idle() && dpcs_.empty() && passive_work_.empty(); }
+  /// Runs `fn` on this CPU at PASSIVE_LEVEL, like a system worker thread (StartDevice, a test's code).
   void queue_passive(std::function<void()> fn);
   CpuStats stats() const;
+
+  /// The routine this CPU is running, innermost first.
+  struct Frame {
+    RoutineKind kind;
+    const void* routine;      // the driver function, for faults and the trace
+    std::uint32_t message;    // ISR: MessageID; ~0 otherwise
+    std::uint8_t vector;      // ISR: the IDT vector
+    std::uint64_t start_ps;
+  };
+  const Frame* frame() const { return frames_.empty() ? nullptr : &frames_.back(); }
+  void push_frame(RoutineKind kind, const void* routine, std::uint32_t message = ~0u, std::uint8_t vector = 0);
+  void pop_frame();
+  /// Ends every open trace slice at the current time (the run is over).
+  void close_frames_for_trace();
 
  private:
   void run();
   void loop();
-  void begin_work();
   void resume();
-  void check_preemption();
   void take(std::uint8_t vector);
+  void device_interrupt(std::uint8_t vector);
+  void clock_interrupt();
   void drain_dpcs();
+  void run_dpc_thread();
+  void run_dpc(PRKDPC dpc, RoutineKind kind, Irql expected);
   void set_irql(Irql irql);
+  void account();
 
   Platform& platform_;
   unsigned index_;
   Lapic lapic_;
-  DpcQueue dpcs_;
+  ProcessorDpcs dpcs_;
   Irql irql_ = kPassiveLevel;
-  bool dispatch_pending_ = false;
-  bool draining_ = false;
-  bool busy_ = false;
+  bool broadcast_requested_ = false;
   sc_core::sc_event wake_;
   std::vector<std::uint64_t> arrival_ps_;  // per vector: oldest undelivered arrival, ~0 if none
+  std::uint64_t msi_accepted_ = 0, msi_merged_ = 0;
+  std::vector<Frame> frames_;
   CpuStats stats_;
-  std::uint64_t level_since_ps_ = 0;
+  std::uint64_t account_since_ps_ = 0;
   std::deque<std::function<void()>> passive_work_;
 };
 
-/// What IoConnectInterruptEx hands out per message: the KINTERRUPT of the WDK.
+/// What IoConnectInterruptEx hands out per message or line: the KINTERRUPT of the WDK.
 struct InterruptObject {
-  PKMESSAGE_SERVICE_ROUTINE routine = nullptr;
+  static constexpr std::uint32_t kMagic = 0x4B494E54;  // 'KINT': tells a real one from a stray pointer
+  std::uint32_t magic = kMagic;
+  PKMESSAGE_SERVICE_ROUTINE message_routine = nullptr;  // message-signalled: (Interrupt, Context, MessageID)
+  PKSERVICE_ROUTINE line_routine = nullptr;             // line-based or fully specified: (Interrupt, Context)
   PVOID context = nullptr;
   ULONG message_id = 0;
   KIRQL irql = 0;
   KIRQL synchronize_irql = 0;
-  PKSPIN_LOCK lock = nullptr;
+  PKSPIN_LOCK lock = nullptr;     // the driver's, or own_lock when it gave none
+  KSPIN_LOCK own_lock = 0;
   std::uint8_t vector = 0;
-  unsigned cpu = 0;
+  KAFFINITY cpus = 0;  // the CPUs whose IDT has it
+  const void* routine() const {
+    return message_routine ? reinterpret_cast<const void*>(message_routine) : reinterpret_cast<const void*>(line_routine);
+  }
 };
 
 struct PlatformCounters {
   std::uint64_t isr_calls = 0, isr_claimed = 0, isr_declined = 0;
   std::uint64_t dpc_inserts = 0, dpc_inserts_rejected = 0, dpc_runs = 0, dpc_max_runtime_ps = 0;
+  std::uint64_t ipi_broadcasts = 0, ipi_worker_calls = 0;
+  std::uint64_t timer_expiries = 0;
 };
+
+/// Where a DPC came from, in KDPC::IrqrigOrigin.
+enum class DpcOrigin : UCHAR { kDriver = 0, kTimer = 1, kFlushMarker = 2 };
 
 class Platform : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Platform);
+  /// Throws std::invalid_argument for a configuration the model cannot run (0 or > 64 CPUs, an
+  /// affinity naming a missing CPU...) and TraceError when the trace file cannot be created.
   Platform(const sc_core::sc_module_name& name, PlatformConfig config, sim::Device& device);
   ~Platform() override;
 
@@ -141,11 +233,16 @@ class Platform : public sc_core::sc_module {
   const PlatformConfig& config() const { return config_; }
   sim::Device& device() { return device_; }
   Cpu& cpu(unsigned i) { return *cpus_.at(i); }
+  const Cpu& cpu(unsigned i) const { return *cpus_.at(i); }
   unsigned cpu_count() const { return static_cast<unsigned>(cpus_.size()); }
   Accounting& accounting() { return accounting_; }
   PlatformCounters& counters() { return counters_; }
   const std::vector<Fault>& faults() const { return faults_; }
+  /// Records a fault that is not the driver's (DMA window, MSI format, ...).
   void fault(std::string check, std::string detail);
+  /// The driver broke a kernel rule: throws DriverFault naming `rule`, the current CPU, its
+  /// routine and the time. Never returns.
+  [[noreturn]] void violation(std::string rule, std::string detail);
   Histogram& msi_to_isr() { return msi_to_isr_; }
   Histogram& isr_to_dpc() { return isr_to_dpc_; }
 
@@ -153,24 +250,40 @@ class Platform : public sc_core::sc_module {
   // event ring starts it; the producer-index word follows the ring.
   std::uint8_t* common_buffer() { return memory_.data(); }
   std::size_t common_buffer_size() const { return memory_.size(); }
+  std::uint64_t bar0_physical() const { return bar0_physical_; }
 
-  // Kernel services behind <irqrig/wdm.h>.
+  // ---- kernel services behind <irqrig/wdm.h> (wdm.cpp checks arguments and IRQL first) ----
   bool insert_dpc(PRKDPC dpc, PVOID arg1, PVOID arg2);
   bool remove_dpc(PRKDPC dpc);
-  void acquire_lock(PKSPIN_LOCK lock);
+  void flush_dpcs();
+  bool set_timer(PKTIMER timer, LONGLONG due_time, LONG period_ms, PKDPC dpc);
+  bool cancel_timer(PKTIMER timer);
+  ULONG_PTR ipi_generic_call(PKIPI_BROADCAST_WORKER worker, ULONG_PTR context);
+  /// `queued`: an in-stack queued spin lock, granted to waiters in the order they came.
+  void acquire_lock(PKSPIN_LOCK lock, bool queued = false);
   void release_lock(PKSPIN_LOCK lock);
   PVOID map_io_space(std::uint64_t physical, std::size_t length);
   void unmap_io_space(PVOID va, std::size_t length);
   std::uint64_t mmio_read(const volatile void* va, unsigned size);
   void mmio_write(volatile void* va, std::uint64_t value, unsigned size);
-  NTSTATUS connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS& p);
-  void disconnect(PIO_INTERRUPT_MESSAGE_INFO info);
+  /// IoConnectInterruptEx for each version; may rewrite Parameters->Version (the fallback).
+  NTSTATUS connect(IO_CONNECT_INTERRUPT_PARAMETERS& p);
+  void disconnect(IO_DISCONNECT_INTERRUPT_PARAMETERS& p);
+  /// The InterruptObject behind a PKINTERRUPT; a violation when it is not one.
+  InterruptObject& interrupt_object(PKINTERRUPT interrupt, const char* routine);
   void event_processed(const void* record);
-  std::uint64_t bar0_physical() const { return bar0_physical_; }
-  sc_core::sc_event& lock_released() { return lock_released_; }
+
+  // ---- what a testbench or a synthetic device drives ----
+  /// Calls KeIpiGenericCall from a PASSIVE_LEVEL thread on CPU `caller`, with a worker that spends
+  /// `worker_ps` on every CPU (the scenario's host.ipi).
+  void queue_ipi_broadcast(unsigned caller, std::uint64_t worker_ps);
+  /// Asserts the line-based interrupt once (an edge on `line_vector`; the Verilated endpoint has no INTx).
+  void raise_line_interrupt();
 
   /// Runs the ISR chain of `vector` on `cpu` (D2, D3): the first TRUE stops it.
   void dispatch(Cpu& cpu, std::uint8_t vector);
+  /// Runs this CPU's part of the broadcast in progress (G1, G3), on the IPI it took.
+  void join_broadcast(Cpu& cpu);
   void set_current(Cpu* cpu) { current_cpu_ = cpu; }
   /// Runs a simulation thread's body; a driver rule broken or a target failure stops the run
   /// with the reason recorded instead of unwinding through the SystemC kernel.
@@ -178,20 +291,55 @@ class Platform : public sc_core::sc_module {
   const std::optional<std::string>& target_error() const { return target_error_; }
   bool all_idle() const;
 
+  TraceWriter* trace() { return trace_.get(); }
+  /// A driver routine's name for faults and the trace: its symbol, else module+offset (stable from
+  /// run to run, unlike an address).
+  const std::string& routine_name(const void* routine);
+  /// Ends the trace: closes open slices at the current time and the JSON document. The destructor
+  /// does it too; call it earlier to read the file while the platform still exists.
+  void finish_trace();
+
  private:
   void device_thread();
   void upstream_thread();
+  void clock_thread();
+  void timer_thread();
+  void ipi_thread();
   void run_device();
   void run_upstream();
   void deliver(sim::UpstreamWrite& w);
   void deliver_memory(sim::UpstreamWrite& w);
+  void queue_timer_dpc(unsigned cpu, PKDPC dpc, std::uint64_t due);
+  void signal_insert(Cpu& target, Cpu* inserter, const ProcessorDpcs::Inserted& in);
+  NTSTATUS connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS& p);
+  NTSTATUS connect_line_based(IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS& p);
+  NTSTATUS connect_fully_specified(IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS& p);
+  InterruptObject* add_interrupt(std::uint8_t vector, KAFFINITY cpus);
+  void remove_interrupt(InterruptObject* io);
+  std::uint64_t interrupt_time() const { return now_ps() / 100'000; }  // 100 ns units
 
   struct Mapping {
     std::uintptr_t va;
     std::size_t length;
     std::uint64_t bar_offset;
   };
-  const Mapping& mapping_of(const volatile void* va, unsigned size) const;
+  const Mapping& mapping_of(const volatile void* va, unsigned size);
+
+  struct Broadcast {
+    Broadcast(unsigned cpus, unsigned caller, PKIPI_BROADCAST_WORKER w, ULONG_PTR c)
+        : rendezvous(cpus, caller), worker(w), context(c) {}
+    IpiRendezvous rendezvous;
+    PKIPI_BROADCAST_WORKER worker;
+    ULONG_PTR context;
+    sc_core::sc_event changed;
+  };
+
+  struct Flush {
+    std::vector<std::unique_ptr<KDPC>> markers;
+    unsigned remaining = 0;
+    sc_core::sc_event done;
+  };
+  static VOID flush_marker(PKDPC dpc, PVOID context, PVOID, PVOID);
 
   PlatformConfig config_;
   sim::Device& device_;
@@ -210,9 +358,17 @@ class Platform : public sc_core::sc_module {
   std::vector<std::vector<std::vector<InterruptObject*>>> vectors_;  // [cpu][vector] -> chain
   std::vector<std::uint8_t> next_vector_;                             // per cpu
   KSPIN_LOCK default_interrupt_lock_ = 0;
+  std::unordered_map<const void*, std::deque<unsigned>> lock_waiters_;  // queued spin locks
   std::deque<sim::UpstreamWrite> upstream_;
   sc_core::sc_event upstream_ready_;
   sc_core::sc_event lock_released_;
+  TimerQueue timers_;
+  sc_core::sc_event timers_changed_;
+  IpiGate ipi_gate_;
+  sc_core::sc_event ipi_gate_changed_;
+  std::unique_ptr<Broadcast> broadcast_;
+  std::unique_ptr<TraceWriter> trace_;
+  std::unordered_map<const void*, std::string> routine_names_;
 };
 
 }  // namespace irqrig::host

@@ -168,8 +168,8 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
   ordered_json per_cpu = ordered_json::array();
   for (unsigned i = 0; i < platform.cpu_count(); ++i) {
     const Cpu& cpu = platform.cpu(i);
-    accepted += cpu.lapic().accepted();
-    merged += cpu.lapic().merged();
+    accepted += cpu.msi_accepted();
+    merged += cpu.msi_merged();
     const CpuStats st = cpu.stats();
     const std::uint64_t busy = st.isr_ps + st.dpc_ps + st.ipi_ps + st.other_ps;
     per_cpu.push_back(ordered_json{{"cpu", i},
@@ -201,7 +201,7 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
               {"inserts_rejected", c.dpc_inserts_rejected},
               {"runs", c.dpc_runs},
               {"max_runtime_ns", c.dpc_max_runtime_ps / 1000}};
-  r["ipi"] = {{"broadcasts", 0}, {"worker_calls", 0}};
+  r["ipi"] = {{"broadcasts", c.ipi_broadcasts}, {"worker_calls", c.ipi_worker_calls}};
   r["events"] = {{"processed", processed}, {"lost", lost}, {"duplicated", acc.duplicated()}};
   r["latency_ns"] = {{"msi_to_isr", latency(platform.msi_to_isr())},
                      {"isr_to_dpc", latency(platform.isr_to_dpc())},
@@ -302,7 +302,7 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   for (const char* name : {"start_device", "dma_window", "msi_format", "spurious", "connect", "driver_rules"}) {
     std::vector<std::string> details;
     for (const Fault& f : platform.faults())
-      if (f.check == name) details.push_back(fmt::format("at {} ns: {}", f.time_ps / 1000, f.detail));
+      if (f.check == name) details.push_back(f.describe());
     add_check(name, details.empty(),
               details.empty() ? std::string("none") : fmt::format("{}", fmt::join(details, "; ")));
   }

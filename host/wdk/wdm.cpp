@@ -1,4 +1,6 @@
-// The WDK's kernel calls of <irqrig/wdm.h>, served by the running irqrig platform.
+// The WDK's kernel calls of <irqrig/wdm.h>, served by the running irqrig platform. Each call first
+// checks what the DDI's documentation requires of its caller (IRQL, initialized objects) and stops the
+// run with the bug check the kernel or Driver Verifier would raise.
 #include "irqrig/wdm.h"
 
 #include <cstring>
@@ -6,31 +8,81 @@
 
 #include <fmt/format.h>
 
+#include "host/core/irql.h"
 #include "host/platform/platform.h"
 #include "irqrig/rig.h"
 
-using irqrig::host::DriverFault;
+using irqrig::host::irql_name;
 using irqrig::host::Platform;
 
 namespace {
 
 Platform& kernel() { return Platform::current(); }
 
+/// The DDI may be called at IRQL <= limit.
 void require_irql_at_most(const char* routine, KIRQL limit) {
-  auto& cpu = kernel().current_cpu();
-  if (cpu.irql() > limit)
-    throw DriverFault(fmt::format("IRQL_NOT_LESS_OR_EQUAL: {} called at IRQL {} (allowed <= {}) on CPU {}", routine,
-                                  cpu.irql(), limit, cpu.index()));
+  Platform& k = kernel();
+  const KIRQL irql = k.current_cpu().irql();
+  if (irql > limit)
+    k.violation("IRQL_NOT_LESS_OR_EQUAL",
+                fmt::format("{} called at {}; it requires IRQL <= {}", routine, irql_name(irql), irql_name(limit)));
 }
+
+/// The DDI must be called at IRQL >= limit.
+void require_irql_at_least(const char* routine, KIRQL limit) {
+  Platform& k = kernel();
+  const KIRQL irql = k.current_cpu().irql();
+  if (irql < limit)
+    k.violation("IRQL_NOT_GREATER_OR_EQUAL",
+                fmt::format("{} called at {}; it requires IRQL >= {}", routine, irql_name(irql), irql_name(limit)));
+}
+
+std::string object_type(UCHAR type) {
+  switch (type) {
+    case DpcObject: return "a KDPC";
+    case ThreadedDpcObject: return "a threaded KDPC";
+    case TimerNotificationObject:
+    case TimerSynchronizationObject: return "a KTIMER";
+    default: return fmt::format("no kernel object (Type {})", type);
+  }
+}
+
+/// Dpc must be a KDPC that KeInitialize(Threaded)Dpc set up.
+void require_dpc(const char* routine, const KDPC* dpc) {
+  if (!dpc)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", fmt::format("{}: the DPC pointer is NULL", routine));
+  if ((dpc->Type != DpcObject && dpc->Type != ThreadedDpcObject) || !dpc->DeferredRoutine)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
+                       fmt::format("{}: the object at {} is not an initialized KDPC but {}", routine, fmt::ptr(dpc),
+                                   dpc->DeferredRoutine ? object_type(dpc->Type) : "one without a routine"));
+}
+
+/// Timer must be a KTIMER that KeInitializeTimer(Ex) set up.
+void require_timer(const char* routine, const KTIMER* timer) {
+  if (!timer)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", fmt::format("{}: the timer pointer is NULL", routine));
+  if (timer->Header.Type != TimerNotificationObject && timer->Header.Type != TimerSynchronizationObject)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
+                       fmt::format("{}: the object at {} is not an initialized KTIMER but {}", routine,
+                                   fmt::ptr(timer), object_type(timer->Header.Type)));
+}
+
+/// A routine MmGetSystemRoutineAddress can find.
+struct Export {
+  const char* name;
+  PVOID address;
+};
 
 }  // namespace
 
 extern "C" {
 
+// ---- DPCs (any IRQL, except KeFlushQueuedDpcs at PASSIVE) ----
+
 VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext) {
   *Dpc = KDPC{};
-  Dpc->Type = 19;  // DpcObject
-  Dpc->Importance = MediumImportance;
+  Dpc->Type = DpcObject;
+  Dpc->Importance = MediumImportance;  // E1: Medium, no target
   Dpc->DeferredRoutine = DeferredRoutine;
   Dpc->DeferredContext = DeferredContext;
 }
@@ -40,24 +92,95 @@ VOID KeInitializeThreadedDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOI
   Dpc->Type = ThreadedDpcObject;
 }
 
+BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2) {
+  require_dpc("KeInsertQueueDpc", Dpc);
+  return kernel().insert_dpc(Dpc, SystemArgument1, SystemArgument2) ? TRUE : FALSE;
+}
+
+BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc) {
+  require_dpc("KeRemoveQueueDpc", Dpc);
+  return kernel().remove_dpc(Dpc) ? TRUE : FALSE;
+}
+
+VOID KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance) {
+  require_dpc("KeSetImportanceDpc", Dpc);
+  if (Importance < LowImportance || Importance > MediumHighImportance)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
+                       fmt::format("KeSetImportanceDpc: {} is not a KDPC_IMPORTANCE", static_cast<int>(Importance)));
+  Dpc->Importance = static_cast<UCHAR>(Importance);
+}
+
 VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number) {
+  require_dpc("KeSetTargetProcessorDpc", Dpc);
+  // E5: later inserts go to processor Number; a missing one is caught at the insert, as Windows
+  // would only crash there.
   Dpc->Number = static_cast<USHORT>(static_cast<UCHAR>(Number) + 1u);
 }
 
 NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber) {
+  require_dpc("KeSetTargetProcessorDpcEx", Dpc);
   if (!ProcNumber || ProcNumber->Group != 0 || ProcNumber->Number >= kernel().cpu_count())
     return STATUS_INVALID_PARAMETER;
   Dpc->Number = static_cast<USHORT>(ProcNumber->Number + 1u);
   return STATUS_SUCCESS;
 }
 
-BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2) {
-  return kernel().insert_dpc(Dpc, SystemArgument1, SystemArgument2) ? TRUE : FALSE;
+VOID KeFlushQueuedDpcs(VOID) {
+  require_irql_at_most("KeFlushQueuedDpcs", PASSIVE_LEVEL);
+  kernel().flush_dpcs();
 }
 
-BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc) { return kernel().remove_dpc(Dpc) ? TRUE : FALSE; }
+// ---- timers (IRQL <= DISPATCH_LEVEL; KeReadStateTimer at any) ----
 
-VOID KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance) { Dpc->Importance = static_cast<UCHAR>(Importance); }
+VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type) {
+  require_irql_at_most("KeInitializeTimerEx", DISPATCH_LEVEL);
+  if (Type != NotificationTimer && Type != SynchronizationTimer)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
+                       fmt::format("KeInitializeTimerEx: {} is not a TIMER_TYPE", static_cast<int>(Type)));
+  *Timer = KTIMER{};
+  Timer->Header.Type = Type == NotificationTimer ? TimerNotificationObject : TimerSynchronizationObject;
+}
+
+VOID KeInitializeTimer(PKTIMER Timer) {
+  require_irql_at_most("KeInitializeTimer", DISPATCH_LEVEL);
+  KeInitializeTimerEx(Timer, NotificationTimer);
+}
+
+BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc) {
+  require_irql_at_most("KeSetTimerEx", DISPATCH_LEVEL);
+  require_timer("KeSetTimerEx", Timer);
+  if (Dpc) require_dpc("KeSetTimerEx", Dpc);
+  if (Period < 0)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", fmt::format("KeSetTimerEx: Period {} ms", Period));
+  return kernel().set_timer(Timer, DueTime.QuadPart, Period, Dpc) ? TRUE : FALSE;
+}
+
+BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc) {
+  require_irql_at_most("KeSetTimer", DISPATCH_LEVEL);
+  return KeSetTimerEx(Timer, DueTime, 0, Dpc);
+}
+
+BOOLEAN KeCancelTimer(PKTIMER Timer) {
+  require_irql_at_most("KeCancelTimer", DISPATCH_LEVEL);
+  require_timer("KeCancelTimer", Timer);
+  return kernel().cancel_timer(Timer) ? TRUE : FALSE;
+}
+
+BOOLEAN KeReadStateTimer(PKTIMER Timer) {
+  require_timer("KeReadStateTimer", Timer);
+  return Timer->Header.SignalState ? TRUE : FALSE;
+}
+
+// ---- IPI broadcast (IRQL < IPI_LEVEL) ----
+
+ULONG_PTR KeIpiGenericCall(PKIPI_BROADCAST_WORKER BroadcastFunction, ULONG_PTR Context) {
+  require_irql_at_most("KeIpiGenericCall", IPI_LEVEL - 1);
+  if (!BroadcastFunction)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "KeIpiGenericCall: the worker is NULL");
+  return kernel().ipi_generic_call(BroadcastFunction, Context);
+}
+
+// ---- IRQL, processors, time (any IRQL) ----
 
 KIRQL KeGetCurrentIrql(VOID) { return kernel().current_cpu().irql(); }
 
@@ -87,14 +210,14 @@ ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber) {
   return n;
 }
 
-ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber) {
-  return GroupNumber == 0 || GroupNumber == ALL_PROCESSOR_GROUPS ? kernel().cpu_count() : 0;
-}
-
 ULONG KeQueryActiveProcessorCount(KAFFINITY* ActiveProcessors) {
   const unsigned n = kernel().cpu_count();
   if (ActiveProcessors) *ActiveProcessors = n >= 64 ? ~KAFFINITY{0} : (KAFFINITY{1} << n) - 1;
   return n;
+}
+
+ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber) {
+  return GroupNumber == 0 || GroupNumber == ALL_PROCESSOR_GROUPS ? kernel().cpu_count() : 0;
 }
 
 VOID KeStallExecutionProcessor(ULONG MicroSeconds) {
@@ -115,17 +238,19 @@ VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime) {
 
 ULONGLONG KeQueryInterruptTime(VOID) { return kernel().now_ps() / 100'000; }
 
+// ---- spin locks ----
+
 VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock) { *SpinLock = 0; }
 
 VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
-  auto& cpu = kernel().current_cpu();
-  if (cpu.irql() < DISPATCH_LEVEL)
-    throw DriverFault(fmt::format("IRQL_NOT_GREATER_OR_EQUAL: KeAcquireSpinLockAtDpcLevel at IRQL {} on CPU {}",
-                                  cpu.irql(), cpu.index()));
+  require_irql_at_least("KeAcquireSpinLockAtDpcLevel", DISPATCH_LEVEL);
   kernel().acquire_lock(SpinLock);
 }
 
-VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) { kernel().release_lock(SpinLock); }
+VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
+  require_irql_at_least("KeReleaseSpinLockFromDpcLevel", DISPATCH_LEVEL);
+  kernel().release_lock(SpinLock);
+}
 
 KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
   require_irql_at_most("KeAcquireSpinLock", DISPATCH_LEVEL);
@@ -135,39 +260,50 @@ KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
 }
 
 VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
+  require_irql_at_least("KeReleaseSpinLock", DISPATCH_LEVEL);
   kernel().release_lock(SpinLock);
   KeLowerIrql(NewIrql);
 }
 
 VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle) {
+  require_irql_at_most("KeAcquireInStackQueuedSpinLock", DISPATCH_LEVEL);
   LockHandle->LockQueue.Next = nullptr;
   LockHandle->LockQueue.Lock = SpinLock;
-  LockHandle->OldIrql = KeAcquireSpinLockRaiseToDpc(SpinLock);
+  LockHandle->OldIrql = KeRaiseIrqlToDpcLevel();
+  kernel().acquire_lock(SpinLock, /*queued=*/true);
 }
 
 VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle) {
-  KeReleaseSpinLock(LockHandle->LockQueue.Lock, LockHandle->OldIrql);
+  require_irql_at_least("KeReleaseInStackQueuedSpinLock", DISPATCH_LEVEL);
+  kernel().release_lock(LockHandle->LockQueue.Lock);
+  KeLowerIrql(LockHandle->OldIrql);
 }
 
 VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle) {
+  require_irql_at_least("KeAcquireInStackQueuedSpinLockAtDpcLevel", DISPATCH_LEVEL);
   LockHandle->LockQueue.Next = nullptr;
   LockHandle->LockQueue.Lock = SpinLock;
-  KeAcquireSpinLockAtDpcLevel(SpinLock);
+  kernel().acquire_lock(SpinLock, /*queued=*/true);
 }
 
 VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle) {
-  KeReleaseSpinLockFromDpcLevel(LockHandle->LockQueue.Lock);
+  require_irql_at_least("KeReleaseInStackQueuedSpinLockFromDpcLevel", DISPATCH_LEVEL);
+  kernel().release_lock(LockHandle->LockQueue.Lock);
 }
 
+// ---- memory-mapped I/O (map/unmap at <= DISPATCH_LEVEL, registers at any IRQL) ----
+
 PVOID MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes, MEMORY_CACHING_TYPE) {
+  require_irql_at_most("MmMapIoSpace", DISPATCH_LEVEL);
   return kernel().map_io_space(static_cast<std::uint64_t>(PhysicalAddress.QuadPart), NumberOfBytes);
 }
 
-VOID MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes) { kernel().unmap_io_space(BaseAddress, NumberOfBytes); }
-
-UCHAR READ_REGISTER_UCHAR(volatile UCHAR* Register) {
-  return static_cast<UCHAR>(kernel().mmio_read(Register, 1));
+VOID MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes) {
+  require_irql_at_most("MmUnmapIoSpace", DISPATCH_LEVEL);
+  kernel().unmap_io_space(BaseAddress, NumberOfBytes);
 }
+
+UCHAR READ_REGISTER_UCHAR(volatile UCHAR* Register) { return static_cast<UCHAR>(kernel().mmio_read(Register, 1)); }
 USHORT READ_REGISTER_USHORT(volatile USHORT* Register) {
   return static_cast<USHORT>(kernel().mmio_read(Register, 2));
 }
@@ -203,40 +339,48 @@ VOID WRITE_REGISTER_BUFFER_ULONG64(volatile ULONG64* Register, PULONG64 Buffer, 
   for (ULONG i = 0; i < Count; ++i) WRITE_REGISTER_ULONG64(Register + i, Buffer[i]);
 }
 
+// ---- interrupts ----
+
 NTSTATUS IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters) {
   require_irql_at_most("IoConnectInterruptEx", PASSIVE_LEVEL);
   if (!Parameters) return STATUS_INVALID_PARAMETER;
-  if (Parameters->Version != CONNECT_MESSAGE_BASED) return STATUS_NOT_SUPPORTED;
-  return kernel().connect_message_based(Parameters->MessageBased);
+  return kernel().connect(*Parameters);
 }
 
 VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters) {
   require_irql_at_most("IoDisconnectInterruptEx", PASSIVE_LEVEL);
-  if (Parameters && Parameters->Version == CONNECT_MESSAGE_BASED)
-    kernel().disconnect(Parameters->ConnectionContext.InterruptMessageTable);
+  if (!Parameters)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "IoDisconnectInterruptEx: Parameters is NULL");
+  kernel().disconnect(*Parameters);
 }
 
 KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt) {
-  auto* io = reinterpret_cast<irqrig::host::InterruptObject*>(Interrupt);
+  auto& io = kernel().interrupt_object(Interrupt, "KeAcquireInterruptSpinLock");
+  require_irql_at_most("KeAcquireInterruptSpinLock", io.synchronize_irql);
   KIRQL old;
-  KeRaiseIrql(io->synchronize_irql, &old);
-  kernel().acquire_lock(io->lock);
+  KeRaiseIrql(io.synchronize_irql, &old);
+  kernel().acquire_lock(io.lock);
   return old;
 }
 
 VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql) {
-  auto* io = reinterpret_cast<irqrig::host::InterruptObject*>(Interrupt);
-  kernel().release_lock(io->lock);
+  auto& io = kernel().interrupt_object(Interrupt, "KeReleaseInterruptSpinLock");
+  require_irql_at_least("KeReleaseInterruptSpinLock", io.synchronize_irql);
+  kernel().release_lock(io.lock);
   KeLowerIrql(OldIrql);
 }
 
 BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE SynchronizeRoutine,
                                PVOID SynchronizeContext) {
+  auto& io = kernel().interrupt_object(Interrupt, "KeSynchronizeExecution");
+  require_irql_at_most("KeSynchronizeExecution", io.synchronize_irql);
   const KIRQL old = KeAcquireInterruptSpinLock(Interrupt);
   const BOOLEAN result = SynchronizeRoutine(SynchronizeContext);
   KeReleaseInterruptSpinLock(Interrupt, old);
   return result;
 }
+
+// ---- strings and routine lookup ----
 
 VOID RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString) {
   const std::size_t chars = SourceString ? std::wcslen(SourceString) : 0;
@@ -253,11 +397,6 @@ VOID IrqrigEventProcessed(const IRQRIG_EVENT_RECORD* Record) { kernel().event_pr
 
 namespace {
 
-struct Export {
-  const char* name;
-  PVOID address;
-};
-
 #define IRQRIG_EXPORT(routine) Export{#routine, reinterpret_cast<PVOID>(&routine)}
 
 // What MmGetSystemRoutineAddress can find: the routines this kernel implements. The Interlocked
@@ -270,6 +409,14 @@ const Export kExports[] = {
     IRQRIG_EXPORT(KeSetImportanceDpc),
     IRQRIG_EXPORT(KeSetTargetProcessorDpc),
     IRQRIG_EXPORT(KeSetTargetProcessorDpcEx),
+    IRQRIG_EXPORT(KeFlushQueuedDpcs),
+    IRQRIG_EXPORT(KeInitializeTimer),
+    IRQRIG_EXPORT(KeInitializeTimerEx),
+    IRQRIG_EXPORT(KeSetTimer),
+    IRQRIG_EXPORT(KeSetTimerEx),
+    IRQRIG_EXPORT(KeCancelTimer),
+    IRQRIG_EXPORT(KeReadStateTimer),
+    IRQRIG_EXPORT(KeIpiGenericCall),
     IRQRIG_EXPORT(KeGetCurrentIrql),
     IRQRIG_EXPORT(KeRaiseIrql),
     IRQRIG_EXPORT(KeLowerIrql),
@@ -287,6 +434,10 @@ const Export kExports[] = {
     IRQRIG_EXPORT(KeReleaseSpinLockFromDpcLevel),
     IRQRIG_EXPORT(KeAcquireSpinLockRaiseToDpc),
     IRQRIG_EXPORT(KeReleaseSpinLock),
+    IRQRIG_EXPORT(KeAcquireInStackQueuedSpinLock),
+    IRQRIG_EXPORT(KeReleaseInStackQueuedSpinLock),
+    IRQRIG_EXPORT(KeAcquireInStackQueuedSpinLockAtDpcLevel),
+    IRQRIG_EXPORT(KeReleaseInStackQueuedSpinLockFromDpcLevel),
     IRQRIG_EXPORT(MmMapIoSpace),
     IRQRIG_EXPORT(MmUnmapIoSpace),
     IRQRIG_EXPORT(MmGetSystemRoutineAddress),
@@ -296,6 +447,14 @@ const Export kExports[] = {
     IRQRIG_EXPORT(KeAcquireInterruptSpinLock),
     IRQRIG_EXPORT(KeReleaseInterruptSpinLock),
     IRQRIG_EXPORT(KeSynchronizeExecution),
+    IRQRIG_EXPORT(READ_REGISTER_UCHAR),
+    IRQRIG_EXPORT(READ_REGISTER_USHORT),
+    IRQRIG_EXPORT(READ_REGISTER_ULONG),
+    IRQRIG_EXPORT(READ_REGISTER_ULONG64),
+    IRQRIG_EXPORT(WRITE_REGISTER_UCHAR),
+    IRQRIG_EXPORT(WRITE_REGISTER_USHORT),
+    IRQRIG_EXPORT(WRITE_REGISTER_ULONG),
+    IRQRIG_EXPORT(WRITE_REGISTER_ULONG64),
     IRQRIG_EXPORT(READ_REGISTER_BUFFER_UCHAR),
     IRQRIG_EXPORT(READ_REGISTER_BUFFER_USHORT),
     IRQRIG_EXPORT(READ_REGISTER_BUFFER_ULONG),

@@ -28,7 +28,7 @@ static BOOLEAN ReferenceIsr(PKINTERRUPT Interrupt, PVOID ServiceContext, ULONG M
   /* The read flushes the device's posted record writes ahead of it (a completion never passes a
    * posted write), so everything up to this producer index is in memory when the DPC looks. */
   (void)READ_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_PROD));
-  ext->IsrCount++;
+  InterlockedIncrement(&ext->IsrCount);
   KeInsertQueueDpc(&ext->Dpc, NULL, NULL);
   /* Message-signalled interrupts are never shared: this message is ours. */
   return TRUE;
@@ -36,13 +36,15 @@ static BOOLEAN ReferenceIsr(PKINTERRUPT Interrupt, PVOID ServiceContext, ULONG M
 
 static VOID ReferenceDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2) {
   PDEVICE_EXTENSION ext = (PDEVICE_EXTENSION)DeferredContext;
+  KLOCK_QUEUE_HANDLE lock;
   ULONG producer;
   (void)Dpc;
   (void)SystemArgument1;
   (void)SystemArgument2;
   /* One DPC object serves every message; on several CPUs two instances can run at once, so the
-   * ring is drained under a lock and each record is taken exactly once. */
-  KeAcquireSpinLockAtDpcLevel(&ext->RingLock);
+   * ring is drained under a lock and each record is taken exactly once. A threaded DPC runs at
+   * PASSIVE_LEVEL, so the lock is taken with the call that raises to DISPATCH_LEVEL when needed. */
+  KeAcquireInStackQueuedSpinLock(&ext->RingLock, &lock);
   producer = *ext->Producer;
   while (ext->Consumer != producer) {
     IrqrigEventProcessed(&ext->Ring[ext->Consumer & ext->RingMask]);
@@ -50,7 +52,7 @@ static VOID ReferenceDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1
     producer = *ext->Producer;
   }
   WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_CONS), ext->Consumer);
-  KeReleaseSpinLockFromDpcLevel(&ext->RingLock);
+  KeReleaseInStackQueuedSpinLock(&lock);
 }
 
 static NTSTATUS ReferenceStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceContext) {
@@ -75,7 +77,22 @@ static NTSTATUS ReferenceStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceC
                                           Res->RingEntries * sizeof(IRQRIG_EVENT_RECORD));
   ext->RingMask = Res->RingEntries - 1;
   while ((1u << log2) < Res->RingEntries) log2++;
-  KeInitializeDpc(&ext->Dpc, ReferenceDpc, ext);
+  /* The DPC as the registry (the scenario's host.dpc) asks: threaded or not, its importance, and
+   * a fixed target processor or the one the ISR runs on. */
+  if (Res->Parameters.ThreadedDpc) {
+    KeInitializeThreadedDpc(&ext->Dpc, ReferenceDpc, ext);
+  } else {
+    KeInitializeDpc(&ext->Dpc, ReferenceDpc, ext);
+  }
+  KeSetImportanceDpc(&ext->Dpc, Res->Parameters.DpcImportance);
+  if (Res->Parameters.DpcTargetProcessor >= 0) {
+    if ((ULONG)Res->Parameters.DpcTargetProcessor >= KeQueryActiveProcessorCount(NULL)) {
+      MmUnmapIoSpace(ext->Bar0, ext->Bar0Length);
+      free(ext);
+      return STATUS_INVALID_PARAMETER;
+    }
+    KeSetTargetProcessorDpc(&ext->Dpc, (CCHAR)Res->Parameters.DpcTargetProcessor);
+  }
   KeInitializeSpinLock(&ext->RingLock);
 
   WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_BASE_LO), (ULONG)ring);

@@ -8,7 +8,7 @@ namespace irqrig::host {
 namespace {
 
 // SEMANTICS B4: while 0x61 is in service, 0x65 waits for EOI and 0x71 preempts at once.
-TEST(Lapic, PriorityClassesGateDispatch) {
+TEST(LapicConformance, B4_PriorityClassesGateDispatch) {
   Lapic l;
   l.accept(0x61);
   ASSERT_EQ(l.deliverable(), 0x61);
@@ -25,7 +25,7 @@ TEST(Lapic, PriorityClassesGateDispatch) {
 }
 
 // SEMANTICS B5: arrivals before dispatch merge into one IRR bit.
-TEST(Lapic, SameVectorMerges) {
+TEST(LapicConformance, B5_SameVectorMerges) {
   Lapic l;
   l.set_tpr(0xF0);  // interrupts held
   for (int i = 0; i < 4; ++i) l.accept(0x51);
@@ -47,7 +47,7 @@ TEST(Lapic, SameVectorMerges) {
 }
 
 // SEMANTICS B6: EOI clears the highest in-service bit and lets the next eligible one through.
-TEST(Lapic, EoiClearsHighestInService) {
+TEST(LapicConformance, B6_EoiClearsHighestInService) {
   Lapic l;
   l.accept(0x40);
   l.take(0x40);
@@ -60,7 +60,7 @@ TEST(Lapic, EoiClearsHighestInService) {
 }
 
 // SEMANTICS C2: at IRQL 9, 0x95 stays pending and 0xA1 preempts; an ISR on 0x92 runs at IRQL 9.
-TEST(Lapic, TprFollowsIrql) {
+TEST(IrqlConformance, C2_TprFollowsIrql) {
   EXPECT_EQ(irql_of_vector(0x92), 9);
   Lapic l;
   l.set_tpr(tpr_of_irql(9));
@@ -69,6 +69,28 @@ TEST(Lapic, TprFollowsIrql) {
   l.accept(0xA1);
   EXPECT_EQ(l.deliverable(), 0xA1);
   EXPECT_EQ(l.ppr(), 0x90);
+}
+
+// SEMANTICS B4: PPR is TPR when no higher class is in service, compared by class only.
+TEST(LapicConformance, B4_PprIsTheHigherOfTprAndInServiceClass) {
+  Lapic l;
+  l.set_tpr(0x35);
+  EXPECT_EQ(l.ppr(), 0x35);
+  l.accept(0x71);
+  l.take(0x71);
+  EXPECT_EQ(l.ppr(), 0x70);
+  l.accept(0x7F);  // same class as the one in service: waits
+  EXPECT_FALSE(l.deliverable());
+  l.eoi();
+  EXPECT_EQ(l.ppr(), 0x35);
+  EXPECT_EQ(l.deliverable(), 0x7F);
+}
+
+// SEMANTICS B6: EOI with nothing in service changes nothing.
+TEST(LapicConformance, B6_EoiWithNothingInServiceIsHarmless) {
+  Lapic l;
+  EXPECT_FALSE(l.eoi());
+  EXPECT_TRUE(l.idle());
 }
 
 }  // namespace

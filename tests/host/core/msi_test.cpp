@@ -6,7 +6,7 @@ namespace irqrig::host {
 namespace {
 
 // SEMANTICS B1
-TEST(Msi, AddressWindowAndFields) {
+TEST(MsiConformance, B1_AddressWindowAndFields) {
   EXPECT_TRUE(is_msi_address(0xFEE00000));
   EXPECT_TRUE(is_msi_address(0xFEEFFFFC));
   EXPECT_FALSE(is_msi_address(0xFED00000));
@@ -19,7 +19,7 @@ TEST(Msi, AddressWindowAndFields) {
 }
 
 // SEMANTICS B3
-TEST(Msi, DataFields) {
+TEST(MsiConformance, B3_DataFields) {
   const MsiMessage m = decode_msi(0xFEE00000, 0xC451);
   EXPECT_EQ(m.vector, 0x51);
   EXPECT_EQ(m.delivery, DeliveryMode::kNmi);
@@ -29,7 +29,7 @@ TEST(Msi, DataFields) {
 }
 
 // SEMANTICS B2, B3
-TEST(Msi, UnsupportedFormsAreReportedWithAReason) {
+TEST(MsiConformance, B2_OnlyPhysicalDestinationWithoutRedirectionIsModelled) {
   EXPECT_FALSE(unsupported_reason(decode_msi(msi_address(2), msi_data(0x61))));
   EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00000, 0x0F)));   // vector 15
   EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00008, 0x61)));   // RH
@@ -37,6 +37,21 @@ TEST(Msi, UnsupportedFormsAreReportedWithAReason) {
   EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00000, 0x461)));  // NMI
   EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00000, 0x8061))); // level
   EXPECT_EQ(msi_address(5), 0xFEE05000u);
+}
+
+// SEMANTICS B1: physical destination IDs up to 63 reach a 64-CPU host.
+TEST(MsiConformance, B1_DestinationIdsCoverSixtyFourCpus) {
+  for (unsigned id : {0u, 31u, 63u}) {
+    const MsiMessage m = decode_msi(msi_address(static_cast<std::uint8_t>(id)), msi_data(0x61));
+    EXPECT_EQ(m.destination, id);
+    EXPECT_FALSE(unsupported_reason(m));
+  }
+}
+
+// SEMANTICS B3: every illegal vector 0-15 is reported, 16 is the first legal one.
+TEST(MsiConformance, B3_VectorsBelowSixteenAreIllegal) {
+  for (std::uint32_t v = 0; v < 16; ++v) EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00000, v))) << v;
+  EXPECT_FALSE(unsupported_reason(decode_msi(0xFEE00000, 16)));
 }
 
 }  // namespace

@@ -114,6 +114,7 @@ typedef struct _KDPC {
   PVOID SystemArgument2;
   volatile PVOID DpcData; /* the queue holding it while queued, else NULL */
   ULONG64 InsertTimePs;   /* irqrig: when it was queued, for the ISR->DPC latency */
+  UCHAR IrqrigOrigin;     /* irqrig: who queued it (a driver, a timer, the kernel's flush) */
 } KDPC, *PKDPC, *PRKDPC;
 
 VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);

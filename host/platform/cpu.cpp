@@ -1,0 +1,307 @@
+// One simulated CPU: its thread of execution, IRQL, the interrupts it takes, its DPC drains and DPC
+// thread, and the time it spends in each kind of routine.
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "host/platform/platform.h"
+
+namespace irqrig::host {
+namespace {
+
+constexpr std::uint64_t kNoArrival = std::numeric_limits<std::uint64_t>::max();
+
+sc_core::sc_time ps(std::uint64_t v) { return sc_core::sc_time::from_value(v); }
+
+}  // namespace
+
+const char* routine_kind_name(RoutineKind kind) {
+  switch (kind) {
+    case RoutineKind::kNone: return "none";
+    case RoutineKind::kPassive: return "passive";
+    case RoutineKind::kIsr: return "ISR";
+    case RoutineKind::kDpc: return "DPC";
+    case RoutineKind::kTimerDpc: return "timer DPC";
+    case RoutineKind::kThreadedDpc: return "threaded DPC";
+    case RoutineKind::kIpiWorker: return "IPI worker";
+  }
+  return "unknown";
+}
+
+Cpu::Cpu(const sc_core::sc_module_name& name, Platform& platform, unsigned index)
+    : sc_module(name),
+      platform_(platform),
+      index_(index),
+      dpcs_(platform.config().dpc, platform.config().threaded_dpcs),
+      arrival_ps_(256, kNoArrival) {
+  SC_THREAD(run);
+}
+
+void Cpu::queue_passive(std::function<void()> fn) {
+  passive_work_.push_back(std::move(fn));
+  wake();
+}
+
+// An interrupt the IRQL holds cannot change what this CPU does until its own code lowers the IRQL,
+// and that code looks again then: only a deliverable one needs to wake it.
+void Cpu::post(std::uint8_t vector) {
+  if (lapic_.accept(vector)) {
+    ++msi_accepted_;
+    arrival_ps_[vector] = platform_.now_ps();
+  } else {
+    ++msi_merged_;
+  }
+  if (lapic_.deliverable()) wake();
+}
+
+void Cpu::post_clock() {
+  lapic_.accept(kClockVector);
+  if (lapic_.deliverable()) wake();
+}
+
+void Cpu::post_broadcast_ipi() {
+  broadcast_requested_ = true;
+  lapic_.accept(kIpiVector);
+  if (lapic_.deliverable()) wake();
+}
+
+void Cpu::resume() { platform_.set_current(this); }
+
+void Cpu::set_irql(Irql irql) {
+  irql_ = irql;
+  lapic_.set_tpr(tpr_of_irql(irql));
+}
+
+void Cpu::account() {
+  const std::uint64_t now = platform_.now_ps();
+  const std::uint64_t spent = now - account_since_ps_;
+  account_since_ps_ = now;
+  if (frames_.empty()) return;  // idle
+  switch (frames_.back().kind) {
+    case RoutineKind::kIsr: stats_.isr_ps += spent; break;
+    case RoutineKind::kDpc:
+    case RoutineKind::kTimerDpc:
+    case RoutineKind::kThreadedDpc: stats_.dpc_ps += spent; break;
+    case RoutineKind::kIpiWorker: stats_.ipi_ps += spent; break;
+    case RoutineKind::kPassive:
+    case RoutineKind::kNone: stats_.other_ps += spent; break;
+  }
+}
+
+CpuStats Cpu::stats() const {
+  CpuStats s = stats_;
+  if (frames_.empty()) return s;
+  const std::uint64_t spent = platform_.now_ps() - account_since_ps_;
+  switch (frames_.back().kind) {
+    case RoutineKind::kIsr: s.isr_ps += spent; break;
+    case RoutineKind::kDpc:
+    case RoutineKind::kTimerDpc:
+    case RoutineKind::kThreadedDpc: s.dpc_ps += spent; break;
+    case RoutineKind::kIpiWorker: s.ipi_ps += spent; break;
+    case RoutineKind::kPassive:
+    case RoutineKind::kNone: s.other_ps += spent; break;
+  }
+  return s;
+}
+
+void Cpu::push_frame(RoutineKind kind, const void* routine, std::uint32_t message, std::uint8_t vector) {
+  account();
+  frames_.push_back(Frame{kind, routine, message, vector, platform_.now_ps()});
+}
+
+namespace {
+
+nlohmann::ordered_json slice_args(Platform& platform, const Cpu::Frame& f) {
+  nlohmann::ordered_json args;
+  if (f.routine) args["routine"] = platform.routine_name(f.routine);
+  if (f.kind == RoutineKind::kIsr) {
+    args["message"] = f.message;
+    args["vector"] = fmt::format("{:#04x}", f.vector);
+  }
+  return args;
+}
+
+}  // namespace
+
+void Cpu::pop_frame() {
+  account();
+  const Frame f = frames_.back();
+  frames_.pop_back();
+  if (TraceWriter* t = platform_.trace())
+    t->slice(index_, routine_kind_name(f.kind), f.start_ps, platform_.now_ps() - f.start_ps,
+             slice_args(platform_, f));
+}
+
+void Cpu::close_frames_for_trace() {
+  TraceWriter* t = platform_.trace();
+  if (!t) return;
+  const std::uint64_t now = platform_.now_ps();
+  for (auto it = frames_.rbegin(); it != frames_.rend(); ++it)
+    t->slice(index_, routine_kind_name(it->kind), it->start_ps, now - it->start_ps, slice_args(platform_, *it));
+  frames_.clear();
+}
+
+void Cpu::run() { platform_.guard([this] { loop(); }); }
+
+void Cpu::loop() {
+  resume();
+  account_since_ps_ = platform_.now_ps();
+  for (;;) {
+    check_preemption();
+    if (!passive_work_.empty()) {
+      auto fn = std::move(passive_work_.front());
+      passive_work_.pop_front();
+      push_frame(RoutineKind::kPassive, nullptr);
+      fn();
+      if (irql_ != kPassiveLevel)
+        platform_.violation("IRQL_UNEXPECTED_VALUE",
+                            fmt::format("a PASSIVE_LEVEL routine returned at {}", irql_name(irql_)));
+      pop_frame();
+      continue;
+    }
+    wait(wake_);
+    resume();
+  }
+}
+
+void Cpu::check_preemption() {
+  for (;;) {
+    if (const auto v = lapic_.deliverable()) {
+      take(*v);
+      continue;
+    }
+    // The DISPATCH_LEVEL software interrupt fires as soon as IRQL is below it (C5).
+    if (irql_ < kDispatchLevel && dpcs_.dispatch_requested() && !dpcs_.routine_active()) {
+      drain_dpcs();
+      continue;
+    }
+    // The DPC thread has real-time priority: it preempts every other PASSIVE_LEVEL code (E12).
+    if (irql_ == kPassiveLevel && dpcs_.thread_requested() && !dpcs_.thread_active()) {
+      run_dpc_thread();
+      continue;
+    }
+    return;
+  }
+}
+
+void Cpu::consume_ps(std::uint64_t amount) {
+  std::uint64_t remaining = amount;
+  while (remaining > 0) {
+    const std::uint64_t start = platform_.now_ps();
+    wait(ps(remaining), wake_);
+    resume();
+    const std::uint64_t passed = platform_.now_ps() - start;
+    remaining -= std::min(passed, remaining);
+    // A nested interrupt's time is its own: the preempted routine still owes `remaining`.
+    check_preemption();
+  }
+}
+
+void Cpu::spin_until(const std::function<bool()>& ready, const sc_core::sc_event& event) {
+  while (!ready()) {
+    wait(event | wake_);
+    resume();
+    check_preemption();
+  }
+}
+
+void Cpu::raise_irql(Irql irql) {
+  if (!is_valid_irql(irql)) platform_.violation("IRQL_NOT_GREATER_OR_EQUAL", fmt::format("raising to IRQL {}", irql));
+  if (irql < irql_)
+    platform_.violation("IRQL_NOT_GREATER_OR_EQUAL",
+                        fmt::format("KeRaiseIrql to {} from {}", irql_name(irql), irql_name(irql_)));
+  set_irql(irql);
+}
+
+void Cpu::lower_irql(Irql irql) {
+  if (irql > irql_)
+    platform_.violation("IRQL_NOT_LESS_OR_EQUAL",
+                        fmt::format("KeLowerIrql to {} from {}", irql_name(irql), irql_name(irql_)));
+  set_irql(irql);
+  check_preemption();
+}
+
+void Cpu::take(std::uint8_t vector) {
+  lapic_.take(vector);
+  const Irql old = irql_;
+  set_irql(irql_of_vector(vector));
+  if (vector == kClockVector) {
+    clock_interrupt();
+  } else if (vector == kIpiVector) {
+    if (broadcast_requested_) {
+      broadcast_requested_ = false;
+      platform_.join_broadcast(*this);
+    }
+  } else {
+    device_interrupt(vector);
+  }
+  lapic_.eoi();
+  set_irql(old);
+  // The caller's loop then drains DPCs if IRQL fell below DISPATCH with a request pending (C5).
+}
+
+void Cpu::device_interrupt(std::uint8_t vector) {
+  if (arrival_ps_[vector] != kNoArrival) {
+    platform_.msi_to_isr().add((platform_.now_ps() - arrival_ps_[vector]) / 1000);
+    arrival_ps_[vector] = kNoArrival;
+  }
+  platform_.dispatch(*this, vector);
+}
+
+void Cpu::clock_interrupt() {
+  // KeUpdateRunTime: the request rate, a drain for DPCs nobody interrupted for (E8), the
+  // adaptive depth (E9). The drain itself runs once IRQL falls below DISPATCH.
+  dpcs_.tick();
+}
+
+void Cpu::drain_dpcs() {
+  const Irql old = irql_;
+  set_irql(kDispatchLevel);
+  dpcs_.begin_drain();
+  while (void* object = dpcs_.next_normal()) {
+    auto* dpc = static_cast<PRKDPC>(object);
+    // E3: the DPC leaves "queued" just before its routine runs, so it can be queued again.
+    dpc->DpcData = nullptr;
+    switch (static_cast<DpcOrigin>(dpc->IrqrigOrigin)) {
+      case DpcOrigin::kFlushMarker: dpc->DeferredRoutine(dpc, dpc->DeferredContext, nullptr, nullptr); break;
+      case DpcOrigin::kTimer: run_dpc(dpc, RoutineKind::kTimerDpc, kDispatchLevel); break;
+      case DpcOrigin::kDriver: run_dpc(dpc, RoutineKind::kDpc, kDispatchLevel); break;
+    }
+  }
+  dpcs_.end_drain();
+  set_irql(old);
+}
+
+void Cpu::run_dpc_thread() {
+  dpcs_.begin_thread();
+  while (void* object = dpcs_.next_threaded()) {
+    auto* dpc = static_cast<PRKDPC>(object);
+    dpc->DpcData = nullptr;
+    if (static_cast<DpcOrigin>(dpc->IrqrigOrigin) == DpcOrigin::kFlushMarker) {
+      dpc->DeferredRoutine(dpc, dpc->DeferredContext, nullptr, nullptr);
+      continue;
+    }
+    run_dpc(dpc, RoutineKind::kThreadedDpc, kPassiveLevel);
+  }
+  dpcs_.end_thread();
+}
+
+void Cpu::run_dpc(PRKDPC dpc, RoutineKind kind, Irql expected) {
+  push_frame(kind, reinterpret_cast<const void*>(dpc->DeferredRoutine));
+  const std::uint64_t start = platform_.now_ps();
+  consume_ps(platform_.config().costs.dpc_ns * 1000);
+  // ISR->DPC is from the insert to the moment the routine itself starts running.
+  if (kind != RoutineKind::kTimerDpc) platform_.isr_to_dpc().add((platform_.now_ps() - dpc->InsertTimePs) / 1000);
+  dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
+  if (irql_ != expected)
+    platform_.violation("IRQL_UNEXPECTED_VALUE", fmt::format("the {} routine returned at {}, entered at {}",
+                                                             routine_kind_name(kind), irql_name(irql_),
+                                                             irql_name(expected)));
+  auto& counters = platform_.counters();
+  ++counters.dpc_runs;
+  counters.dpc_max_runtime_ps = std::max(counters.dpc_max_runtime_ps, platform_.now_ps() - start);
+  pop_frame();
+}
+
+}  // namespace irqrig::host
