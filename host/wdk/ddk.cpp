@@ -6,9 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "host/core/irql.h"
 #include "host/platform/platform.h"
 
-using irqrig::host::DriverFault;
+using irqrig::host::Platform;
 
 namespace {
 
@@ -48,16 +49,17 @@ ULONG DbgPrint(PCSTR Format, ...) {
 }
 
 VOID IrqrigAssertionFailure(PCSTR Expression, PCSTR Message, PCSTR File, ULONG Line) {
-  throw DriverFault(fmt::format("NT_ASSERT failed: {}{}{} at {}:{} on CPU {}", Expression ? Expression : "",
-                                Message ? " - " : "", Message ? Message : "", File ? File : "?", Line,
-                                KeGetCurrentProcessorNumber()));
+  Platform::current().violation("NT_ASSERT", fmt::format("{}{}{} failed at {}:{}", Expression ? Expression : "",
+                                                         Message ? " - " : "", Message ? Message : "",
+                                                         File ? File : "?", Line));
 }
 
 VOID IrqrigCheckPagedCode(PCSTR Routine) {
   const KIRQL irql = KeGetCurrentIrql();
   if (irql > APC_LEVEL)
-    throw DriverFault(fmt::format("IRQL_NOT_LESS_OR_EQUAL: pageable code ({} has PAGED_CODE) runs at IRQL {} on CPU {}",
-                                  Routine ? Routine : "?", irql, KeGetCurrentProcessorNumber()));
+    Platform::current().violation("IRQL_NOT_LESS_OR_EQUAL",
+                                  fmt::format("pageable code ({} has PAGED_CODE) runs at {}", Routine ? Routine : "?",
+                                              irqrig::host::irql_name(irql)));
 }
 
 }  // extern "C"

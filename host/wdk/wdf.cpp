@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "host/core/irql.h"
 #include "host/platform/platform.h"
 #include "host/wdk/kmdf_host.h"
 
@@ -46,23 +47,30 @@ const char* name_of(Kind k) {
 
 ULONG cpu_index() { return KeGetCurrentProcessorNumber(); }
 
-/// A KMDF verifier break: the run stops with the rule, the routine and the CPU (the platform adds the time).
+/// A KMDF verifier break: the run stops; the platform adds the CPU, the driver routine and the time.
 [[noreturn]] void violation(const char* routine, const std::string& what) {
-  throw DriverFault(fmt::format("WDF_VIOLATION: {}: {} on CPU {}", routine, what, cpu_index()));
+  Platform::current().violation("WDF_VIOLATION", fmt::format("{}: {}", routine, what));
+}
+
+[[noreturn]] void not_owned(const char* routine, const char* lock) {
+  Platform::current().violation("SPIN_LOCK_NOT_OWNED",
+                                fmt::format("{}: CPU {} releases {} it does not hold", routine, cpu_index(), lock));
 }
 
 void require_irql_at_most(const char* routine, KIRQL limit) {
   const KIRQL irql = KeGetCurrentIrql();
   if (irql > limit)
-    throw DriverFault(fmt::format("IRQL_NOT_LESS_OR_EQUAL: {} called at IRQL {} (allowed <= {}) on CPU {}", routine,
-                                  irql, limit, cpu_index()));
+    Platform::current().violation(
+        "IRQL_NOT_LESS_OR_EQUAL",
+        fmt::format("{} called at {}; it requires IRQL <= {}", routine, irql_name(irql), irql_name(limit)));
 }
 
 void require_irql(const char* routine, KIRQL level) {
   const KIRQL irql = KeGetCurrentIrql();
   if (irql != level)
-    throw DriverFault(fmt::format("IRQL_NOT_LESS_OR_EQUAL: {} called at IRQL {} (requires {}) on CPU {}", routine,
-                                  irql, level, cpu_index()));
+    Platform::current().violation(
+        irql > level ? "IRQL_NOT_LESS_OR_EQUAL" : "IRQL_NOT_GREATER_OR_EQUAL",
+        fmt::format("{} called at {}; it requires IRQL = {}", routine, irql_name(irql), irql_name(level)));
 }
 
 // Context memory: a 16-byte header naming the owner and the type, then the zeroed context,
@@ -243,9 +251,7 @@ class SpinLock : public Object {
     old_irql_ = old;
   }
   void release(const char* routine) {
-    if (owner_ != static_cast<long>(cpu_index()))
-      throw DriverFault(fmt::format("SPIN_LOCK_NOT_OWNED: {}: CPU {} releases a WDFSPINLOCK it does not hold", routine,
-                                    cpu_index()));
+    if (owner_ != static_cast<long>(cpu_index())) not_owned(routine, "a WDFSPINLOCK");
     owner_ = -1;
     const KIRQL old = old_irql_;
     KeReleaseSpinLockFromDpcLevel(&lock_);
@@ -356,9 +362,7 @@ class Interrupt : public Object {
     lock_old_irql_ = old;
   }
   void release_lock(const char* routine) {
-    if (lock_owner_ != static_cast<long>(cpu_index()))
-      throw DriverFault(fmt::format("SPIN_LOCK_NOT_OWNED: {}: CPU {} releases an interrupt lock it does not hold",
-                                    routine, cpu_index()));
+    if (lock_owner_ != static_cast<long>(cpu_index())) not_owned(routine, "an interrupt lock");
     lock_owner_ = -1;
     const KIRQL old = lock_old_irql_;
     if (spin_) {
@@ -897,7 +901,6 @@ const std::string& KmdfHost::failure() const { return fx_->failure(); }
 // ---------------------------------------------------------------------------------------------
 // The WDF calls.
 
-using irqrig::host::DriverFault;
 using irqrig::host::KmdfFramework;
 using irqrig::host::violation;
 namespace wdf = irqrig::host::wdf;
@@ -1290,8 +1293,3 @@ size_t WdfCommonBufferGetLength(WDFCOMMONBUFFER CommonBuffer) {
 
 }  // extern "C"
 
-// Bridge until the kernel's KeFlushQueuedDpcs lands (irqrig/wdm.h declares it): a weak definition
-// the kernel's own replaces at link time. It refuses rather than pretends to flush.
-extern "C" __attribute__((weak)) VOID KeFlushQueuedDpcs(VOID) {
-  throw DriverFault("KeFlushQueuedDpcs is not available in this build of the kernel model");
-}

@@ -69,7 +69,7 @@ void KmdfSim::run(const std::function<void(Bench&)>& script) {
 std::vector<std::string> KmdfSim::driver_faults() const {
   std::vector<std::string> out;
   for (const Fault& f : parts_->platform.faults())
-    if (f.check == "driver_rules") out.push_back(f.detail);
+    if (f.check == "driver_rules") out.push_back(f.describe());
   return out;
 }
 

@@ -87,6 +87,8 @@ unsigned long long hold_device_lock_while_dpc_queued(Bench& b, TestDevice& dev) 
   unsigned long long released = 0;
   b.on_cpu(0, [&] {
     WdfObjectAcquireLock(dev.device);
+    // High importance: a remote insert interrupts CPU 1 at once instead of waiting for its tick (E8).
+    KeSetImportanceDpc(WdfDpcWdmGetDpc(dev.dpc), HighImportance);
     KeSetTargetProcessorDpc(WdfDpcWdmGetDpc(dev.dpc), 1);
     EXPECT_TRUE(WdfDpcEnqueue(dev.dpc));
     KeStallExecutionProcessor(10);
@@ -189,6 +191,7 @@ TEST(Wdf, F3_CancelWithWaitReturnsAfterTheRunningDpc) {
   in_child([] {
     with_driver({}, StallingDpcEntry, [](Bench& b, TestDevice& dev) {
       b.on_cpu(0, [&] {
+        KeSetImportanceDpc(WdfDpcWdmGetDpc(dev.dpc), HighImportance);  // runs on CPU 1 at once (E8)
         KeSetTargetProcessorDpc(WdfDpcWdmGetDpc(dev.dpc), 1);
         EXPECT_TRUE(WdfDpcEnqueue(dev.dpc));
       });
