@@ -326,9 +326,7 @@ class Interrupt : public Object {
   /// F4: called from the message's ISR chain at DIRQL holding the interrupt lock.
   BOOLEAN isr(ULONG message_id) {
     if (spin_) spin_->acquire_at_irql();
-    in_isr_ = true;
     const BOOLEAN claimed = config_.EvtInterruptIsr(wdf(), message_id);
-    in_isr_ = false;
     if (spin_) spin_->release_at_irql();
     return claimed;
   }
@@ -387,7 +385,6 @@ class Interrupt : public Object {
   IO_INTERRUPT_MESSAGE_INFO_ENTRY entry_{};
   KIRQL sync_irql_ = DISPATCH_LEVEL;
   bool connected_ = false;
-  bool in_isr_ = false;
   bool enabled_ = false;
   long lock_owner_ = -1;
   KIRQL lock_old_irql_ = PASSIVE_LEVEL;
@@ -633,7 +630,7 @@ void KmdfFramework::build_resource_lists() {
   bar.Type = CmResourceTypeMemory;
   bar.ShareDisposition = CmResourceShareDeviceExclusive;
   bar.Flags = CM_RESOURCE_MEMORY_READ_WRITE;
-  bar.u.Memory.Start = resources_.Bar0;
+  bar.u.Memory.Start.QuadPart = resources_.Bar0.QuadPart;  // scalar: the descriptor is pack(4)
   bar.u.Memory.Length = resources_.Bar0Length;
   raw_->descriptors_.push_back(bar);
   translated_->descriptors_.push_back(bar);

@@ -72,7 +72,7 @@ NTSTATUS TestPrepareHardware(WDFDEVICE Device, WDFCMRESLIST Raw, WDFCMRESLIST Tr
     dev->resource_types[i] = t->Type;
     dev->resource_flags[i] = t->Flags;
     if (t->Type == CmResourceTypeMemory) {
-      dev->bar_start = t->u.Memory.Start;
+      dev->bar_start.QuadPart = t->u.Memory.Start.QuadPart;  // scalar: the descriptor is pack(4)
       dev->bar_length = t->u.Memory.Length;
     } else if (t->Type == CmResourceTypeInterrupt && !dev->translated_vector) {
       dev->translated_vector = t->u.MessageInterrupt.Translated.Vector;
