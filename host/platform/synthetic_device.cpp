@@ -159,7 +159,9 @@ void SyntheticDevice::config_write(std::uint16_t offset, std::uint32_t value, st
 }
 
 std::uint64_t SyntheticDevice::bar_read(unsigned bar, std::uint64_t offset, unsigned size) {
-  if (bar != 0 || size != 4) return 0;
+  if (bar != 0) return 0;
+  if (size == 8) return bar_read(bar, offset, 4) | bar_read(bar, offset + 4, 4) << 32;
+  if (size != 4) return 0;
   if (offset >= regs::kMsixTableOffset && offset < regs::kMsixTableOffset + 16ull * table_.size()) {
     const Entry& e = table_[(offset - regs::kMsixTableOffset) / 16];
     switch (offset % 16) {
@@ -174,6 +176,11 @@ std::uint64_t SyntheticDevice::bar_read(unsigned bar, std::uint64_t offset, unsi
     case regs::CAPS: return options_.table_size | std::uint32_t(1'000'000 / options_.cycle_ps) << 16;
     case regs::SCRATCH: return scratch_;
     case regs::STATUS: return busy() ? regs::STATUS_BUSY_MASK : 0;
+    case regs::RING_BASE_LO: return static_cast<std::uint32_t>(ring_base_);
+    case regs::RING_BASE_HI: return static_cast<std::uint32_t>(ring_base_ >> 32);
+    case regs::RING_LOG2: return ring_log2_;
+    case regs::RING_PROD_ADDR_LO: return static_cast<std::uint32_t>(producer_address_);
+    case regs::RING_PROD_ADDR_HI: return static_cast<std::uint32_t>(producer_address_ >> 32);
     case regs::RING_CONS: return consumer_;
     case regs::RING_PROD: return producer_;
     case regs::CNT_EVENTS: return static_cast<std::uint32_t>(events_);
@@ -184,7 +191,13 @@ std::uint64_t SyntheticDevice::bar_read(unsigned bar, std::uint64_t offset, unsi
 }
 
 void SyntheticDevice::bar_write(unsigned bar, std::uint64_t offset, std::uint64_t value, unsigned size) {
-  if (bar != 0 || size != 4) return;
+  if (bar != 0) return;
+  if (size == 8) {
+    bar_write(bar, offset, value & 0xFFFFFFFFu, 4);
+    bar_write(bar, offset + 4, value >> 32, 4);
+    return;
+  }
+  if (size != 4) return;
   const auto v = static_cast<std::uint32_t>(value);
   if (offset >= regs::kMsixTableOffset && offset < regs::kMsixTableOffset + 16ull * table_.size()) {
     Entry& e = table_[(offset - regs::kMsixTableOffset) / 16];

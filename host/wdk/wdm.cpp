@@ -51,10 +51,13 @@ std::string object_type(UCHAR type) {
 void require_dpc(const char* routine, const KDPC* dpc) {
   if (!dpc)
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", fmt::format("{}: the DPC pointer is NULL", routine));
-  if ((dpc->Type != DpcObject && dpc->Type != ThreadedDpcObject) || !dpc->DeferredRoutine)
+  if (dpc->Type != DpcObject && dpc->Type != ThreadedDpcObject)
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
                        fmt::format("{}: the object at {} is not an initialized KDPC but {}", routine, fmt::ptr(dpc),
-                                   dpc->DeferredRoutine ? object_type(dpc->Type) : "one without a routine"));
+                                   object_type(dpc->Type)));
+  if (!dpc->DeferredRoutine)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
+                       fmt::format("{}: the KDPC at {} has no DeferredRoutine", routine, fmt::ptr(dpc)));
 }
 
 /// Timer must be a KTIMER that KeInitializeTimer(Ex) set up.

@@ -1,0 +1,294 @@
+// SEMANTICS C2-C5 and D1-D5 on the platform: ISRs, their IRQL, nesting, the end of an interrupt.
+#include <gtest/gtest.h>
+
+#include "tests/host/platform/rig.h"
+
+namespace irqrig::host::testing {
+namespace {
+
+// SEMANTICS C2, C3: an ISR on vector 0x92 sees IRQL 9 (DIRQL); its DPC runs at DISPATCH_LEVEL.
+TEST(IrqlPlatformConformance, C2_C3_IsrAtVectorIrqlDpcAtDispatch) {
+  PlatformConfig config = test_config(1);
+  config.first_vector = 0x92;
+  Rig rig(config);
+  KDPC dpc;
+  DpcFn dpc_fn = [&](PKDPC, PVOID, PVOID) { rig.mark("dpc"); };
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    rig.mark("isr");
+    KeInsertQueueDpc(&dpc, nullptr, nullptr);
+    return TRUE;
+  };
+  rig.at(0, 0, [&] {
+    KeInitializeDpc(&dpc, &dpc_trampoline, &dpc_fn);
+    rig.connect_messages(&isr);
+  });
+  rig.device().add_message(1 * kUs, 0);
+  rig.run(10 * kUs);
+  ASSERT_EQ(rig.marks().size(), 2u);
+  EXPECT_EQ(rig.marks()[0].irql, 9);
+  EXPECT_EQ(rig.marks()[0].ps, 1 * kUs + 100 * kNs);  // isr_ns charged before the routine
+  EXPECT_EQ(rig.marks()[1].what, "dpc");
+  EXPECT_EQ(rig.marks()[1].irql, DISPATCH_LEVEL);
+  EXPECT_EQ(rig.marks()[1].ps, 1 * kUs + 300 * kNs);
+}
+
+// SEMANTICS C2, C3: at IRQL 9, a 0x95 interrupt stays pending and a 0xA1 one preempts at once.
+TEST(IrqlPlatformConformance, C3_HigherPreemptsLowerWaits) {
+  PlatformConfig config = test_config(1);
+  config.affinity = {0, 0};
+  config.first_vector = 0x95;
+  Rig rig(config);
+  IsrFn isr = [&](PKINTERRUPT, ULONG id) {
+    rig.mark(id == 0 ? "isr95" : "isr96");
+    return TRUE;
+  };
+  IO_CONNECT_INTERRUPT_PARAMETERS high{};
+  PKINTERRUPT high_object = nullptr;
+  LineIsrFn high_isr = [&](PKINTERRUPT) {
+    rig.mark("isrA1");
+    return TRUE;
+  };
+  rig.at(0, 0, [&] {
+    rig.connect_messages(&isr);
+    high.Version = CONNECT_FULLY_SPECIFIED;
+    high.FullySpecified.InterruptObject = &high_object;
+    high.FullySpecified.ServiceRoutine = &line_isr_trampoline;
+    high.FullySpecified.ServiceContext = &high_isr;
+    high.FullySpecified.Vector = 0xA1;
+    high.FullySpecified.Irql = 0xA;
+    high.FullySpecified.SynchronizeIrql = 0xA;
+    high.FullySpecified.ProcessorEnableMask = 1;
+    ASSERT_EQ(IoConnectInterruptEx(&high), STATUS_SUCCESS);
+  });
+  rig.at(1 * kUs, 0, [&] {
+    KIRQL old;
+    KeRaiseIrql(9, &old);
+    rig.mark("raised");
+    KeStallExecutionProcessor(10);  // 1..11 us at IRQL 9
+    rig.mark("lowering");
+    KeLowerIrql(old);
+    rig.mark("lowered");
+  });
+  rig.device().add_message(2 * kUs, 0);  // vector 0x95: held at IRQL 9
+  rig.device().add_raw(sim::UpstreamWrite{3 * kUs, 0xFEE00000, {0xA1}, 0xF, 0, 0});
+  rig.run(20 * kUs);
+  ASSERT_EQ(rig.platform().faults().size(), 0u);
+  const auto a1 = rig.marks("isrA1");
+  ASSERT_EQ(a1.size(), 1u);
+  EXPECT_EQ(a1[0].ps, 3 * kUs + 100 * kNs);  // preempted the stall at once
+  EXPECT_EQ(a1[0].irql, 0xA);
+  EXPECT_LT(rig.index_of("isrA1"), rig.index_of("lowering"));
+  // 0x95 waited for KeLowerIrql, then ran before it returned.
+  EXPECT_GT(rig.index_of("isr95"), rig.index_of("lowering"));
+  EXPECT_LT(rig.index_of("isr95"), rig.index_of("lowered"));
+  // The stall still took its full 10 us: the nested ISR's time is its own.
+  EXPECT_EQ(rig.marks("lowering")[0].ps, 11 * kUs + 100 * kNs);
+}
+
+// SEMANTICS C4: an ISR preempts a running DPC; the DPC it queues on that CPU starts only after the
+// running one returns.
+TEST(IrqlPlatformConformance, C4_IsrDuringDpcQueuesAnotherThatRunsAfter) {
+  Rig rig(test_config(1));
+  KDPC a, b;
+  DpcFn a_fn = [&](PKDPC, PVOID, PVOID) {
+    rig.mark("a start");
+    KeStallExecutionProcessor(10);
+    rig.mark("a end");
+  };
+  DpcFn b_fn = [&](PKDPC, PVOID, PVOID) { rig.mark("b"); };
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    rig.mark("isr");
+    KeInsertQueueDpc(&b, nullptr, nullptr);
+    return TRUE;
+  };
+  rig.at(0, 0, [&] {
+    KeInitializeDpc(&a, &dpc_trampoline, &a_fn);
+    KeInitializeDpc(&b, &dpc_trampoline, &b_fn);
+    rig.connect_messages(&isr);
+    KeInsertQueueDpc(&a, nullptr, nullptr);
+  });
+  rig.device().add_message(5 * kUs, 0);
+  rig.run(30 * kUs);
+  ASSERT_EQ(rig.marks().size(), 4u);
+  EXPECT_EQ(rig.marks()[0].what, "a start");
+  EXPECT_EQ(rig.marks()[1].what, "isr");
+  EXPECT_EQ(rig.marks()[1].ps, 5 * kUs + 100 * kNs);
+  EXPECT_EQ(rig.marks()[2].what, "a end");
+  EXPECT_EQ(rig.marks()[2].ps, 10 * kUs + 200 * kNs + 100 * kNs);  // the ISR's 100 ns is not A's
+  EXPECT_EQ(rig.marks()[3].what, "b");
+  EXPECT_GE(rig.marks()[3].ps, rig.marks()[2].ps);
+}
+
+// SEMANTICS C5: at DISPATCH a Medium DPC is not run; KeLowerIrql(PASSIVE) runs it before returning.
+TEST(IrqlPlatformConformance, C5_LowerIrqlDrainsTheQueue) {
+  Rig rig(test_config(1));
+  KDPC dpc;
+  DpcFn fn = [&](PKDPC, PVOID, PVOID) { rig.mark("dpc"); };
+  rig.at(1 * kUs, 0, [&] {
+    KeInitializeDpc(&dpc, &dpc_trampoline, &fn);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    EXPECT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+    rig.mark("inserted");
+    KeLowerIrql(old);
+    rig.mark("lowered");
+  });
+  rig.run(10 * kUs);
+  ASSERT_EQ(rig.marks().size(), 3u);
+  EXPECT_EQ(rig.marks()[0].what, "inserted");
+  EXPECT_EQ(rig.marks()[1].what, "dpc");
+  EXPECT_EQ(rig.marks()[2].what, "lowered");
+  EXPECT_EQ(rig.marks()[2].irql, PASSIVE_LEVEL);
+}
+
+// SEMANTICS C5: the end of an ISR's interrupt is the other place the queue drains.
+TEST(IrqlPlatformConformance, C5_DrainAtTheEndOfTheInterrupt) {
+  Rig rig(test_config(1));
+  KDPC dpc;
+  DpcFn fn = [&](PKDPC, PVOID, PVOID) { rig.mark("dpc"); };
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    KeInsertQueueDpc(&dpc, nullptr, nullptr);
+    rig.mark("isr end");
+    return TRUE;
+  };
+  rig.at(0, 0, [&] {
+    KeInitializeDpc(&dpc, &dpc_trampoline, &fn);
+    rig.connect_messages(&isr);
+  });
+  rig.device().add_message(1 * kUs, 0);
+  rig.run(10 * kUs);
+  ASSERT_EQ(rig.marks().size(), 2u);
+  EXPECT_EQ(rig.marks()[1].what, "dpc");
+  EXPECT_EQ(rig.marks()[1].ps, rig.marks()[0].ps + 200 * kNs);  // straight after, plus dpc_ns
+}
+
+// SEMANTICS D1: UnifiedIrql is the maximum of the messages' IRQLs; every ISR runs at it.
+TEST(IsrPlatformConformance, D1_UnifiedIrqlIsTheMaximum) {
+  PlatformConfig config = test_config(1);
+  config.affinity = {0, 0, 0};
+  config.first_vector = 0x5E;  // 0x5E, 0x5F, 0x60: IRQLs 5, 5, 6
+  Rig rig(config);
+  PIO_INTERRUPT_MESSAGE_INFO table = nullptr;
+  IsrFn isr = [&](PKINTERRUPT, ULONG id) {
+    rig.mark("isr" + std::to_string(id));
+    return TRUE;
+  };
+  rig.at(0, 0, [&] { table = rig.connect_messages(&isr); });
+  rig.device().add_message(1 * kUs, 0);
+  rig.run(10 * kUs);
+  ASSERT_NE(table, nullptr);
+  EXPECT_EQ(table->MessageCount, 3u);
+  EXPECT_EQ(table->UnifiedIrql, 6);
+  EXPECT_EQ(table->MessageInfo[0].Irql, 5);
+  EXPECT_EQ(table->MessageInfo[2].Irql, 6);
+  EXPECT_EQ(table->MessageInfo[1].Vector, 0x5Fu);
+  EXPECT_EQ(table->MessageInfo[1].MessageAddress.QuadPart, 0xFEE00000);
+  ASSERT_EQ(rig.marks("isr0").size(), 1u);
+  EXPECT_EQ(rig.marks("isr0")[0].irql, 6);
+}
+
+// SEMANTICS D2: an MSI carrying message k reaches the ISR with MessageID k, on the CPU it targets.
+TEST(IsrPlatformConformance, D2_MessageIdIsTheIndex) {
+  Rig rig(test_config(4));
+  IsrFn isr = [&](PKINTERRUPT, ULONG id) {
+    rig.mark("isr" + std::to_string(id));
+    return TRUE;
+  };
+  rig.at(0, 0, [&] { rig.connect_messages(&isr); });
+  for (unsigned k = 0; k < 4; ++k) rig.device().add_message((1 + k) * kUs, 3 - k);
+  rig.run(10 * kUs);
+  ASSERT_EQ(rig.marks().size(), 4u);
+  for (unsigned k = 0; k < 4; ++k) {
+    EXPECT_EQ(rig.marks()[k].what, "isr" + std::to_string(3 - k));
+    EXPECT_EQ(rig.marks()[k].cpu, 3 - k);  // affinity: message k on CPU k
+  }
+}
+
+// SEMANTICS D3: messages sharing a vector form a chain; an ISR that declines (FALSE) passes the
+// interrupt on and the chain stops at the first TRUE.
+TEST(IsrPlatformConformance, D3_SharedVectorChainStopsAtFirstTrue) {
+  PlatformConfig config = test_config(1);
+  config.affinity = {0, 0};
+  config.first_vector = 0xCF;  // the top device vector: the second message wraps onto it too
+  Rig rig(config);
+  PIO_INTERRUPT_MESSAGE_INFO table = nullptr;
+  bool first_claims = false;
+  IsrFn isr = [&](PKINTERRUPT, ULONG id) {
+    rig.mark("isr" + std::to_string(id));
+    return id == 1 || first_claims ? TRUE : FALSE;
+  };
+  rig.at(0, 0, [&] { table = rig.connect_messages(&isr); });
+  rig.device().add_message(1 * kUs, 1);
+  rig.at(5 * kUs, 0, [&] { first_claims = true; });
+  rig.device().add_message(6 * kUs, 1);
+  rig.run(10 * kUs);
+  ASSERT_NE(table, nullptr);
+  EXPECT_EQ(table->MessageInfo[0].Vector, table->MessageInfo[1].Vector);
+  ASSERT_EQ(rig.marks().size(), 3u);
+  EXPECT_EQ(rig.marks()[0].what, "isr0");  // declined
+  EXPECT_EQ(rig.marks()[1].what, "isr1");  // claimed
+  EXPECT_EQ(rig.marks()[2].what, "isr0");  // claimed: isr1 never called
+  const PlatformCounters& c = rig.platform().counters();
+  EXPECT_EQ(c.isr_calls, 3u);
+  EXPECT_EQ(c.isr_claimed, 2u);
+  EXPECT_EQ(c.isr_declined, 1u);
+}
+
+// SEMANTICS D4: identical interrupts close together reach the ISR as one call.
+TEST(IsrPlatformConformance, D4_IdenticalInterruptsReachTheIsrOnce) {
+  Rig rig(test_config(1));
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    rig.mark("isr");
+    return TRUE;
+  };
+  rig.at(0, 0, [&] { rig.connect_messages(&isr); });
+  rig.at(1 * kUs, 0, [&] {
+    KIRQL old;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    KeStallExecutionProcessor(10);
+    KeLowerIrql(old);
+  });
+  for (unsigned i = 0; i < 4; ++i) rig.device().add_message(2 * kUs + i * 100 * kNs, 0);
+  rig.run(20 * kUs);
+  EXPECT_EQ(rig.marks("isr").size(), 1u);
+  EXPECT_EQ(rig.platform().cpu(0).msi_accepted(), 1u);
+  EXPECT_EQ(rig.platform().cpu(0).msi_merged(), 3u);
+}
+
+// SEMANTICS D5: one interrupt object connected on two CPUs: its ISR calls never overlap, because
+// the interrupt spin lock is held around each at DIRQL.
+TEST(IsrPlatformConformance, D5_IsrCallsForOneObjectNeverOverlap) {
+  Rig rig(test_config(2));
+  PKINTERRUPT object = nullptr;
+  int inside = 0, most = 0;
+  LineIsrFn isr = [&](PKINTERRUPT) {
+    most = std::max(most, ++inside);
+    rig.mark("start");
+    KeStallExecutionProcessor(5);
+    rig.mark("end");
+    --inside;
+    return TRUE;
+  };
+  rig.at(0, 0, [&] {
+    IO_CONNECT_INTERRUPT_PARAMETERS p{};
+    p.Version = CONNECT_FULLY_SPECIFIED;
+    p.FullySpecified.InterruptObject = &object;
+    p.FullySpecified.ServiceRoutine = &line_isr_trampoline;
+    p.FullySpecified.ServiceContext = &isr;
+    p.FullySpecified.Vector = 0x70;
+    p.FullySpecified.Irql = 7;
+    p.FullySpecified.SynchronizeIrql = 7;
+    p.FullySpecified.ProcessorEnableMask = 3;
+    ASSERT_EQ(IoConnectInterruptEx(&p), STATUS_SUCCESS);
+  });
+  rig.device().add_raw(sim::UpstreamWrite{1 * kUs, 0xFEE00000, {0x70}, 0xF, 0, 0});
+  rig.device().add_raw(sim::UpstreamWrite{1 * kUs, 0xFEE01000, {0x70}, 0xF, 0, 0});
+  rig.run(30 * kUs);
+  ASSERT_EQ(rig.marks("start").size(), 2u);
+  EXPECT_EQ(most, 1);
+  EXPECT_NE(rig.marks("start")[0].cpu, rig.marks("start")[1].cpu);
+  EXPECT_GE(rig.marks("start")[1].ps, rig.marks("end")[0].ps);
+}
+
+}  // namespace
+}  // namespace irqrig::host::testing
