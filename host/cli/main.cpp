@@ -67,11 +67,11 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run a scenario and report");
   run->add_option("scenario", scenario_path, "Scenario YAML file")->required();
   run->add_option("--target", target, "sim (remote and vfio targets are not supported yet)");
-  run->add_option("--driver", driver, "reference (mutants and plug-ins are not supported yet)");
+  run->add_option("--driver", driver, "reference, or the path of a plug-in driver (.so; see docs/drivers.md)");
   run->add_option("--seed", seed, "Override the scenario's seed");
   run->add_option("--set", sets, "Override a scenario key: KEY=VALUE, e.g. host.cpus=2")->take_all();
   run->add_option("--report", report_path, "Write the JSON report here");
-  run->add_option("--trace", trace_path, "Chrome trace-event JSON (not supported yet)");
+  run->add_option("--trace", trace_path, "Chrome trace-event JSON of the run (Perfetto, chrome://tracing)");
   run->add_option("--waves", waves_path, "Trace the RTL into this FST file");
   run->add_flag("--quiet", quiet, "Print nothing; the exit code says it all");
 
@@ -100,23 +100,23 @@ int main(int argc, char** argv) {
       for (const auto& n : names) fmt::print("{}\n", n);
       return kOk;
     }
-    if (!driver.empty() && driver != "reference")
-      throw std::invalid_argument(fmt::format("--driver {}: not supported yet (only reference)", driver));
     irqrig::host::Scenario scenario = irqrig::host::load_scenario(scenario_path, sets);
     if (seed) scenario.seed = *seed;
     if (check->parsed()) {
       if (!quiet) fmt::print("{}: ok ({} bursts, {} CPUs)\n", scenario_path, scenario.bursts.size(), scenario.cpus);
       return kOk;
     }
-    if (!trace_path.empty()) throw std::invalid_argument("--trace: not supported yet");
     if (target != "sim") throw std::invalid_argument(fmt::format("--target {}: not supported yet (only sim)", target));
     std::ofstream report_out;
     if (!report_path.empty()) report_out = open_output(report_path, "--report");
     if (!waves_path.empty()) open_output(waves_path, "--waves");
+    if (!trace_path.empty()) open_output(trace_path, "--trace");
 
     irqrig::host::RunOptions options;
     options.target = target;
     options.waves_path = waves_path;
+    options.trace_path = trace_path;
+    options.driver = driver;
     const auto outcome = irqrig::host::run_scenario(scenario, options);
     if (report_out.is_open()) report_out << outcome.report.dump(2) << '\n';
     if (!quiet) print_summary(outcome.report);

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "host/drivers/reference/reference_driver.h"
+#include "host/drivers/loader.h"
 #include "host/platform/platform.h"
 #include "irqrig/regs.h"
 #include "sim/device/endpoint.h"
@@ -38,8 +38,8 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
 class Testbench : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Testbench);
-  Testbench(const sc_core::sc_module_name& name, const Scenario& s, Platform& p, std::string target)
-      : sc_module(name), scenario_(s), platform_(p), target_(std::move(target)) {
+  Testbench(const sc_core::sc_module_name& name, const Scenario& s, Platform& p, std::string target, Driver& driver)
+      : sc_module(name), scenario_(s), platform_(p), target_(std::move(target)), driver_(driver) {
     SC_THREAD(run);
     SC_THREAD(play_masks);
   }
@@ -72,13 +72,15 @@ class Testbench : public sc_core::sc_module {
       res.Parameters.DpcImportance = kImportance[static_cast<int>(scenario_.dpc.importance)];
       res.Parameters.DpcTargetProcessor = scenario_.dpc.target ? static_cast<LONG>(*scenario_.dpc.target) : -1;
       res.Parameters.ThreadedDpc = scenario_.dpc.threaded ? TRUE : FALSE;
-      start_status_ = IrqrigReferenceDriver.StartDevice(&res, &device_context_);
+      start_status_ = driver_.start(res);
       started_ = NT_SUCCESS(start_status_);
       started_event_.notify(sc_core::SC_ZERO_TIME);
     });
     wait(started_event_);
     if (!started_) {
-      platform_.fault("start_device", fmt::format("StartDevice returned {:#010x}", static_cast<ULONG>(start_status_)));
+      const std::string why = driver_.failure();
+      platform_.fault("start_device", fmt::format("StartDevice of {} returned {:#010x}{}{}", driver_.name(),
+                                                  static_cast<ULONG>(start_status_), why.empty() ? "" : ": ", why));
       end_ps_ = platform_.now_ps();
       sc_core::sc_stop();
       return;
@@ -164,7 +166,7 @@ class Testbench : public sc_core::sc_module {
     end_ps_ = platform_.now_ps();
     figures_ = take_figures(platform_, scenario_, target_, end_ps_);
     platform_.cpu(0).queue_passive([this] {
-      IrqrigReferenceDriver.StopDevice(device_context_);
+      driver_.stop();
       stopped_event_.notify(sc_core::SC_ZERO_TIME);
     });
     // A CPU stuck at raised IRQL never gets to it; the run still ends.
@@ -184,7 +186,7 @@ class Testbench : public sc_core::sc_module {
   bool started_ = false;
   bool drained_ = false;
   NTSTATUS start_status_ = STATUS_UNSUCCESSFUL;
-  PVOID device_context_ = nullptr;
+  Driver& driver_;
 };
 
 /// The report's figures at one moment: taken when the run ends, before the driver stops.
@@ -283,6 +285,8 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   if (options.target != "sim")
     throw std::invalid_argument(fmt::format("--target {}: only 'sim' is supported yet", options.target));
   const auto wall_start = std::chrono::steady_clock::now();
+  // Loaded before anything is built, so a bad plug-in costs nothing; it outlives the platform.
+  const std::unique_ptr<Driver> driver = load_driver(options.driver.empty() ? s.driver : options.driver);
 
   sim::VerilatedDeviceOptions dev_opts;
   dev_opts.waves_path = options.waves_path;
@@ -295,11 +299,21 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   cfg.affinity = s.affinity;
   cfg.quantum_cycles = s.quantum_cycles;
   cfg.ring_entries = s.ring_entries;
+  cfg.clock_tick_ps = s.kernel.tick_us * 1'000'000;
+  cfg.dpc.maximum_queue_depth = s.kernel.maximum_dpc_queue_depth;
+  cfg.dpc.minimum_rate = s.kernel.minimum_dpc_rate;
+  cfg.dpc.adaptive_depth = s.kernel.adaptive_dpc_depth;
+  cfg.threaded_dpcs = s.kernel.threaded_dpcs;
+  if (s.ipi) {
+    cfg.ipi_period_ps = s.ipi->period_us * 1'000'000;
+    cfg.ipi_worker_ps = s.ipi->worker_ns * 1000;
+  }
+  cfg.trace_path = options.trace_path;
 
   // sc_stop() is how a drained run ends, not news.
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   Platform platform("host", cfg, device);
-  Testbench bench("testbench", s, platform, options.target);
+  Testbench bench("testbench", s, platform, options.target, *driver);
   // The testbench ends the run at the limit; the extra millisecond only bounds a run whose
   // testbench itself was stopped by a fault.
   sc_core::sc_start(sc_time(static_cast<double>(s.time_us), SC_US) + sc_time(2, SC_MS));
@@ -330,7 +344,11 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
     add_check("drained", !time_limit_hit,
               time_limit_hit ? fmt::format("run.time_us {} reached before every event was processed", s.time_us)
                              : fmt::format("drained at {} ns", sim_ps / 1000));
-  for (const char* name : {"start_device", "dma_window", "msi_format", "spurious", "connect", "driver_rules"}) {
+  std::vector<std::string> fault_checks{"start_device", "dma_window", "msi_format", "spurious", "connect", "driver_rules"};
+  for (const Fault& f : platform.faults()) {
+    if (std::find(fault_checks.begin(), fault_checks.end(), f.check) == fault_checks.end()) fault_checks.push_back(f.check);
+  }
+  for (const std::string& name : fault_checks) {
     std::vector<std::string> details;
     for (const Fault& f : platform.faults())
       if (f.check == name) details.push_back(f.describe());

@@ -15,6 +15,8 @@ namespace irqrig::host {
 struct RunOptions {
   std::string target = "sim";
   std::string waves_path;
+  std::string trace_path;  ///< Chrome trace-event JSON of the run; empty: none
+  std::string driver;  ///< `reference` or a plug-in path (host/drivers/loader.h); empty: the scenario's host.driver
 };
 
 struct RunOutcome {
@@ -23,7 +25,7 @@ struct RunOutcome {
 };
 
 /// One co-simulation. SystemC allows one elaboration per process: call this once per process.
-/// Throws sim::DeviceError when the target fails.
+/// Throws sim::DeviceError when the target fails, DriverLoadError when the driver cannot be loaded.
 RunOutcome run_scenario(const Scenario& scenario, const RunOptions& options);
 
 /// The bound check of one `expect:` entry against a report: empty when it holds, else the reason.

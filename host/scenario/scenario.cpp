@@ -272,7 +272,6 @@ class ScenarioReader {
                                  settings.worker_ns, settings.period_us));
       }
       scenario_.ipi = settings;
-      uses_.push_back({view.path(), view.node(), "periodic IPI broadcasts are not supported yet; omit host.ipi"});
     }
   }
 
@@ -290,9 +289,6 @@ class ScenarioReader {
       k.adaptive_dpc_depth = read_bool(origin_, *adaptive, view.child("adaptive_dpc_depth"));
     }
     if (auto threaded = view.get("threaded_dpcs")) k.threaded_dpcs = read_bool(origin_, *threaded, view.child("threaded_dpcs"));
-    if (!(k == KernelSettings{})) {
-      uses_.push_back({view.path(), view.node(), "kernel tunables are not supported yet; omit host.kernel"});
-    }
   }
 
   void resolve_affinity(std::string_view form) {
@@ -342,10 +338,13 @@ class ScenarioReader {
       if (auto near = closest(driver, kForms)) problem += fmt::format("; did you mean '{}'?", *near);
       origin_.fail(node, path, problem);
     }
-    scenario_.driver = driver;
-    if (driver != "reference") {
-      uses_.push_back({path, node, fmt::format("driver '{}' is not supported yet; only reference runs", driver)});
+    if (driver.starts_with(kMutant)) {
+      uses_.push_back({path, node, fmt::format("driver '{}' is not supported yet; mutants are not built", driver)});
+    } else if (driver != "reference" && !std::filesystem::path(driver).is_absolute()) {
+      // A plug-in named in a scenario sits beside the scenario, wherever irqrig runs from.
+      driver = (std::filesystem::path(origin_.file()).parent_path() / driver).lexically_normal().string();
     }
+    scenario_.driver = driver;
   }
 
   void read_dpc(const MapView& view) {
@@ -377,11 +376,6 @@ class ScenarioReader {
       }
     }
     if (auto threaded = view.get("threaded")) dpc.threaded = read_bool(origin_, *threaded, view.child("threaded"));
-    if (!(dpc == DpcSettings{})) {
-      uses_.push_back({view.path(), view.node(),
-                       "DPC settings are not supported yet; only {importance: medium, target: current, "
-                       "threaded: false} is accepted"});
-    }
   }
 
   void read_run(const MapView& run) {
