@@ -89,9 +89,11 @@ class Testbench : public sc_core::sc_module {
     sim::Endpoint endpoint(dev);
     bursts_start_ps_ = platform_.now_ps();
     bursts_started_.notify(sc_core::SC_ZERO_TIME);
+    // What the thread keeps across waits lives in members: a run stopped by a fault never resumes
+    // this thread, and its stack is not unwound.
     for (std::size_t b = 0; b < scenario_.bursts.size(); ++b) {
       const BurstSpec& burst = scenario_.bursts[b];
-      sim::BurstProgram program;
+      sim::BurstProgram& program = program_;
       program.events = static_cast<std::uint32_t>(burst.events);
       program.gap_cycles = static_cast<std::uint32_t>((burst.gap_ns * 1000 + cycle_ps / 2) / cycle_ps);
       program.pattern = static_cast<std::uint32_t>(burst.pattern);
@@ -126,21 +128,16 @@ class Testbench : public sc_core::sc_module {
   /// start of the first burst, as a driver or the OS would through the vector's mask bit.
   void play_masks() {
     if (scenario_.masks.empty()) return;
-    struct Change {
-      std::uint64_t at_ps;
-      unsigned vector;
-      bool masked;
-    };
-    std::vector<Change> changes;
+    std::vector<MaskChange>& changes = mask_changes_;
     for (const MaskWindow& m : scenario_.masks) {
       changes.push_back({m.from_us * 1'000'000, m.vector, true});
       if (m.to_us) changes.push_back({*m.to_us * 1'000'000, m.vector, false});
     }
-    std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) { return a.at_ps < b.at_ps; });
+    std::stable_sort(changes.begin(), changes.end(), [](const MaskChange& a, const MaskChange& b) { return a.at_ps < b.at_ps; });
     wait(bursts_started_);
     platform_.guard([&] {
       sim::Endpoint endpoint(platform_.device());
-      for (const Change& c : changes) {
+      for (const MaskChange& c : changes) {
         const std::uint64_t at = bursts_start_ps_ + c.at_ps;
         if (at > platform_.now_ps()) wait(sc_time(static_cast<double>(at - platform_.now_ps()), SC_PS));
         endpoint.set_message_mask(c.vector, c.masked);
@@ -179,6 +176,13 @@ class Testbench : public sc_core::sc_module {
   sc_core::sc_event started_event_;
   sc_core::sc_event stopped_event_;
   sc_core::sc_event bursts_started_;
+  sim::BurstProgram program_;
+  struct MaskChange {
+    std::uint64_t at_ps;
+    unsigned vector;
+    bool masked;
+  };
+  std::vector<MaskChange> mask_changes_;
   std::uint64_t bursts_start_ps_ = 0;
   std::uint64_t end_ps_ = 0;
   std::string target_;
