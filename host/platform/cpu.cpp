@@ -46,13 +46,38 @@ void Cpu::queue_passive(std::function<void()> fn) {
 // An interrupt the IRQL holds cannot change what this CPU does until its own code lowers the IRQL,
 // and that code looks again then: only a deliverable one needs to wake it.
 void Cpu::post(std::uint8_t vector) {
+  post_quietly(vector);
+  if (lapic_.deliverable()) wake();
+}
+
+void Cpu::post_quietly(std::uint8_t vector) {
   if (lapic_.accept(vector)) {
     ++msi_accepted_;
     arrival_ps_[vector] = platform_.now_ps();
   } else {
     ++msi_merged_;
   }
-  if (lapic_.deliverable()) wake();
+}
+
+void Cpu::expect_arrival(std::uint64_t time_ps) {
+  arrivals_.push_back(time_ps);
+  if (arrivals_.size() == 1) arm_arrival();
+}
+
+void Cpu::arm_arrival() {
+  // With a delta notification pending SystemC would drop this one; resume() arms it instead.
+  if (delta_pending_ || arrivals_.empty() || armed_for_ == arrivals_.front()) return;
+  const std::uint64_t now = platform_.now_ps();
+  const std::uint64_t at = arrivals_.front();
+  wake_.notify(sc_core::sc_time::from_value(at > now ? at - now : 0));
+  armed_for_ = at;
+}
+
+// No wake: this CPU either runs now (it is the one delivering) or is woken at this very time by the
+// notification expect_arrival() armed, and looks at its local APIC then.
+void Cpu::arrive(std::uint8_t vector) {
+  arrivals_.pop_front();
+  post_quietly(vector);
 }
 
 void Cpu::post_clock() {
@@ -66,7 +91,14 @@ void Cpu::post_broadcast_ipi() {
   if (lapic_.deliverable()) wake();
 }
 
-void Cpu::resume() { platform_.set_current(this); }
+void Cpu::resume() {
+  platform_.set_current(this);
+  platform_.sync_upstream();
+  // The pending notifications of wake_ may have fired or been cancelled: arm the next arrival's.
+  delta_pending_ = false;
+  if (armed_for_ <= platform_.now_ps()) armed_for_ = kNotArmed;
+  arm_arrival();
+}
 
 void Cpu::set_irql(Irql irql) {
   irql_ = irql;

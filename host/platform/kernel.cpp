@@ -246,16 +246,21 @@ void Platform::acquire_lock(PKSPIN_LOCK lock, bool queued) {
                           fmt::ptr(lock), *lock));
   if (queued) {
     // In-stack queued locks are handed to waiters in the order they came.
-    auto& waiters = lock_waiters_[lock];
-    if (*lock == 0 && waiters.empty()) {
+    if (*lock == 0 && !lock_waiters_.count(lock)) {
       *lock = mine;
       return;
     }
-    waiters.push_back(cpu.index());
+    lock_waiters_[lock].push_back(cpu.index());
+    ++spinners_;
     cpu.spin_until([lock, mine] { return *lock == mine; }, lock_released_);
+    --spinners_;
     return;
   }
-  cpu.spin_until([lock] { return *lock == 0; }, lock_released_);
+  if (*lock != 0) {
+    ++spinners_;
+    cpu.spin_until([lock] { return *lock == 0; }, lock_released_);
+    --spinners_;
+  }
   *lock = mine;
 }
 
@@ -263,15 +268,16 @@ void Platform::release_lock(PKSPIN_LOCK lock) {
   Cpu& cpu = current_cpu();
   if (*lock != cpu.index() + 1)
     violation("SPIN_LOCK_NOT_OWNED", fmt::format("releasing spin lock {}, which this CPU does not hold", fmt::ptr(lock)));
-  const auto it = lock_waiters_.find(lock);
-  if (it != lock_waiters_.end() && !it->second.empty()) {
-    *lock = it->second.front() + 1;
-    it->second.pop_front();
-  } else {
-    *lock = 0;
+  *lock = 0;
+  if (!lock_waiters_.empty()) {
+    const auto it = lock_waiters_.find(lock);
+    if (it != lock_waiters_.end()) {
+      *lock = it->second.front() + 1;  // handed to the first queued waiter
+      it->second.pop_front();
+      if (it->second.empty()) lock_waiters_.erase(it);
+    }
   }
-  if (it != lock_waiters_.end() && it->second.empty()) lock_waiters_.erase(it);
-  lock_released_.notify(sc_core::SC_ZERO_TIME);
+  if (spinners_) lock_released_.notify(sc_core::SC_ZERO_TIME);
 }
 
 // ---------------------------------------------------------------------------------------------

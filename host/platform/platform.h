@@ -20,6 +20,7 @@
 #include "host/core/ipi.h"
 #include "host/core/irql.h"
 #include "host/core/lapic.h"
+#include "host/core/msi.h"
 #include "host/core/timer_queue.h"
 #include "host/platform/accounting.h"
 #include "host/platform/trace.h"
@@ -118,6 +119,11 @@ class Cpu : public sc_core::sc_module {
 
   /// A device's interrupt message for `vector` reached this CPU's local APIC.
   void post(std::uint8_t vector);
+  /// The root complex will deliver a message to this CPU at `time_ps`: the CPU wakes then (and
+  /// whoever runs first at that time delivers it, in order with the writes before it).
+  void expect_arrival(std::uint64_t time_ps);
+  /// The expected message arrives now (from Platform::sync_upstream).
+  void arrive(std::uint8_t vector);
   /// The kernel's own interrupts: the clock tick and a KeIpiGenericCall request.
   void post_clock();
   void post_broadcast_ipi();
@@ -138,7 +144,12 @@ class Cpu : public sc_core::sc_module {
   /// Runs whatever the current IRQL lets preempt the running code: interrupts above it, a
   /// requested DPC drain below DISPATCH, the DPC thread at PASSIVE.
   void check_preemption();
-  void wake() { wake_.notify(sc_core::SC_ZERO_TIME); }
+  void wake() {
+    // A delta notification cancels a pending timed one (the next arrival's): resume() re-arms it.
+    wake_.notify(sc_core::SC_ZERO_TIME);
+    delta_pending_ = true;
+    armed_for_ = kNotArmed;
+  }
   bool idle() const { return frames_.empty() && lapic_.idle() && dpcs_.empty() && passive_work_.empty(); }
   /// Runs `fn` on this CPU at PASSIVE_LEVEL, like a system worker thread (StartDevice, a test's code).
   void queue_passive(std::function<void()> fn);
@@ -170,6 +181,8 @@ class Cpu : public sc_core::sc_module {
   void run_dpc(PRKDPC dpc, RoutineKind kind, Irql expected);
   void set_irql(Irql irql);
   void account();
+  void post_quietly(std::uint8_t vector);
+  void arm_arrival();
 
   Platform& platform_;
   unsigned index_;
@@ -180,6 +193,10 @@ class Cpu : public sc_core::sc_module {
   sc_core::sc_event wake_;
   std::vector<std::uint64_t> arrival_ps_;  // per vector: oldest undelivered arrival, ~0 if none
   std::uint64_t msi_accepted_ = 0, msi_merged_ = 0;
+  std::deque<std::uint64_t> arrivals_;  // times of the messages on their way here, in order
+  static constexpr std::uint64_t kNotArmed = ~std::uint64_t{0};
+  std::uint64_t armed_for_ = kNotArmed;  // the arrival wake_'s timed notification is pending for
+  bool delta_pending_ = false;          // a delta notification of wake_ is pending
   std::vector<Frame> frames_;
   CpuStats stats_;
   std::uint64_t account_since_ps_ = 0;
@@ -228,18 +245,26 @@ class Platform : public sc_core::sc_module {
   /// find their kernel. Set while a platform exists.
   static Platform& current();
   Cpu& current_cpu();
-  std::uint64_t now_ps() const;
+  std::uint64_t now_ps() const { return simcontext_->time_stamp().value(); }
 
   const PlatformConfig& config() const { return config_; }
   sim::Device& device() { return device_; }
   Cpu& cpu(unsigned i) { return *cpus_.at(i); }
   const Cpu& cpu(unsigned i) const { return *cpus_.at(i); }
   unsigned cpu_count() const { return static_cast<unsigned>(cpus_.size()); }
-  Accounting& accounting() { return accounting_; }
+  /// The ledger, with every device write due by now delivered.
+  Accounting& accounting() {
+    sync_upstream();
+    return accounting_;
+  }
   PlatformCounters& counters() { return counters_; }
-  const std::vector<Fault>& faults() const { return faults_; }
-  /// Records a fault that is not the driver's (DMA window, MSI format, ...).
-  void fault(std::string check, std::string detail);
+  /// The faults so far, with every device write due by now delivered (and judged).
+  const std::vector<Fault>& faults() {
+    sync_upstream();
+    return faults_;
+  }
+  /// Records a fault that is not the driver's (DMA window, MSI format, ...), at `time_ps` or now.
+  void fault(std::string check, std::string detail, std::optional<std::uint64_t> time_ps = std::nullopt);
   /// The driver broke a kernel rule: throws DriverFault naming `rule`, the current CPU, its
   /// routine and the time. Never returns.
   [[noreturn]] void violation(std::string rule, std::string detail);
@@ -289,7 +314,15 @@ class Platform : public sc_core::sc_module {
   /// with the reason recorded instead of unwinding through the SystemC kernel.
   void guard(const std::function<void()>& body);
   const std::optional<std::string>& target_error() const { return target_error_; }
-  bool all_idle() const;
+  /// Every CPU idle and no device write on its way.
+  bool all_idle();
+  /// Delivers the device's writes due by now, in order: DMA into host memory (and the ledger), MSIs
+  /// to their local APICs. Writes are delivered lazily, by the first to look at or after their time:
+  /// every CPU before it runs driver code, and the accessors above. Each message's target CPU wakes
+  /// at its time, so messages are never late; memory is never seen before its time.
+  void sync_upstream() {
+    if (!upstream_.empty() && upstream_.front().write.time_ps <= now_ps()) deliver_due();
+  }
 
   TraceWriter* trace() { return trace_.get(); }
   /// A driver routine's name for faults and the trace: its symbol, else module+offset (stable from
@@ -301,13 +334,18 @@ class Platform : public sc_core::sc_module {
 
  private:
   void device_thread();
-  void upstream_thread();
   void clock_thread();
   void timer_thread();
   void ipi_thread();
   void run_device();
-  void run_upstream();
-  void deliver(sim::UpstreamWrite& w);
+  struct Upstream {
+    sim::UpstreamWrite write;
+    int target;      // a well-formed message's CPU, else -1
+    MsiMessage msi;  // decoded when target >= 0
+  };
+  void accept_upstream(sim::UpstreamWrite&& w);
+  void deliver_due();
+  void deliver(Upstream& u);
   void deliver_memory(sim::UpstreamWrite& w);
   void queue_timer_dpc(unsigned cpu, PKDPC dpc, std::uint64_t due);
   void signal_insert(Cpu& target, Cpu* inserter, const ProcessorDpcs::Inserted& in);
@@ -359,9 +397,10 @@ class Platform : public sc_core::sc_module {
   std::vector<std::uint8_t> next_vector_;                             // per cpu
   KSPIN_LOCK default_interrupt_lock_ = 0;
   std::unordered_map<const void*, std::deque<unsigned>> lock_waiters_;  // queued spin locks
-  std::deque<sim::UpstreamWrite> upstream_;
-  sc_core::sc_event upstream_ready_;
+  std::deque<Upstream> upstream_;
+  sc_core::sc_simcontext* simcontext_;
   sc_core::sc_event lock_released_;
+  unsigned spinners_ = 0;  // CPUs spinning on a lock: only then does a release need to wake anyone
   TimerQueue timers_;
   sc_core::sc_event timers_changed_;
   IpiGate ipi_gate_;
