@@ -46,38 +46,38 @@ void Cpu::queue_passive(std::function<void()> fn) {
 // An interrupt the IRQL holds cannot change what this CPU does until its own code lowers the IRQL,
 // and that code looks again then: only a deliverable one needs to wake it.
 void Cpu::post(std::uint8_t vector) {
-  post_quietly(vector);
+  post_quietly(vector, platform_.now_ps());
   if (lapic_.deliverable()) wake();
 }
 
-void Cpu::post_quietly(std::uint8_t vector) {
+void Cpu::post_quietly(std::uint8_t vector, std::uint64_t arrived_ps) {
   if (lapic_.accept(vector)) {
     ++msi_accepted_;
-    arrival_ps_[vector] = platform_.now_ps();
+    arrival_ps_[vector] = arrived_ps;
   } else {
     ++msi_merged_;
   }
 }
 
-void Cpu::expect_arrival(std::uint64_t time_ps) {
-  arrivals_.push_back(time_ps);
+void Cpu::expect_arrival(std::uint64_t time_ps, std::uint8_t vector) {
+  arrivals_.push_back(Arrival{time_ps, vector});
   if (arrivals_.size() == 1) arm_arrival();
 }
 
 void Cpu::arm_arrival() {
   // With a delta notification pending SystemC would drop this one; resume() arms it instead.
-  if (delta_pending_ || arrivals_.empty() || armed_for_ == arrivals_.front()) return;
+  if (delta_pending_ || arrivals_.empty() || armed_for_ == arrivals_.front().time_ps) return;
   const std::uint64_t now = platform_.now_ps();
-  const std::uint64_t at = arrivals_.front();
+  const std::uint64_t at = arrivals_.front().time_ps;
   wake_.notify(sc_core::sc_time::from_value(at > now ? at - now : 0));
   armed_for_ = at;
 }
 
 // No wake: this CPU either runs now (it is the one delivering) or is woken at this very time by the
 // notification expect_arrival() armed, and looks at its local APIC then.
-void Cpu::arrive(std::uint8_t vector) {
+void Cpu::arrive(std::uint8_t vector, std::uint64_t time_ps) {
   arrivals_.pop_front();
-  post_quietly(vector);
+  post_quietly(vector, time_ps);
 }
 
 void Cpu::post_clock() {
@@ -105,8 +105,9 @@ void Cpu::set_irql(Irql irql) {
   lapic_.set_tpr(tpr_of_irql(irql));
 }
 
-void Cpu::account() {
-  const std::uint64_t now = platform_.now_ps();
+void Cpu::account() { account(platform_.now_ps()); }
+
+void Cpu::account(std::uint64_t now) {
   const std::uint64_t spent = now - account_since_ps_;
   account_since_ps_ = now;
   if (frames_.empty()) return;  // idle
@@ -137,9 +138,11 @@ CpuStats Cpu::stats() const {
   return s;
 }
 
-void Cpu::push_frame(RoutineKind kind, const void* routine, std::uint32_t message, std::uint8_t vector) {
-  account();
-  frames_.push_back(Frame{kind, routine, message, vector, platform_.now_ps()});
+void Cpu::push_frame(RoutineKind kind, const void* routine, std::uint32_t message, std::uint8_t vector,
+                     std::optional<std::uint64_t> start_ps) {
+  const std::uint64_t start = start_ps ? *start_ps : platform_.now_ps();
+  account(start);
+  frames_.push_back(Frame{kind, routine, message, vector, start});
 }
 
 namespace {
@@ -192,9 +195,43 @@ void Cpu::loop() {
       pop_frame();
       continue;
     }
+    sleep();
+  }
+}
+
+// Idle. When the next thing to happen here is a message whose interrupt will be taken the moment it
+// arrives (nothing in service, nothing else to run), the CPU sleeps through the ISR entry cost as
+// well, then applies what happened at the arrival as of that time. Anything that wakes it earlier
+// finds the same state as if it had been awake: the take is replayed first, at its own time.
+// Exact, and one SystemC wake fewer per interrupt on an idle CPU.
+void Cpu::sleep() {
+  const bool skip_entry = !arrivals_.empty() && lapic_.idle() && irql_ == kPassiveLevel &&
+                          !dpcs_.dispatch_requested() && !dpcs_.thread_requested() && passive_work_.empty() &&
+                          is_device_vector(arrivals_.front().vector);
+  if (!skip_entry) {
     wait(wake_);
     resume();
+    return;
   }
+  const Arrival next = arrivals_.front();
+  std::uint64_t until = next.time_ps + platform_.config().costs.isr_ns * 1000;
+  if (arrivals_.size() > 1) until = std::min(until, arrivals_[1].time_ps);
+  // The arrival's own notification would wake it at the arrival: replace it with the later deadline.
+  wake_.cancel();
+  armed_for_ = kNotArmed;
+  const std::uint64_t now = platform_.now_ps();
+  wait(sc_core::sc_time::from_value(until - now), wake_);
+  platform_.set_current(this);
+  if (platform_.now_ps() >= next.time_ps) {
+    // Replay the arrival: everything up to it, then its interrupt taken at that moment.
+    platform_.sync_upstream_until(next.time_ps);
+    const auto v = lapic_.deliverable();
+    if (v && *v == next.vector) {
+      take(*v, next.time_ps);
+      return;
+    }
+  }
+  resume();
 }
 
 void Cpu::check_preemption() {
@@ -254,8 +291,13 @@ void Cpu::lower_irql(Irql irql) {
   check_preemption();
 }
 
-void Cpu::take(std::uint8_t vector) {
+void Cpu::take(std::uint8_t vector) { take(vector, platform_.now_ps()); }
+
+void Cpu::take(std::uint8_t vector, std::uint64_t at_ps) {
   lapic_.take(vector);
+  // Taken earlier than now (replayed after sleeping through the entry): what arrived since comes
+  // after the take, as it did.
+  if (at_ps < platform_.now_ps()) resume();
   const Irql old = irql_;
   set_irql(irql_of_vector(vector));
   if (vector == kClockVector) {
@@ -266,19 +308,19 @@ void Cpu::take(std::uint8_t vector) {
       platform_.join_broadcast(*this);
     }
   } else {
-    device_interrupt(vector);
+    device_interrupt(vector, at_ps);
   }
   lapic_.eoi();
   set_irql(old);
   // The caller's loop then drains DPCs if IRQL fell below DISPATCH with a request pending (C5).
 }
 
-void Cpu::device_interrupt(std::uint8_t vector) {
+void Cpu::device_interrupt(std::uint8_t vector, std::uint64_t at_ps) {
   if (arrival_ps_[vector] != kNoArrival) {
-    platform_.msi_to_isr().add((platform_.now_ps() - arrival_ps_[vector]) / 1000);
+    platform_.msi_to_isr().add((at_ps - arrival_ps_[vector]) / 1000);
     arrival_ps_[vector] = kNoArrival;
   }
-  platform_.dispatch(*this, vector);
+  platform_.dispatch(*this, vector, at_ps);
 }
 
 void Cpu::clock_interrupt() {

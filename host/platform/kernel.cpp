@@ -283,7 +283,7 @@ void Platform::release_lock(PKSPIN_LOCK lock) {
 // ---------------------------------------------------------------------------------------------
 // ISRs (D1-D5)
 
-void Platform::dispatch(Cpu& cpu, std::uint8_t vector) {
+void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps) {
   const auto& chain = vectors_[cpu.index()][vector];
   if (chain.empty()) {
     fault("spurious", fmt::format("vector {:#04x} on CPU {} has no ISR connected", vector, cpu.index()));
@@ -291,8 +291,14 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector) {
   }
   for (std::size_t i = 0; i < chain.size(); ++i) {
     InterruptObject* io = chain[i];
-    cpu.push_frame(RoutineKind::kIsr, io->routine(), io->message_routine ? io->message_id : ~0u, vector);
-    if (i == 0) cpu.consume_ps(config_.costs.isr_ns * 1000);
+    const std::uint32_t message = io->message_routine ? io->message_id : ~0u;
+    if (i == 0) {
+      cpu.push_frame(RoutineKind::kIsr, io->routine(), message, vector, taken_ps);
+      const std::uint64_t entry = config_.costs.isr_ns * 1000, spent = now_ps() - taken_ps;
+      cpu.consume_ps(entry > spent ? entry - spent : 0);
+    } else {
+      cpu.push_frame(RoutineKind::kIsr, io->routine(), message, vector);
+    }
     // D5: ISR calls for one interrupt object never overlap; the interrupt lock is held around each,
     // at its SynchronizeIrql (D1).
     const Irql before = cpu.irql();

@@ -187,12 +187,12 @@ void Platform::accept_upstream(sim::UpstreamWrite&& w) {
   }
   const std::uint64_t at = x.time_ps;
   upstream_.push_back(std::move(u));
-  if (upstream_.back().target >= 0) cpus_[static_cast<unsigned>(upstream_.back().target)]->expect_arrival(at);
+  if (upstream_.back().target >= 0)
+    cpus_[static_cast<unsigned>(upstream_.back().target)]->expect_arrival(at, upstream_.back().msi.vector);
 }
 
-void Platform::deliver_due() {
-  const std::uint64_t now = now_ps();
-  while (!upstream_.empty() && upstream_.front().write.time_ps <= now) {
+void Platform::deliver_due(std::uint64_t time_ps) {
+  while (!upstream_.empty() && upstream_.front().write.time_ps <= time_ps) {
     Upstream u = std::move(upstream_.front());
     upstream_.pop_front();
     deliver(u);
@@ -208,7 +208,7 @@ void Platform::deliver(Upstream& u) {
       if (!chain.empty() && chain.front()->message_routine) args["message"] = chain.front()->message_id;
       trace_->instant(static_cast<unsigned>(u.target), "MSI", w.time_ps, std::move(args));
     }
-    cpus_[static_cast<unsigned>(u.target)]->arrive(u.msi.vector);
+    cpus_[static_cast<unsigned>(u.target)]->arrive(u.msi.vector, w.time_ps);
     return;
   }
   if (!is_msi_address(w.address)) {

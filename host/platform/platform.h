@@ -119,11 +119,11 @@ class Cpu : public sc_core::sc_module {
 
   /// A device's interrupt message for `vector` reached this CPU's local APIC.
   void post(std::uint8_t vector);
-  /// The root complex will deliver a message to this CPU at `time_ps`: the CPU wakes then (and
-  /// whoever runs first at that time delivers it, in order with the writes before it).
-  void expect_arrival(std::uint64_t time_ps);
-  /// The expected message arrives now (from Platform::sync_upstream).
-  void arrive(std::uint8_t vector);
+  /// The root complex will deliver a message for `vector` to this CPU at `time_ps`: the CPU wakes
+  /// then (and whoever runs first at that time delivers it, in order with the writes before it).
+  void expect_arrival(std::uint64_t time_ps, std::uint8_t vector);
+  /// The expected message reaches the local APIC (from Platform::sync_upstream); it arrived at `time_ps`.
+  void arrive(std::uint8_t vector, std::uint64_t time_ps);
   /// The kernel's own interrupts: the clock tick and a KeIpiGenericCall request.
   void post_clock();
   void post_broadcast_ipi();
@@ -164,7 +164,10 @@ class Cpu : public sc_core::sc_module {
     std::uint64_t start_ps;
   };
   const Frame* frame() const { return frames_.empty() ? nullptr : &frames_.back(); }
-  void push_frame(RoutineKind kind, const void* routine, std::uint32_t message = ~0u, std::uint8_t vector = 0);
+  /// Enters a routine, at `start_ps` when it began earlier than now (an interrupt taken while this
+  /// CPU slept through its entry cost, see loop()).
+  void push_frame(RoutineKind kind, const void* routine, std::uint32_t message = ~0u, std::uint8_t vector = 0,
+                  std::optional<std::uint64_t> start_ps = std::nullopt);
   void pop_frame();
   /// Ends every open trace slice at the current time (the run is over).
   void close_frames_for_trace();
@@ -173,15 +176,19 @@ class Cpu : public sc_core::sc_module {
   void run();
   void loop();
   void resume();
+  /// Takes `vector`, the interrupt having been taken at `at_ps` (now unless the CPU slept through it).
+  void take(std::uint8_t vector, std::uint64_t at_ps);
   void take(std::uint8_t vector);
-  void device_interrupt(std::uint8_t vector);
+  void device_interrupt(std::uint8_t vector, std::uint64_t at_ps);
+  void sleep();
   void clock_interrupt();
   void drain_dpcs();
   void run_dpc_thread();
   void run_dpc(PRKDPC dpc, RoutineKind kind, Irql expected);
   void set_irql(Irql irql);
+  void account(std::uint64_t now_ps);
   void account();
-  void post_quietly(std::uint8_t vector);
+  void post_quietly(std::uint8_t vector, std::uint64_t arrived_ps);
   void arm_arrival();
 
   Platform& platform_;
@@ -193,7 +200,11 @@ class Cpu : public sc_core::sc_module {
   sc_core::sc_event wake_;
   std::vector<std::uint64_t> arrival_ps_;  // per vector: oldest undelivered arrival, ~0 if none
   std::uint64_t msi_accepted_ = 0, msi_merged_ = 0;
-  std::deque<std::uint64_t> arrivals_;  // times of the messages on their way here, in order
+  struct Arrival {
+    std::uint64_t time_ps;
+    std::uint8_t vector;
+  };
+  std::deque<Arrival> arrivals_;  // the messages on their way here, in order
   static constexpr std::uint64_t kNotArmed = ~std::uint64_t{0};
   std::uint64_t armed_for_ = kNotArmed;  // the arrival wake_'s timed notification is pending for
   bool delta_pending_ = false;          // a delta notification of wake_ is pending
@@ -305,8 +316,9 @@ class Platform : public sc_core::sc_module {
   /// Asserts the line-based interrupt once (an edge on `line_vector`; the Verilated endpoint has no INTx).
   void raise_line_interrupt();
 
-  /// Runs the ISR chain of `vector` on `cpu` (D2, D3): the first TRUE stops it.
-  void dispatch(Cpu& cpu, std::uint8_t vector);
+  /// Runs the ISR chain of `vector` on `cpu` (D2, D3): the first TRUE stops it. The interrupt was
+  /// taken at `taken_ps`; its entry cost runs from then.
+  void dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps);
   /// Runs this CPU's part of the broadcast in progress (G1, G3), on the IPI it took.
   void join_broadcast(Cpu& cpu);
   void set_current(Cpu* cpu) { current_cpu_ = cpu; }
@@ -320,8 +332,9 @@ class Platform : public sc_core::sc_module {
   /// to their local APICs. Writes are delivered lazily, by the first to look at or after their time:
   /// every CPU before it runs driver code, and the accessors above. Each message's target CPU wakes
   /// at its time, so messages are never late; memory is never seen before its time.
-  void sync_upstream() {
-    if (!upstream_.empty() && upstream_.front().write.time_ps <= now_ps()) deliver_due();
+  void sync_upstream() { sync_upstream_until(now_ps()); }
+  void sync_upstream_until(std::uint64_t time_ps) {
+    if (!upstream_.empty() && upstream_.front().write.time_ps <= time_ps) deliver_due(time_ps);
   }
 
   TraceWriter* trace() { return trace_.get(); }
@@ -344,7 +357,7 @@ class Platform : public sc_core::sc_module {
     MsiMessage msi;  // decoded when target >= 0
   };
   void accept_upstream(sim::UpstreamWrite&& w);
-  void deliver_due();
+  void deliver_due(std::uint64_t time_ps);
   void deliver(Upstream& u);
   void deliver_memory(sim::UpstreamWrite& w);
   void queue_timer_dpc(unsigned cpu, PKDPC dpc, std::uint64_t due);
