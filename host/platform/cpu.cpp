@@ -34,6 +34,7 @@ Cpu::Cpu(const sc_core::sc_module_name& name, Platform& platform, unsigned index
       platform_(platform),
       index_(index),
       dpcs_(platform.config().dpc, platform.config().threaded_dpcs),
+      wakers_(wake_ | arrival_),
       arrival_ps_(256, kNoArrival) {
   SC_THREAD(run);
 }
@@ -61,16 +62,37 @@ void Cpu::post_quietly(std::uint8_t vector, std::uint64_t arrived_ps) {
 
 void Cpu::expect_arrival(std::uint64_t time_ps, std::uint8_t vector) {
   arrivals_.push_back(Arrival{time_ps, vector});
-  if (arrivals_.size() == 1) arm_arrival();
+  // A running CPU looks at its arrivals before it blocks; a blocked one must be woken for this one
+  // if it comes before the wait ends and before anything already armed.
+  if (blocked_until_ != 0 && time_ps < blocked_until_ && time_ps < armed_for_) arm(time_ps);
 }
 
-void Cpu::arm_arrival() {
-  // With a delta notification pending SystemC would drop this one; resume() arms it instead.
-  if (delta_pending_ || arrivals_.empty() || armed_for_ == arrivals_.front().time_ps) return;
+void Cpu::arm(std::uint64_t time_ps) {
+  if (armed_for_ == time_ps) return;
   const std::uint64_t now = platform_.now_ps();
-  const std::uint64_t at = arrivals_.front().time_ps;
-  wake_.notify(sc_core::sc_time::from_value(at > now ? at - now : 0));
-  armed_for_ = at;
+  // An earlier time replaces a later pending one; arrival_ carries nothing else.
+  arrival_.notify(sc_core::sc_time::from_value(time_ps > now ? time_ps - now : 0));
+  armed_for_ = time_ps;
+}
+
+void Cpu::block(std::optional<std::uint64_t> duration_ps, const sc_core::sc_event* event) {
+  const std::uint64_t now = platform_.now_ps();
+  const std::uint64_t deadline = duration_ps ? now + *duration_ps : kNever;
+  if (!arrivals_.empty() && arrivals_.front().time_ps < deadline) arm(arrivals_.front().time_ps);
+  blocked_until_ = deadline;
+  if (event) {
+    if (duration_ps) {
+      wait(ps(*duration_ps), *event | wake_ | arrival_);
+    } else {
+      wait(*event | wake_ | arrival_);
+    }
+  } else if (duration_ps) {
+    wait(ps(*duration_ps), wakers_);
+  } else {
+    wait(wakers_);
+  }
+  blocked_until_ = 0;
+  resume();
 }
 
 // No wake: this CPU either runs now (it is the one delivering) or is woken at this very time by the
@@ -94,10 +116,7 @@ void Cpu::post_broadcast_ipi() {
 void Cpu::resume() {
   platform_.set_current(this);
   platform_.sync_upstream();
-  // The pending notifications of wake_ may have fired or been cancelled: arm the next arrival's.
-  delta_pending_ = false;
-  if (armed_for_ <= platform_.now_ps()) armed_for_ = kNotArmed;
-  arm_arrival();
+  if (armed_for_ <= platform_.now_ps()) armed_for_ = kNever;  // it fired
 }
 
 void Cpu::set_irql(Irql irql) {
@@ -209,19 +228,22 @@ void Cpu::sleep() {
                           !dpcs_.dispatch_requested() && !dpcs_.thread_requested() && passive_work_.empty() &&
                           is_device_vector(arrivals_.front().vector);
   if (!skip_entry) {
-    wait(wake_);
-    resume();
+    block(std::nullopt);
     return;
   }
   const Arrival next = arrivals_.front();
   std::uint64_t until = next.time_ps + platform_.config().costs.isr_ns * 1000;
   if (arrivals_.size() > 1) until = std::min(until, arrivals_[1].time_ps);
-  // The arrival's own notification would wake it at the arrival: replace it with the later deadline.
-  wake_.cancel();
-  armed_for_ = kNotArmed;
-  const std::uint64_t now = platform_.now_ps();
-  wait(sc_core::sc_time::from_value(until - now), wake_);
+  // The arrival's own notification would wake it at the arrival: the deadline replaces it.
+  if (armed_for_ != kNever) {
+    arrival_.cancel();
+    armed_for_ = kNever;
+  }
+  blocked_until_ = until;
+  wait(ps(until - platform_.now_ps()), wakers_);
+  blocked_until_ = 0;
   platform_.set_current(this);
+  if (armed_for_ <= platform_.now_ps()) armed_for_ = kNever;
   if (platform_.now_ps() >= next.time_ps) {
     // Replay the arrival: everything up to it, then its interrupt taken at that moment.
     platform_.sync_upstream_until(next.time_ps);
@@ -258,8 +280,7 @@ void Cpu::consume_ps(std::uint64_t amount) {
   std::uint64_t remaining = amount;
   while (remaining > 0) {
     const std::uint64_t start = platform_.now_ps();
-    wait(ps(remaining), wake_);
-    resume();
+    block(remaining);
     const std::uint64_t passed = platform_.now_ps() - start;
     remaining -= std::min(passed, remaining);
     // A nested interrupt's time is its own: the preempted routine still owes `remaining`.
@@ -269,8 +290,7 @@ void Cpu::consume_ps(std::uint64_t amount) {
 
 void Cpu::spin_until(const std::function<bool()>& ready, const sc_core::sc_event& event) {
   while (!ready()) {
-    wait(event | wake_);
-    resume();
+    block(std::nullopt, &event);
     check_preemption();
   }
 }

@@ -144,12 +144,7 @@ class Cpu : public sc_core::sc_module {
   /// Runs whatever the current IRQL lets preempt the running code: interrupts above it, a
   /// requested DPC drain below DISPATCH, the DPC thread at PASSIVE.
   void check_preemption();
-  void wake() {
-    // A delta notification cancels a pending timed one (the next arrival's): resume() re-arms it.
-    wake_.notify(sc_core::SC_ZERO_TIME);
-    delta_pending_ = true;
-    armed_for_ = kNotArmed;
-  }
+  void wake() { wake_.notify(sc_core::SC_ZERO_TIME); }
   bool idle() const { return frames_.empty() && lapic_.idle() && dpcs_.empty() && passive_work_.empty(); }
   /// Runs `fn` on this CPU at PASSIVE_LEVEL, like a system worker thread (StartDevice, a test's code).
   void queue_passive(std::function<void()> fn);
@@ -189,7 +184,10 @@ class Cpu : public sc_core::sc_module {
   void account(std::uint64_t now_ps);
   void account();
   void post_quietly(std::uint8_t vector, std::uint64_t arrived_ps);
-  void arm_arrival();
+  void arm(std::uint64_t time_ps);
+  /// Blocks this CPU's thread until `duration_ps` has passed (none: no limit), it is woken, the
+  /// next message arrives or `event` fires; then resumes.
+  void block(std::optional<std::uint64_t> duration_ps, const sc_core::sc_event* event = nullptr);
 
   Platform& platform_;
   unsigned index_;
@@ -197,7 +195,10 @@ class Cpu : public sc_core::sc_module {
   ProcessorDpcs dpcs_;
   Irql irql_ = kPassiveLevel;
   bool broadcast_requested_ = false;
-  sc_core::sc_event wake_;
+  // Two events: wake_ for other processes' (delta) wakes, arrival_ for the next message's time.
+  // Kept apart because a delta notification cancels a pending timed one on the same event.
+  sc_core::sc_event wake_, arrival_;
+  sc_core::sc_event_or_list wakers_;  // wake_ | arrival_, built once
   std::vector<std::uint64_t> arrival_ps_;  // per vector: oldest undelivered arrival, ~0 if none
   std::uint64_t msi_accepted_ = 0, msi_merged_ = 0;
   struct Arrival {
@@ -205,9 +206,9 @@ class Cpu : public sc_core::sc_module {
     std::uint8_t vector;
   };
   std::deque<Arrival> arrivals_;  // the messages on their way here, in order
-  static constexpr std::uint64_t kNotArmed = ~std::uint64_t{0};
-  std::uint64_t armed_for_ = kNotArmed;  // the arrival wake_'s timed notification is pending for
-  bool delta_pending_ = false;          // a delta notification of wake_ is pending
+  static constexpr std::uint64_t kNever = ~std::uint64_t{0};
+  std::uint64_t armed_for_ = kNever;      // when arrival_'s pending notification fires
+  std::uint64_t blocked_until_ = 0;       // while blocked: the deadline (kNever: none); 0 while running
   std::vector<Frame> frames_;
   CpuStats stats_;
   std::uint64_t account_since_ps_ = 0;

@@ -292,3 +292,58 @@ TEST(IsrPlatformConformance, D5_IsrCallsForOneObjectNeverOverlap) {
 
 }  // namespace
 }  // namespace irqrig::host::testing
+
+namespace irqrig::host::testing {
+namespace {
+
+// SEMANTICS B5 on the platform: a message taken at once on an idle CPU leaves IRR free: three more on
+// the same vector during its handler (here, during its entry cost, which an idle CPU sleeps through
+// and replays) merge into exactly one more dispatch after EOI.
+TEST(LapicPlatformConformance, B5_ArrivalsDuringTheHandlerGiveOneMoreDispatch) {
+  Rig rig(test_config(1));
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    rig.mark("isr");
+    return TRUE;
+  };
+  rig.at(0, 0, [&] { rig.connect_messages(&isr); });
+  rig.device().add_message(1000 * kNs, 0);
+  for (unsigned i = 1; i <= 3; ++i) rig.device().add_message(1000 * kNs + i * 20 * kNs, 0);
+  rig.run(10 * kUs);
+  const auto calls = rig.marks("isr");
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].ps, 1100 * kNs);
+  EXPECT_EQ(calls[1].ps, 1200 * kNs);
+  EXPECT_EQ(rig.platform().cpu(0).msi_accepted(), 2u);
+  EXPECT_EQ(rig.platform().cpu(0).msi_merged(), 2u);
+  EXPECT_EQ(rig.platform().msi_to_isr().max(), 80u);  // the second waited from 1020 to 1100 ns
+}
+
+// SEMANTICS C4 on the platform: a DPC request from another CPU that arrives while an interrupt's
+// entry is under way waits for the ISR, exactly as if the CPU had been awake all along.
+TEST(IrqlPlatformConformance, C4_RemoteRequestDuringTheIsrEntryWaitsForTheIsr) {
+  Rig rig(test_config(2));
+  KDPC dpc;
+  DpcFn fn = [&](PKDPC, PVOID, PVOID) { rig.mark("dpc"); };
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    rig.mark("isr");
+    return TRUE;
+  };
+  rig.at(0, 0, [&] {
+    rig.connect_messages(&isr);
+    KeInitializeDpc(&dpc, &dpc_trampoline, &fn);
+    KeSetImportanceDpc(&dpc, HighImportance);
+    KeSetTargetProcessorDpc(&dpc, 1);
+  });
+  rig.device().add_message(1000 * kNs, 1);
+  rig.at(1050 * kNs, 0, [&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
+  rig.run(10 * kUs);
+  ASSERT_EQ(rig.marks().size(), 2u);
+  EXPECT_EQ(rig.marks()[0].what, "isr");
+  EXPECT_EQ(rig.marks()[0].ps, 1100 * kNs);
+  EXPECT_EQ(rig.marks()[1].what, "dpc");
+  EXPECT_EQ(rig.marks()[1].ps, 1300 * kNs);
+  EXPECT_EQ(rig.platform().cpu(1).stats().isr_ps, 100 * kNs);
+}
+
+}  // namespace
+}  // namespace irqrig::host::testing
