@@ -183,7 +183,8 @@ void Platform::accept_upstream(sim::UpstreamWrite&& w) {
   const sim::UpstreamWrite& x = u.write;
   if (is_msi_address(x.address) && x.data.size() == 1 && x.first_be == 0xF) {
     u.msi = decode_msi(x.address, x.data[0]);
-    if (is_modelled(u.msi) && u.msi.destination < cpus_.size()) u.target = u.msi.destination;
+    if (is_modelled(u.msi) && is_device_vector(u.msi.vector) && u.msi.destination < cpus_.size())
+      u.target = u.msi.destination;
   }
   const std::uint64_t at = x.time_ps;
   upstream_.push_back(std::move(u));
@@ -225,6 +226,13 @@ void Platform::deliver(Upstream& u) {
   }
   if (const auto why = unsupported_reason(u.msi = decode_msi(w.address, w.data[0]))) {
     fault("msi_format", fmt::format("MSI {:#x}/{:#x}: {}", w.address, w.data[0], *why), w.time_ps);
+    return;
+  }
+  if (!is_device_vector(u.msi.vector)) {
+    fault("msi_format",
+          fmt::format("MSI {:#x}/{:#x}: vector {:#04x} is not a device vector (0x30-0xCF); Windows never programs it",
+                      w.address, w.data[0], u.msi.vector),
+          w.time_ps);
     return;
   }
   fault("msi_format", fmt::format("MSI to APIC ID {} but the host has {} CPUs", u.msi.destination, cpus_.size()),

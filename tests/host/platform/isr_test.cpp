@@ -347,3 +347,31 @@ TEST(IrqlPlatformConformance, C4_RemoteRequestDuringTheIsrEntryWaitsForTheIsr) {
 
 }  // namespace
 }  // namespace irqrig::host::testing
+
+namespace irqrig::host::testing {
+namespace {
+
+// SEMANTICS B1-B3 at the root complex: what the model does not deliver is a fault stamped with the
+// write's time, and nothing reaches a CPU.
+TEST(MsiPlatformConformance, B1_B3_UndeliverableMessagesAreFaults) {
+  Rig rig(test_config(2));
+  rig.device().add_raw(sim::UpstreamWrite{1 * kUs, 0xFEE00000, {0x0F}, 0xF, 0, 0});   // vector 15
+  rig.device().add_raw(sim::UpstreamWrite{2 * kUs, 0xFEE05000, {0x61}, 0xF, 0, 0});   // APIC ID 5
+  rig.device().add_raw(sim::UpstreamWrite{3 * kUs, 0xFEE00004, {0x61}, 0xF, 0, 0});   // logical
+  rig.device().add_raw(sim::UpstreamWrite{4 * kUs, 0xFEE00000, {0xE1}, 0xF, 0, 0});   // the IPI vector
+  rig.device().add_raw(sim::UpstreamWrite{5 * kUs, 0xFEE00000, {0x61, 0}, 0xF, 0xF, 0});  // two DWs
+  rig.device().add_raw(sim::UpstreamWrite{6 * kUs, 0x2000, {1}, 0xF, 0, 0});  // DMA outside the window
+  rig.run(10 * kUs);
+  const auto& faults = rig.platform().faults();
+  ASSERT_EQ(faults.size(), 6u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(faults[i].check, "msi_format") << faults[i].detail;
+    EXPECT_EQ(faults[i].time_ps, (i + 1) * kUs);
+  }
+  EXPECT_NE(faults[3].detail.find("not a device vector"), std::string::npos);
+  EXPECT_EQ(faults[5].check, "dma_window");
+  EXPECT_EQ(rig.platform().cpu(0).msi_accepted() + rig.platform().cpu(1).msi_accepted(), 0u);
+}
+
+}  // namespace
+}  // namespace irqrig::host::testing
