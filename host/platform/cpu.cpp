@@ -12,8 +12,6 @@ namespace {
 
 constexpr std::uint64_t kNoArrival = std::numeric_limits<std::uint64_t>::max();
 
-sc_core::sc_time ps(std::uint64_t v) { return sc_core::sc_time::from_value(v); }
-
 }  // namespace
 
 const char* routine_kind_name(RoutineKind kind) {
@@ -34,9 +32,9 @@ Cpu::Cpu(const sc_core::sc_module_name& name, Platform& platform, unsigned index
       platform_(platform),
       index_(index),
       dpcs_(platform.config().dpc, platform.config().threaded_dpcs),
-      wakers_(wake_ | arrival_),
       arrival_ps_(256, kNoArrival) {
   SC_THREAD(run);
+  sensitive << wake_ << timer_;
 }
 
 void Cpu::queue_passive(std::function<void()> fn) {
@@ -62,36 +60,31 @@ void Cpu::post_quietly(std::uint8_t vector, std::uint64_t arrived_ps) {
 
 void Cpu::expect_arrival(std::uint64_t time_ps, std::uint8_t vector) {
   arrivals_.push_back(Arrival{time_ps, vector});
-  // A running CPU looks at its arrivals before it blocks; a blocked one must be woken for this one
-  // if it comes before the wait ends and before anything already armed.
-  if (blocked_until_ != 0 && time_ps < blocked_until_ && time_ps < armed_for_) arm(time_ps);
+  // A running CPU looks at its arrivals before it blocks; a blocked one is woken for this one if
+  // it comes before the wait would end.
+  if (blocked_ && time_ps < timer_for_) arm(time_ps);
 }
 
 void Cpu::arm(std::uint64_t time_ps) {
-  if (armed_for_ == time_ps) return;
+  if (timer_for_ <= time_ps) return;
   const std::uint64_t now = platform_.now_ps();
-  // An earlier time replaces a later pending one; arrival_ carries nothing else.
-  arrival_.notify(sc_core::sc_time::from_value(time_ps > now ? time_ps - now : 0));
-  armed_for_ = time_ps;
+  // An earlier time replaces a later pending one; timer_ carries nothing else.
+  timer_.notify(sc_core::sc_time::from_value(time_ps > now ? time_ps - now : 0));
+  timer_for_ = time_ps;
 }
 
 void Cpu::block(std::optional<std::uint64_t> duration_ps, const sc_core::sc_event* event) {
   const std::uint64_t now = platform_.now_ps();
-  const std::uint64_t deadline = duration_ps ? now + *duration_ps : kNever;
-  if (!arrivals_.empty() && arrivals_.front().time_ps < deadline) arm(arrivals_.front().time_ps);
-  blocked_until_ = deadline;
+  std::uint64_t until = duration_ps ? now + *duration_ps : kNever;
+  if (!arrivals_.empty()) until = std::min(until, arrivals_.front().time_ps);
+  if (until != kNever) arm(until);
+  blocked_ = true;
   if (event) {
-    if (duration_ps) {
-      wait(ps(*duration_ps), *event | wake_ | arrival_);
-    } else {
-      wait(*event | wake_ | arrival_);
-    }
-  } else if (duration_ps) {
-    wait(ps(*duration_ps), wakers_);
+    wait(*event | wake_ | timer_);
   } else {
-    wait(wakers_);
+    wait();  // static sensitivity: wake_ or timer_
   }
-  blocked_until_ = 0;
+  blocked_ = false;
   resume();
 }
 
@@ -116,7 +109,7 @@ void Cpu::post_broadcast_ipi() {
 void Cpu::resume() {
   platform_.set_current(this);
   platform_.sync_upstream();
-  if (armed_for_ <= platform_.now_ps()) armed_for_ = kNever;  // it fired
+  if (timer_for_ <= platform_.now_ps()) timer_for_ = kNever;  // it fired
 }
 
 void Cpu::set_irql(Irql irql) {
@@ -235,15 +228,16 @@ void Cpu::sleep() {
   std::uint64_t until = next.time_ps + platform_.config().costs.isr_ns * 1000;
   if (arrivals_.size() > 1) until = std::min(until, arrivals_[1].time_ps);
   // The arrival's own notification would wake it at the arrival: the deadline replaces it.
-  if (armed_for_ != kNever) {
-    arrival_.cancel();
-    armed_for_ = kNever;
+  if (timer_for_ < until) {
+    timer_.cancel();
+    timer_for_ = kNever;
   }
-  blocked_until_ = until;
-  wait(ps(until - platform_.now_ps()), wakers_);
-  blocked_until_ = 0;
+  arm(until);
+  blocked_ = true;
+  wait();
+  blocked_ = false;
   platform_.set_current(this);
-  if (armed_for_ <= platform_.now_ps()) armed_for_ = kNever;
+  if (timer_for_ <= platform_.now_ps()) timer_for_ = kNever;
   if (platform_.now_ps() >= next.time_ps) {
     // Replay the arrival: everything up to it, then its interrupt taken at that moment.
     platform_.sync_upstream_until(next.time_ps);

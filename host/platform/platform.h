@@ -184,6 +184,7 @@ class Cpu : public sc_core::sc_module {
   void account(std::uint64_t now_ps);
   void account();
   void post_quietly(std::uint8_t vector, std::uint64_t arrived_ps);
+  /// Makes timer_ fire at `time_ps` unless it already fires earlier (this CPU then looks again).
   void arm(std::uint64_t time_ps);
   /// Blocks this CPU's thread until `duration_ps` has passed (none: no limit), it is woken, the
   /// next message arrives or `event` fires; then resumes.
@@ -195,10 +196,11 @@ class Cpu : public sc_core::sc_module {
   ProcessorDpcs dpcs_;
   Irql irql_ = kPassiveLevel;
   bool broadcast_requested_ = false;
-  // Two events: wake_ for other processes' (delta) wakes, arrival_ for the next message's time.
-  // Kept apart because a delta notification cancels a pending timed one on the same event.
-  sc_core::sc_event wake_, arrival_;
-  sc_core::sc_event_or_list wakers_;  // wake_ | arrival_, built once
+  // The thread is statically sensitive to both: wake_ for other processes' (delta) wakes, timer_
+  // for this CPU's own deadline (a routine cost, the next message). Apart, because a delta
+  // notification cancels a pending timed one on the same event; static, because a plain wait()
+  // costs the SystemC kernel far less than a timed wait on an event list.
+  sc_core::sc_event wake_, timer_;
   std::vector<std::uint64_t> arrival_ps_;  // per vector: oldest undelivered arrival, ~0 if none
   std::uint64_t msi_accepted_ = 0, msi_merged_ = 0;
   struct Arrival {
@@ -207,8 +209,8 @@ class Cpu : public sc_core::sc_module {
   };
   std::deque<Arrival> arrivals_;  // the messages on their way here, in order
   static constexpr std::uint64_t kNever = ~std::uint64_t{0};
-  std::uint64_t armed_for_ = kNever;      // when arrival_'s pending notification fires
-  std::uint64_t blocked_until_ = 0;       // while blocked: the deadline (kNever: none); 0 while running
+  std::uint64_t timer_for_ = kNever;  // when timer_'s pending notification fires
+  bool blocked_ = false;
   std::vector<Frame> frames_;
   CpuStats stats_;
   std::uint64_t account_since_ps_ = 0;
