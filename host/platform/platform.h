@@ -1,6 +1,5 @@
-// The SystemC host platform: CPUs as SC_THREADs with their local APICs, IRQL, DPC queues and DPC
-// threads, the clock tick, kernel timers and IPI broadcast, the root complex and host memory, and the
-// device bridge that advances the endpoint in quanta. docs/host-model.md describes the model.
+// The SystemC host platform: CPUs (LAPIC, IRQL, DPC queues and threads), clock, timers, IPI broadcast,
+// root complex, host memory and the device bridge; docs/host-model.md describes the model.
 #pragma once
 
 #include <cstdint>
