@@ -25,7 +25,7 @@ class Lapic {
   std::uint8_t ppr() const;
   bool irr(std::uint8_t v) const { return test(irr_, v); }
   bool isr(std::uint8_t v) const { return test(isr_, v); }
-  bool idle() const { return !highest(irr_) && !highest(isr_); }
+  bool idle() const { return irr_top_ < 0 && isr_top_ < 0; }
 
   std::uint64_t accepted() const { return accepted_; }
   std::uint64_t merged() const { return merged_; }
@@ -38,8 +38,12 @@ class Lapic {
   static void set(Bits& b, std::uint8_t v) { b[v >> 6] |= std::uint64_t{1} << (v & 63); }
   static void clear(Bits& b, std::uint8_t v) { b[v >> 6] &= ~(std::uint64_t{1} << (v & 63)); }
 
+  static int top(const Bits& bits);  // highest set bit, -1 when none
+
   Bits irr_{};
   Bits isr_{};
+  // The highest IRR and ISR bits, kept current: the CPU asks for them at every preemption point.
+  int irr_top_ = -1, isr_top_ = -1;
   std::uint8_t tpr_ = 0;
   std::uint64_t accepted_ = 0;
   std::uint64_t merged_ = 0;

@@ -32,5 +32,10 @@ std::uint32_t msi_data(std::uint8_t vector);
 /// Why the model will not deliver this message, or nothing if it will (B2, B3 [choice]:
 /// physical destination, RH=0, fixed or lowest-priority delivery, edge, vector >= 16).
 std::optional<std::string> unsupported_reason(const MsiMessage& m);
+/// The same judgement without the words, for the root complex's fast path.
+constexpr bool is_modelled(const MsiMessage& m) {
+  return m.vector >= 16 && !m.redirection_hint && !m.logical && !m.level_trigger &&
+         (m.delivery == DeliveryMode::kFixed || m.delivery == DeliveryMode::kLowestPriority);
+}
 
 }  // namespace irqrig::host

@@ -12,8 +12,6 @@ namespace {
 
 constexpr std::uint64_t kNoArrival = std::numeric_limits<std::uint64_t>::max();
 
-sc_core::sc_time ps(std::uint64_t v) { return sc_core::sc_time::from_value(v); }
-
 }  // namespace
 
 const char* routine_kind_name(RoutineKind kind) {
@@ -36,6 +34,7 @@ Cpu::Cpu(const sc_core::sc_module_name& name, Platform& platform, unsigned index
       dpcs_(platform.config().dpc, platform.config().threaded_dpcs),
       arrival_ps_(256, kNoArrival) {
   SC_THREAD(run);
+  sensitive << wake_ << timer_;
 }
 
 void Cpu::queue_passive(std::function<void()> fn) {
@@ -46,13 +45,54 @@ void Cpu::queue_passive(std::function<void()> fn) {
 // An interrupt the IRQL holds cannot change what this CPU does until its own code lowers the IRQL,
 // and that code looks again then: only a deliverable one needs to wake it.
 void Cpu::post(std::uint8_t vector) {
+  post_quietly(vector, platform_.now_ps());
+  if (lapic_.deliverable()) wake();
+}
+
+void Cpu::post_quietly(std::uint8_t vector, std::uint64_t arrived_ps) {
   if (lapic_.accept(vector)) {
     ++msi_accepted_;
-    arrival_ps_[vector] = platform_.now_ps();
+    arrival_ps_[vector] = arrived_ps;
   } else {
     ++msi_merged_;
   }
-  if (lapic_.deliverable()) wake();
+}
+
+void Cpu::expect_arrival(std::uint64_t time_ps, std::uint8_t vector) {
+  arrivals_.push_back(Arrival{time_ps, vector});
+  // A running CPU looks at its arrivals before it blocks; a blocked one is woken for this one if
+  // it comes before the wait would end.
+  if (blocked_ && time_ps < timer_for_) arm(time_ps);
+}
+
+void Cpu::arm(std::uint64_t time_ps) {
+  if (timer_for_ <= time_ps) return;
+  const std::uint64_t now = platform_.now_ps();
+  // An earlier time replaces a later pending one; timer_ carries nothing else.
+  timer_.notify(sc_core::sc_time::from_value(time_ps > now ? time_ps - now : 0));
+  timer_for_ = time_ps;
+}
+
+void Cpu::block(std::optional<std::uint64_t> duration_ps, const sc_core::sc_event* event) {
+  const std::uint64_t now = platform_.now_ps();
+  std::uint64_t until = duration_ps ? now + *duration_ps : kNever;
+  if (!arrivals_.empty()) until = std::min(until, arrivals_.front().time_ps);
+  if (until != kNever) arm(until);
+  blocked_ = true;
+  if (event) {
+    wait(*event | wake_ | timer_);
+  } else {
+    wait();  // static sensitivity: wake_ or timer_
+  }
+  blocked_ = false;
+  resume();
+}
+
+// No wake: this CPU either runs now (it is the one delivering) or is woken at this very time by the
+// notification expect_arrival() armed, and looks at its local APIC then.
+void Cpu::arrive(std::uint8_t vector, std::uint64_t time_ps) {
+  arrivals_.pop_front();
+  post_quietly(vector, time_ps);
 }
 
 void Cpu::post_clock() {
@@ -66,15 +106,20 @@ void Cpu::post_broadcast_ipi() {
   if (lapic_.deliverable()) wake();
 }
 
-void Cpu::resume() { platform_.set_current(this); }
+void Cpu::resume() {
+  platform_.set_current(this);
+  platform_.sync_upstream();
+  if (timer_for_ <= platform_.now_ps()) timer_for_ = kNever;  // it fired
+}
 
 void Cpu::set_irql(Irql irql) {
   irql_ = irql;
   lapic_.set_tpr(tpr_of_irql(irql));
 }
 
-void Cpu::account() {
-  const std::uint64_t now = platform_.now_ps();
+void Cpu::account() { account(platform_.now_ps()); }
+
+void Cpu::account(std::uint64_t now) {
   const std::uint64_t spent = now - account_since_ps_;
   account_since_ps_ = now;
   if (frames_.empty()) return;  // idle
@@ -105,9 +150,11 @@ CpuStats Cpu::stats() const {
   return s;
 }
 
-void Cpu::push_frame(RoutineKind kind, const void* routine, std::uint32_t message, std::uint8_t vector) {
-  account();
-  frames_.push_back(Frame{kind, routine, message, vector, platform_.now_ps()});
+void Cpu::push_frame(RoutineKind kind, const void* routine, std::uint32_t message, std::uint8_t vector,
+                     std::optional<std::uint64_t> start_ps) {
+  const std::uint64_t start = start_ps ? *start_ps : platform_.now_ps();
+  account(start);
+  frames_.push_back(Frame{kind, routine, message, vector, start});
 }
 
 namespace {
@@ -160,9 +207,47 @@ void Cpu::loop() {
       pop_frame();
       continue;
     }
-    wait(wake_);
-    resume();
+    sleep();
   }
+}
+
+// Idle. When the next thing to happen here is a message whose interrupt will be taken the moment it
+// arrives (nothing in service, nothing else to run), the CPU sleeps through the ISR entry cost as
+// well, then applies what happened at the arrival as of that time. Anything that wakes it earlier
+// finds the same state as if it had been awake: the take is replayed first, at its own time.
+// Exact, and one SystemC wake fewer per interrupt on an idle CPU.
+void Cpu::sleep() {
+  const bool skip_entry = !arrivals_.empty() && lapic_.idle() && irql_ == kPassiveLevel &&
+                          !dpcs_.dispatch_requested() && !dpcs_.thread_requested() && passive_work_.empty() &&
+                          is_device_vector(arrivals_.front().vector);
+  if (!skip_entry) {
+    block(std::nullopt);
+    return;
+  }
+  const Arrival next = arrivals_.front();
+  std::uint64_t until = next.time_ps + platform_.config().costs.isr_ns * 1000;
+  if (arrivals_.size() > 1) until = std::min(until, arrivals_[1].time_ps);
+  // The arrival's own notification would wake it at the arrival: the deadline replaces it.
+  if (timer_for_ < until) {
+    timer_.cancel();
+    timer_for_ = kNever;
+  }
+  arm(until);
+  blocked_ = true;
+  wait();
+  blocked_ = false;
+  platform_.set_current(this);
+  if (timer_for_ <= platform_.now_ps()) timer_for_ = kNever;
+  if (platform_.now_ps() >= next.time_ps) {
+    // Replay the arrival: everything up to it, then its interrupt taken at that moment.
+    platform_.sync_upstream_until(next.time_ps);
+    const auto v = lapic_.deliverable();
+    if (v && *v == next.vector) {
+      take(*v, next.time_ps);
+      return;
+    }
+  }
+  resume();
 }
 
 void Cpu::check_preemption() {
@@ -189,8 +274,7 @@ void Cpu::consume_ps(std::uint64_t amount) {
   std::uint64_t remaining = amount;
   while (remaining > 0) {
     const std::uint64_t start = platform_.now_ps();
-    wait(ps(remaining), wake_);
-    resume();
+    block(remaining);
     const std::uint64_t passed = platform_.now_ps() - start;
     remaining -= std::min(passed, remaining);
     // A nested interrupt's time is its own: the preempted routine still owes `remaining`.
@@ -200,8 +284,7 @@ void Cpu::consume_ps(std::uint64_t amount) {
 
 void Cpu::spin_until(const std::function<bool()>& ready, const sc_core::sc_event& event) {
   while (!ready()) {
-    wait(event | wake_);
-    resume();
+    block(std::nullopt, &event);
     check_preemption();
   }
 }
@@ -222,8 +305,13 @@ void Cpu::lower_irql(Irql irql) {
   check_preemption();
 }
 
-void Cpu::take(std::uint8_t vector) {
+void Cpu::take(std::uint8_t vector) { take(vector, platform_.now_ps()); }
+
+void Cpu::take(std::uint8_t vector, std::uint64_t at_ps) {
   lapic_.take(vector);
+  // Taken earlier than now (replayed after sleeping through the entry): what arrived since comes
+  // after the take, as it did.
+  if (at_ps < platform_.now_ps()) resume();
   const Irql old = irql_;
   set_irql(irql_of_vector(vector));
   if (vector == kClockVector) {
@@ -234,19 +322,19 @@ void Cpu::take(std::uint8_t vector) {
       platform_.join_broadcast(*this);
     }
   } else {
-    device_interrupt(vector);
+    device_interrupt(vector, at_ps);
   }
   lapic_.eoi();
   set_irql(old);
   // The caller's loop then drains DPCs if IRQL fell below DISPATCH with a request pending (C5).
 }
 
-void Cpu::device_interrupt(std::uint8_t vector) {
+void Cpu::device_interrupt(std::uint8_t vector, std::uint64_t at_ps) {
   if (arrival_ps_[vector] != kNoArrival) {
-    platform_.msi_to_isr().add((platform_.now_ps() - arrival_ps_[vector]) / 1000);
+    platform_.msi_to_isr().add((at_ps - arrival_ps_[vector]) / 1000);
     arrival_ps_[vector] = kNoArrival;
   }
-  platform_.dispatch(*this, vector);
+  platform_.dispatch(*this, vector, at_ps);
 }
 
 void Cpu::clock_interrupt() {

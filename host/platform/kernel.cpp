@@ -246,16 +246,21 @@ void Platform::acquire_lock(PKSPIN_LOCK lock, bool queued) {
                           fmt::ptr(lock), *lock));
   if (queued) {
     // In-stack queued locks are handed to waiters in the order they came.
-    auto& waiters = lock_waiters_[lock];
-    if (*lock == 0 && waiters.empty()) {
+    if (*lock == 0 && !lock_waiters_.count(lock)) {
       *lock = mine;
       return;
     }
-    waiters.push_back(cpu.index());
+    lock_waiters_[lock].push_back(cpu.index());
+    ++spinners_;
     cpu.spin_until([lock, mine] { return *lock == mine; }, lock_released_);
+    --spinners_;
     return;
   }
-  cpu.spin_until([lock] { return *lock == 0; }, lock_released_);
+  if (*lock != 0) {
+    ++spinners_;
+    cpu.spin_until([lock] { return *lock == 0; }, lock_released_);
+    --spinners_;
+  }
   *lock = mine;
 }
 
@@ -263,21 +268,22 @@ void Platform::release_lock(PKSPIN_LOCK lock) {
   Cpu& cpu = current_cpu();
   if (*lock != cpu.index() + 1)
     violation("SPIN_LOCK_NOT_OWNED", fmt::format("releasing spin lock {}, which this CPU does not hold", fmt::ptr(lock)));
-  const auto it = lock_waiters_.find(lock);
-  if (it != lock_waiters_.end() && !it->second.empty()) {
-    *lock = it->second.front() + 1;
-    it->second.pop_front();
-  } else {
-    *lock = 0;
+  *lock = 0;
+  if (!lock_waiters_.empty()) {
+    const auto it = lock_waiters_.find(lock);
+    if (it != lock_waiters_.end()) {
+      *lock = it->second.front() + 1;  // handed to the first queued waiter
+      it->second.pop_front();
+      if (it->second.empty()) lock_waiters_.erase(it);
+    }
   }
-  if (it != lock_waiters_.end() && it->second.empty()) lock_waiters_.erase(it);
-  lock_released_.notify(sc_core::SC_ZERO_TIME);
+  if (spinners_) lock_released_.notify(sc_core::SC_ZERO_TIME);
 }
 
 // ---------------------------------------------------------------------------------------------
 // ISRs (D1-D5)
 
-void Platform::dispatch(Cpu& cpu, std::uint8_t vector) {
+void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps) {
   const auto& chain = vectors_[cpu.index()][vector];
   if (chain.empty()) {
     fault("spurious", fmt::format("vector {:#04x} on CPU {} has no ISR connected", vector, cpu.index()));
@@ -285,8 +291,14 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector) {
   }
   for (std::size_t i = 0; i < chain.size(); ++i) {
     InterruptObject* io = chain[i];
-    cpu.push_frame(RoutineKind::kIsr, io->routine(), io->message_routine ? io->message_id : ~0u, vector);
-    if (i == 0) cpu.consume_ps(config_.costs.isr_ns * 1000);
+    const std::uint32_t message = io->message_routine ? io->message_id : ~0u;
+    if (i == 0) {
+      cpu.push_frame(RoutineKind::kIsr, io->routine(), message, vector, taken_ps);
+      const std::uint64_t entry = config_.costs.isr_ns * 1000, spent = now_ps() - taken_ps;
+      cpu.consume_ps(entry > spent ? entry - spent : 0);
+    } else {
+      cpu.push_frame(RoutineKind::kIsr, io->routine(), message, vector);
+    }
     // D5: ISR calls for one interrupt object never overlap; the interrupt lock is held around each,
     // at its SynchronizeIrql (D1).
     const Irql before = cpu.irql();

@@ -62,7 +62,8 @@ Platform::Platform(const sc_core::sc_module_name& name, PlatformConfig config, s
       device_(device),
       memory_(static_cast<std::size_t>(config_.ring_entries) * 16 + 64),
       vectors_(config_.cpus, std::vector<std::vector<InterruptObject*>>(256)),
-      next_vector_(config_.cpus, config_.first_vector) {
+      next_vector_(config_.cpus, config_.first_vector),
+      simcontext_(sc_core::sc_get_curr_simcontext()) {
   if (g_current_platform) throw std::logic_error("only one irqrig Platform may exist at a time");
   if (sc_core::sc_get_time_resolution() != sc_core::sc_time(1, sc_core::SC_PS))
     throw std::logic_error("the platform counts SystemC time in picoseconds: keep the default resolution");
@@ -72,12 +73,8 @@ Platform::Platform(const sc_core::sc_module_name& name, PlatformConfig config, s
     cpus_.push_back(std::make_unique<Cpu>(fmt::format("cpu{}", i).c_str(), *this, i));
     if (trace_) trace_->name_track(i, fmt::format("CPU {}", i));
   }
-  device_.set_upstream_sink([this](sim::UpstreamWrite&& w) {
-    upstream_.push_back(std::move(w));
-    upstream_ready_.notify(sc_core::SC_ZERO_TIME);
-  });
+  device_.set_upstream_sink([this](sim::UpstreamWrite&& w) { accept_upstream(std::move(w)); });
   SC_THREAD(device_thread);
-  SC_THREAD(upstream_thread);
   SC_THREAD(timer_thread);
   if (config_.clock_tick_ps) SC_THREAD(clock_thread);
   if (config_.ipi_period_ps) SC_THREAD(ipi_thread);
@@ -100,12 +97,10 @@ Cpu& Platform::current_cpu() {
   return *current_cpu_;
 }
 
-std::uint64_t Platform::now_ps() const { return sc_core::sc_time_stamp().value(); }
-
-void Platform::fault(std::string check, std::string detail) {
+void Platform::fault(std::string check, std::string detail, std::optional<std::uint64_t> time_ps) {
   Fault f;
   f.check = std::move(check);
-  f.time_ps = now_ps();
+  f.time_ps = time_ps ? *time_ps : now_ps();
   f.detail = std::move(detail);
   faults_.push_back(std::move(f));
 }
@@ -126,7 +121,8 @@ void Platform::violation(std::string rule, std::string detail) {
   throw DriverFault(std::move(f));
 }
 
-bool Platform::all_idle() const {
+bool Platform::all_idle() {
+  sync_upstream();
   return std::all_of(cpus_.begin(), cpus_.end(), [](const auto& c) { return c->idle(); }) && upstream_.empty();
 }
 
@@ -159,26 +155,6 @@ void Platform::run_device() {
   }
 }
 
-void Platform::upstream_thread() { guard([this] { run_upstream(); }); }
-
-void Platform::run_upstream() {
-  for (;;) {
-    set_current(nullptr);
-    if (upstream_.empty()) {
-      wait(upstream_ready_);
-      continue;
-    }
-    const std::uint64_t at = upstream_.front().time_ps;
-    if (at > now_ps()) {
-      wait(ps(at - now_ps()));
-      continue;
-    }
-    sim::UpstreamWrite w = std::move(upstream_.front());
-    upstream_.pop_front();
-    deliver(w);
-  }
-}
-
 void Platform::clock_thread() {
   guard([this] {
     for (;;) {
@@ -202,40 +178,75 @@ void Platform::ipi_thread() {
 // ---------------------------------------------------------------------------------------------
 // Root complex: MSI decode (B1-B3) and DMA into the common buffer
 
-void Platform::deliver(sim::UpstreamWrite& w) {
+void Platform::accept_upstream(sim::UpstreamWrite&& w) {
+  Upstream u{std::move(w), -1, {}};
+  const sim::UpstreamWrite& x = u.write;
+  if (is_msi_address(x.address) && x.data.size() == 1 && x.first_be == 0xF) {
+    u.msi = decode_msi(x.address, x.data[0]);
+    if (is_modelled(u.msi) && is_device_vector(u.msi.vector) && u.msi.destination < cpus_.size())
+      u.target = u.msi.destination;
+  }
+  const std::uint64_t at = x.time_ps;
+  upstream_.push_back(std::move(u));
+  if (upstream_.back().target >= 0)
+    cpus_[static_cast<unsigned>(upstream_.back().target)]->expect_arrival(at, upstream_.back().msi.vector);
+}
+
+void Platform::deliver_due(std::uint64_t time_ps) {
+  while (!upstream_.empty() && upstream_.front().write.time_ps <= time_ps) {
+    Upstream u = std::move(upstream_.front());
+    upstream_.pop_front();
+    deliver(u);
+  }
+}
+
+void Platform::deliver(Upstream& u) {
+  sim::UpstreamWrite& w = u.write;
+  if (u.target >= 0) {
+    if (trace_) {
+      nlohmann::ordered_json args{{"vector", fmt::format("{:#04x}", u.msi.vector)}};
+      const auto& chain = vectors_[static_cast<unsigned>(u.target)][u.msi.vector];
+      if (!chain.empty() && chain.front()->message_routine) args["message"] = chain.front()->message_id;
+      trace_->instant(static_cast<unsigned>(u.target), "MSI", w.time_ps, std::move(args));
+    }
+    cpus_[static_cast<unsigned>(u.target)]->arrive(u.msi.vector, w.time_ps);
+    return;
+  }
   if (!is_msi_address(w.address)) {
     deliver_memory(w);
     return;
   }
+  // A message the model will not deliver (B1-B3): reported at the time it reached the root complex.
   if (w.data.size() != 1 || w.first_be != 0xF) {
-    fault("msi_format", fmt::format("MSI write to {:#x} carries {} DWs with first BE {:x}; a message is one full DW",
-                                    w.address, w.data.size(), w.first_be));
+    fault("msi_format",
+          fmt::format("MSI write to {:#x} carries {} DWs with first BE {:x}; a message is one full DW", w.address,
+                      w.data.size(), w.first_be),
+          w.time_ps);
     return;
   }
-  const MsiMessage m = decode_msi(w.address, w.data[0]);
-  if (const auto why = unsupported_reason(m)) {
-    fault("msi_format", fmt::format("MSI {:#x}/{:#x}: {}", w.address, w.data[0], *why));
+  if (const auto why = unsupported_reason(u.msi = decode_msi(w.address, w.data[0]))) {
+    fault("msi_format", fmt::format("MSI {:#x}/{:#x}: {}", w.address, w.data[0], *why), w.time_ps);
     return;
   }
-  if (m.destination >= cpus_.size()) {
-    fault("msi_format", fmt::format("MSI to APIC ID {} but the host has {} CPUs", m.destination, cpus_.size()));
+  if (!is_device_vector(u.msi.vector)) {
+    fault("msi_format",
+          fmt::format("MSI {:#x}/{:#x}: vector {:#04x} is not a device vector (0x30-0xCF); Windows never programs it",
+                      w.address, w.data[0], u.msi.vector),
+          w.time_ps);
     return;
   }
-  if (trace_) {
-    nlohmann::ordered_json args{{"vector", fmt::format("{:#04x}", m.vector)}};
-    const auto& chain = vectors_[m.destination][m.vector];
-    if (!chain.empty() && chain.front()->message_routine) args["message"] = chain.front()->message_id;
-    trace_->instant(m.destination, "MSI", now_ps(), std::move(args));
-  }
-  cpus_[m.destination]->post(m.vector);
+  fault("msi_format", fmt::format("MSI to APIC ID {} but the host has {} CPUs", u.msi.destination, cpus_.size()),
+        w.time_ps);
 }
 
 void Platform::deliver_memory(sim::UpstreamWrite& w) {
   const std::uint64_t bytes = w.data.size() * 4;
   if (w.address < config_.dma_base || w.address + bytes > config_.dma_base + memory_.size()) {
     // The IOMMU window: anything outside is reported and never written (DESIGN decision 7).
-    fault("dma_window", fmt::format("device wrote {} bytes at {:#x}, outside the DMA window {:#x}+{:#x}", bytes,
-                                    w.address, config_.dma_base, memory_.size()));
+    fault("dma_window",
+          fmt::format("device wrote {} bytes at {:#x}, outside the DMA window {:#x}+{:#x}", bytes, w.address,
+                      config_.dma_base, memory_.size()),
+          w.time_ps);
     return;
   }
   const std::uint64_t off = w.address - config_.dma_base;

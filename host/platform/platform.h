@@ -1,6 +1,5 @@
-// The SystemC host platform: CPUs as SC_THREADs with their local APICs, IRQL, DPC queues and DPC
-// threads, the clock tick, kernel timers and IPI broadcast, the root complex and host memory, and the
-// device bridge that advances the endpoint in quanta. docs/host-model.md describes the model.
+// The SystemC host platform: CPUs (LAPIC, IRQL, DPC queues and threads), clock, timers, IPI broadcast,
+// root complex, host memory and the device bridge; docs/host-model.md describes the model.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +19,7 @@
 #include "host/core/ipi.h"
 #include "host/core/irql.h"
 #include "host/core/lapic.h"
+#include "host/core/msi.h"
 #include "host/core/timer_queue.h"
 #include "host/platform/accounting.h"
 #include "host/platform/trace.h"
@@ -118,6 +118,11 @@ class Cpu : public sc_core::sc_module {
 
   /// A device's interrupt message for `vector` reached this CPU's local APIC.
   void post(std::uint8_t vector);
+  /// The root complex will deliver a message for `vector` to this CPU at `time_ps`: the CPU wakes
+  /// then (and whoever runs first at that time delivers it, in order with the writes before it).
+  void expect_arrival(std::uint64_t time_ps, std::uint8_t vector);
+  /// The expected message reaches the local APIC (from Platform::sync_upstream); it arrived at `time_ps`.
+  void arrive(std::uint8_t vector, std::uint64_t time_ps);
   /// The kernel's own interrupts: the clock tick and a KeIpiGenericCall request.
   void post_clock();
   void post_broadcast_ipi();
@@ -153,7 +158,10 @@ class Cpu : public sc_core::sc_module {
     std::uint64_t start_ps;
   };
   const Frame* frame() const { return frames_.empty() ? nullptr : &frames_.back(); }
-  void push_frame(RoutineKind kind, const void* routine, std::uint32_t message = ~0u, std::uint8_t vector = 0);
+  /// Enters a routine, at `start_ps` when it began earlier than now (an interrupt taken while this
+  /// CPU slept through its entry cost, see loop()).
+  void push_frame(RoutineKind kind, const void* routine, std::uint32_t message = ~0u, std::uint8_t vector = 0,
+                  std::optional<std::uint64_t> start_ps = std::nullopt);
   void pop_frame();
   /// Ends every open trace slice at the current time (the run is over).
   void close_frames_for_trace();
@@ -162,14 +170,24 @@ class Cpu : public sc_core::sc_module {
   void run();
   void loop();
   void resume();
+  /// Takes `vector`, the interrupt having been taken at `at_ps` (now unless the CPU slept through it).
+  void take(std::uint8_t vector, std::uint64_t at_ps);
   void take(std::uint8_t vector);
-  void device_interrupt(std::uint8_t vector);
+  void device_interrupt(std::uint8_t vector, std::uint64_t at_ps);
+  void sleep();
   void clock_interrupt();
   void drain_dpcs();
   void run_dpc_thread();
   void run_dpc(PRKDPC dpc, RoutineKind kind, Irql expected);
   void set_irql(Irql irql);
+  void account(std::uint64_t now_ps);
   void account();
+  void post_quietly(std::uint8_t vector, std::uint64_t arrived_ps);
+  /// Makes timer_ fire at `time_ps` unless it already fires earlier (this CPU then looks again).
+  void arm(std::uint64_t time_ps);
+  /// Blocks this CPU's thread until `duration_ps` has passed (none: no limit), it is woken, the
+  /// next message arrives or `event` fires; then resumes.
+  void block(std::optional<std::uint64_t> duration_ps, const sc_core::sc_event* event = nullptr);
 
   Platform& platform_;
   unsigned index_;
@@ -177,9 +195,21 @@ class Cpu : public sc_core::sc_module {
   ProcessorDpcs dpcs_;
   Irql irql_ = kPassiveLevel;
   bool broadcast_requested_ = false;
-  sc_core::sc_event wake_;
+  // The thread is statically sensitive to both: wake_ for other processes' (delta) wakes, timer_
+  // for this CPU's own deadline (a routine cost, the next message). Apart, because a delta
+  // notification cancels a pending timed one on the same event; static, because a plain wait()
+  // costs the SystemC kernel far less than a timed wait on an event list.
+  sc_core::sc_event wake_, timer_;
   std::vector<std::uint64_t> arrival_ps_;  // per vector: oldest undelivered arrival, ~0 if none
   std::uint64_t msi_accepted_ = 0, msi_merged_ = 0;
+  struct Arrival {
+    std::uint64_t time_ps;
+    std::uint8_t vector;
+  };
+  std::deque<Arrival> arrivals_;  // the messages on their way here, in order
+  static constexpr std::uint64_t kNever = ~std::uint64_t{0};
+  std::uint64_t timer_for_ = kNever;  // when timer_'s pending notification fires
+  bool blocked_ = false;
   std::vector<Frame> frames_;
   CpuStats stats_;
   std::uint64_t account_since_ps_ = 0;
@@ -228,18 +258,26 @@ class Platform : public sc_core::sc_module {
   /// find their kernel. Set while a platform exists.
   static Platform& current();
   Cpu& current_cpu();
-  std::uint64_t now_ps() const;
+  std::uint64_t now_ps() const { return simcontext_->time_stamp().value(); }
 
   const PlatformConfig& config() const { return config_; }
   sim::Device& device() { return device_; }
   Cpu& cpu(unsigned i) { return *cpus_.at(i); }
   const Cpu& cpu(unsigned i) const { return *cpus_.at(i); }
   unsigned cpu_count() const { return static_cast<unsigned>(cpus_.size()); }
-  Accounting& accounting() { return accounting_; }
+  /// The ledger, with every device write due by now delivered.
+  Accounting& accounting() {
+    sync_upstream();
+    return accounting_;
+  }
   PlatformCounters& counters() { return counters_; }
-  const std::vector<Fault>& faults() const { return faults_; }
-  /// Records a fault that is not the driver's (DMA window, MSI format, ...).
-  void fault(std::string check, std::string detail);
+  /// The faults so far, with every device write due by now delivered (and judged).
+  const std::vector<Fault>& faults() {
+    sync_upstream();
+    return faults_;
+  }
+  /// Records a fault that is not the driver's (DMA window, MSI format, ...), at `time_ps` or now.
+  void fault(std::string check, std::string detail, std::optional<std::uint64_t> time_ps = std::nullopt);
   /// The driver broke a kernel rule: throws DriverFault naming `rule`, the current CPU, its
   /// routine and the time. Never returns.
   [[noreturn]] void violation(std::string rule, std::string detail);
@@ -280,8 +318,9 @@ class Platform : public sc_core::sc_module {
   /// Asserts the line-based interrupt once (an edge on `line_vector`; the Verilated endpoint has no INTx).
   void raise_line_interrupt();
 
-  /// Runs the ISR chain of `vector` on `cpu` (D2, D3): the first TRUE stops it.
-  void dispatch(Cpu& cpu, std::uint8_t vector);
+  /// Runs the ISR chain of `vector` on `cpu` (D2, D3): the first TRUE stops it. The interrupt was
+  /// taken at `taken_ps`; its entry cost runs from then.
+  void dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps);
   /// Runs this CPU's part of the broadcast in progress (G1, G3), on the IPI it took.
   void join_broadcast(Cpu& cpu);
   void set_current(Cpu* cpu) { current_cpu_ = cpu; }
@@ -289,7 +328,16 @@ class Platform : public sc_core::sc_module {
   /// with the reason recorded instead of unwinding through the SystemC kernel.
   void guard(const std::function<void()>& body);
   const std::optional<std::string>& target_error() const { return target_error_; }
-  bool all_idle() const;
+  /// Every CPU idle and no device write on its way.
+  bool all_idle();
+  /// Delivers the device's writes due by now, in order: DMA into host memory (and the ledger), MSIs
+  /// to their local APICs. Writes are delivered lazily, by the first to look at or after their time:
+  /// every CPU before it runs driver code, and the accessors above. Each message's target CPU wakes
+  /// at its time, so messages are never late; memory is never seen before its time.
+  void sync_upstream() { sync_upstream_until(now_ps()); }
+  void sync_upstream_until(std::uint64_t time_ps) {
+    if (!upstream_.empty() && upstream_.front().write.time_ps <= time_ps) deliver_due(time_ps);
+  }
 
   TraceWriter* trace() { return trace_.get(); }
   /// A driver routine's name for faults and the trace: its symbol, else module+offset (stable from
@@ -301,13 +349,18 @@ class Platform : public sc_core::sc_module {
 
  private:
   void device_thread();
-  void upstream_thread();
   void clock_thread();
   void timer_thread();
   void ipi_thread();
   void run_device();
-  void run_upstream();
-  void deliver(sim::UpstreamWrite& w);
+  struct Upstream {
+    sim::UpstreamWrite write;
+    int target;      // a well-formed message's CPU, else -1
+    MsiMessage msi;  // decoded when target >= 0
+  };
+  void accept_upstream(sim::UpstreamWrite&& w);
+  void deliver_due(std::uint64_t time_ps);
+  void deliver(Upstream& u);
   void deliver_memory(sim::UpstreamWrite& w);
   void queue_timer_dpc(unsigned cpu, PKDPC dpc, std::uint64_t due);
   void signal_insert(Cpu& target, Cpu* inserter, const ProcessorDpcs::Inserted& in);
@@ -359,9 +412,10 @@ class Platform : public sc_core::sc_module {
   std::vector<std::uint8_t> next_vector_;                             // per cpu
   KSPIN_LOCK default_interrupt_lock_ = 0;
   std::unordered_map<const void*, std::deque<unsigned>> lock_waiters_;  // queued spin locks
-  std::deque<sim::UpstreamWrite> upstream_;
-  sc_core::sc_event upstream_ready_;
+  std::deque<Upstream> upstream_;
+  sc_core::sc_simcontext* simcontext_;
   sc_core::sc_event lock_released_;
+  unsigned spinners_ = 0;  // CPUs spinning on a lock: only then does a release need to wake anyone
   TimerQueue timers_;
   sc_core::sc_event timers_changed_;
   IpiGate ipi_gate_;

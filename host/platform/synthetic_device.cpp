@@ -40,9 +40,9 @@ void SyntheticDevice::add_raw(sim::UpstreamWrite write) {
 }
 
 void SyntheticDevice::add_burst(std::uint64_t start_ps, std::uint64_t count, std::uint64_t gap_ps,
-                                std::vector<unsigned> messages) {
+                                std::vector<unsigned> messages, bool records) {
   if (messages.empty()) throw std::invalid_argument("a burst over no messages");
-  if (count) bursts_.push_back(Burst{start_ps, count, gap_ps, std::move(messages)});
+  if (count) bursts_.push_back(Burst{start_ps, count, gap_ps, std::move(messages), records});
 }
 
 void SyntheticDevice::advance_to(std::uint64_t time_ps) {
@@ -58,7 +58,7 @@ void SyntheticDevice::advance_to(std::uint64_t time_ps) {
     const bool from_burst =
         burst && burst->next_ps <= time_ps && (schedule_.empty() || burst->next_ps < schedule_.begin()->first.first);
     if (from_burst) {
-      Item item{Kind::kEvent, burst->messages[burst->index], {}};
+      Item item{burst->records ? Kind::kEvent : Kind::kMessage, burst->messages[burst->index], {}};
       if (!run(burst->next_ps, item)) break;
       burst->index = (burst->index + 1) % burst->messages.size();
       burst->next_ps += burst->gap_ps;

@@ -25,8 +25,9 @@ class SyntheticDevice final : public sim::Device {
   /// message's MSI-X write (or its pending bit, when masked).
   void add_event(std::uint64_t time_ps, unsigned message);
   /// `count` events `gap_ps` apart from `start_ps`, round robin over `messages`. Generated as the
-  /// device runs, so a long burst costs no memory.
-  void add_burst(std::uint64_t start_ps, std::uint64_t count, std::uint64_t gap_ps, std::vector<unsigned> messages);
+  /// device runs, so a long burst costs no memory. Without `records` each is a bare message.
+  void add_burst(std::uint64_t start_ps, std::uint64_t count, std::uint64_t gap_ps, std::vector<unsigned> messages,
+                 bool records = true);
   /// Only the message's MSI-X write at `time_ps`, without a record: a bare interrupt.
   void add_message(std::uint64_t time_ps, unsigned message);
   /// A device-to-host write exactly as given (any address and data), at its own time_ps.
@@ -57,6 +58,7 @@ class SyntheticDevice final : public sim::Device {
   struct Burst {
     std::uint64_t next_ps, remaining, gap_ps;
     std::vector<unsigned> messages;
+    bool records;
     std::size_t index = 0;
   };
   struct Entry {

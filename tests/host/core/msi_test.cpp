@@ -37,6 +37,10 @@ TEST(MsiConformance, B2_OnlyPhysicalDestinationWithoutRedirectionIsModelled) {
   EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00000, 0x461)));  // NMI
   EXPECT_TRUE(unsupported_reason(decode_msi(0xFEE00000, 0x8061))); // level
   EXPECT_EQ(msi_address(5), 0xFEE05000u);
+  // The fast-path judgement agrees with the worded one.
+  for (std::uint64_t a : {0xFEE00000ull, 0xFEE00008ull, 0xFEE00004ull, 0xFEE3F000ull})
+    for (std::uint32_t d : {0x0Fu, 0x61u, 0x161u, 0x461u, 0x8061u, 0x4061u})
+      EXPECT_EQ(is_modelled(decode_msi(a, d)), !unsupported_reason(decode_msi(a, d))) << a << " " << d;
 }
 
 // SEMANTICS B1: physical destination IDs up to 63 reach a 64-CPU host.

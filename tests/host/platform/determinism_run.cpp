@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   out["accounting"] = {q.accounting().written(), q.accounting().processed(), q.accounting().duplicated()};
   for (const Histogram* h : {&q.msi_to_isr(), &q.isr_to_dpc()})
     out["latency"].push_back({h->quantile(0.5), h->quantile(0.99), h->max()});
-  out["faults"] = p.faults().size();
+  out["faults"] = q.faults().size();
   std::cout << out.dump(1) << "\n";
   return 0;
 }

@@ -292,3 +292,86 @@ TEST(IsrPlatformConformance, D5_IsrCallsForOneObjectNeverOverlap) {
 
 }  // namespace
 }  // namespace irqrig::host::testing
+
+namespace irqrig::host::testing {
+namespace {
+
+// SEMANTICS B5 on the platform: a message taken at once on an idle CPU leaves IRR free: three more on
+// the same vector during its handler (here, during its entry cost, which an idle CPU sleeps through
+// and replays) merge into exactly one more dispatch after EOI.
+TEST(LapicPlatformConformance, B5_ArrivalsDuringTheHandlerGiveOneMoreDispatch) {
+  Rig rig(test_config(1));
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    rig.mark("isr");
+    return TRUE;
+  };
+  rig.at(0, 0, [&] { rig.connect_messages(&isr); });
+  rig.device().add_message(1000 * kNs, 0);
+  for (unsigned i = 1; i <= 3; ++i) rig.device().add_message(1000 * kNs + i * 20 * kNs, 0);
+  rig.run(10 * kUs);
+  const auto calls = rig.marks("isr");
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].ps, 1100 * kNs);
+  EXPECT_EQ(calls[1].ps, 1200 * kNs);
+  EXPECT_EQ(rig.platform().cpu(0).msi_accepted(), 2u);
+  EXPECT_EQ(rig.platform().cpu(0).msi_merged(), 2u);
+  EXPECT_EQ(rig.platform().msi_to_isr().max(), 80u);  // the second waited from 1020 to 1100 ns
+}
+
+// SEMANTICS C4 on the platform: a DPC request from another CPU that arrives while an interrupt's
+// entry is under way waits for the ISR, exactly as if the CPU had been awake all along.
+TEST(IrqlPlatformConformance, C4_RemoteRequestDuringTheIsrEntryWaitsForTheIsr) {
+  Rig rig(test_config(2));
+  KDPC dpc;
+  DpcFn fn = [&](PKDPC, PVOID, PVOID) { rig.mark("dpc"); };
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    rig.mark("isr");
+    return TRUE;
+  };
+  rig.at(0, 0, [&] {
+    rig.connect_messages(&isr);
+    KeInitializeDpc(&dpc, &dpc_trampoline, &fn);
+    KeSetImportanceDpc(&dpc, HighImportance);
+    KeSetTargetProcessorDpc(&dpc, 1);
+  });
+  rig.device().add_message(1000 * kNs, 1);
+  rig.at(1050 * kNs, 0, [&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
+  rig.run(10 * kUs);
+  ASSERT_EQ(rig.marks().size(), 2u);
+  EXPECT_EQ(rig.marks()[0].what, "isr");
+  EXPECT_EQ(rig.marks()[0].ps, 1100 * kNs);
+  EXPECT_EQ(rig.marks()[1].what, "dpc");
+  EXPECT_EQ(rig.marks()[1].ps, 1300 * kNs);
+  EXPECT_EQ(rig.platform().cpu(1).stats().isr_ps, 100 * kNs);
+}
+
+}  // namespace
+}  // namespace irqrig::host::testing
+
+namespace irqrig::host::testing {
+namespace {
+
+// SEMANTICS B1-B3 at the root complex: what the model does not deliver is a fault stamped with the
+// write's time, and nothing reaches a CPU.
+TEST(MsiPlatformConformance, B1_B3_UndeliverableMessagesAreFaults) {
+  Rig rig(test_config(2));
+  rig.device().add_raw(sim::UpstreamWrite{1 * kUs, 0xFEE00000, {0x0F}, 0xF, 0, 0});   // vector 15
+  rig.device().add_raw(sim::UpstreamWrite{2 * kUs, 0xFEE05000, {0x61}, 0xF, 0, 0});   // APIC ID 5
+  rig.device().add_raw(sim::UpstreamWrite{3 * kUs, 0xFEE00004, {0x61}, 0xF, 0, 0});   // logical
+  rig.device().add_raw(sim::UpstreamWrite{4 * kUs, 0xFEE00000, {0xE1}, 0xF, 0, 0});   // the IPI vector
+  rig.device().add_raw(sim::UpstreamWrite{5 * kUs, 0xFEE00000, {0x61, 0}, 0xF, 0xF, 0});  // two DWs
+  rig.device().add_raw(sim::UpstreamWrite{6 * kUs, 0x2000, {1}, 0xF, 0, 0});  // DMA outside the window
+  rig.run(10 * kUs);
+  const auto& faults = rig.platform().faults();
+  ASSERT_EQ(faults.size(), 6u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(faults[i].check, "msi_format") << faults[i].detail;
+    EXPECT_EQ(faults[i].time_ps, (i + 1) * kUs);
+  }
+  EXPECT_NE(faults[3].detail.find("not a device vector"), std::string::npos);
+  EXPECT_EQ(faults[5].check, "dma_window");
+  EXPECT_EQ(rig.platform().cpu(0).msi_accepted() + rig.platform().cpu(1).msi_accepted(), 0u);
+}
+
+}  // namespace
+}  // namespace irqrig::host::testing

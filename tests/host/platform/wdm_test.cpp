@@ -357,3 +357,28 @@ INSTANTIATE_TEST_SUITE_P(Parameters, ReferenceDriverOnSyntheticDevice,
 
 }  // namespace
 }  // namespace irqrig::host::testing
+
+#include "tests/host/platform/c_snippet.h"
+
+namespace irqrig::host::testing {
+namespace {
+
+// A driver snippet written in C99 runs on the platform: timer, threaded DPC, queued lock, routine
+// lookup, IPI broadcast, flush and the Interlocked family.
+TEST(WdmPlatform, CDriverSnippet) {
+  Rig rig(test_config(2));
+  C_SNIPPET snippet{};
+  rig.at(0, 1, [&] { CSnippetStart(&snippet); });
+  rig.at(3500 * kUs, 1, [&] { CSnippetStop(&snippet); });
+  rig.run(5 * kMs);
+  EXPECT_TRUE(rig.platform().faults().empty());
+  EXPECT_EQ(snippet.Runs, 4);  // 0.1, 1.1, 2.1 and 3.1 ms
+  EXPECT_EQ(snippet.Sum, 40);
+  EXPECT_EQ(snippet.DpcIrql, PASSIVE_LEVEL);
+  EXPECT_EQ(snippet.Workers, 2);
+  EXPECT_EQ(snippet.WorkerIrql, IPI_LEVEL);
+  EXPECT_TRUE(snippet.WasSet);  // KeCancelTimer: the periodic timer was still set
+}
+
+}  // namespace
+}  // namespace irqrig::host::testing
