@@ -1,11 +1,10 @@
-// Event-ring DMA writer and MSI-X sender. Per event, in this order: wait for ring space, the
-// 16-byte record MemWr to RING_BASE + (prod mod entries) * 16, RING_PROD += 1, the producer-index
-// MemWr (when RING_PROD_ADDR != 0), then the MSI-X message (or its PBA bit when masked). Between
-// events it sends the messages that an unmask releases from the PBA. Nothing starts without Bus
-// Master Enable; a TLP once offered to the transmitter always completes.
-module dma_writer #(
-  parameter int unsigned NumVectors = 2048
-) (
+// Event-ring DMA writer. Per event, in this order: check for ring space, the 16-byte record MemWr
+// to RING_BASE + (prod mod entries) * 16, RING_PROD += 1 once it is on the wire, the producer-index
+// MemWr (when RING_PROD_ADDR != 0), then the event's vector goes to moderation, which decides when
+// its message is sent. A full ring either stalls the event (default) or drops it and counts it
+// (RING_CTRL.DROP_ON_FULL); a record is never written over an unconsumed one. Nothing starts
+// without Bus Master Enable; a TLP once offered to the transmitter always completes.
+module ring_writer (
   input  logic                                clk_i,
   input  logic                                rst_ni,
   // events from the burst generator
@@ -14,7 +13,7 @@ module dma_writer #(
   input  logic [31:0]                         ev_seq_i,
   input  logic [15:0]                         ev_vector_i,
   input  logic [63:0]                         ev_time_i,
-  input  logic                                abort_i,     // drop the rest of the current event
+  input  logic                                abort_i,     // drop an event not yet on the wire
   // configuration
   input  logic                                bme_i,
   input  logic [7:0]                          bus_i,
@@ -23,16 +22,12 @@ module dma_writer #(
   input  logic [4:0]                          ring_log2_i,
   input  logic [63:0]                         ring_prod_addr_i,
   input  logic [31:0]                         ring_cons_i,
+  input  logic                                drop_on_full_i,
   output logic [31:0]                         ring_prod_o,
-  // MSI-X table port
-  output logic [10:0]                         msg_vec_o,
-  input  logic [63:0]                         msg_addr_i,
-  input  logic [31:0]                         msg_data_i,
-  input  logic                                msg_masked_i,
-  output logic                                pend_set_o,
-  input  logic                                rel_valid_i,
-  input  logic [10:0]                         rel_vec_i,
-  output logic                                rel_ready_o,
+  // the written event's vector, to moderation
+  output logic                                note_valid_o,
+  output logic [15:0]                         note_vector_o,
+  input  logic                                note_ready_i,
   // TLP to the transmitter, held until sent
   output logic                                tx_valid_o,
   output logic [tlp_pkg::DmaMaxDw*32-1:0]     tx_dw_o,
@@ -42,9 +37,9 @@ module dma_writer #(
   output logic                                busy_o,       // an event is being written out
   output logic                                ring_full_o,  // stalled for ring space
   output logic                                cnt_ring_full_o,
-  output logic                                cnt_dma_o,
-  output logic                                cnt_msi_sent_o,
-  output logic                                cnt_msi_pended_o
+  output logic                                cnt_overflow_o,
+  output logic                                cnt_aborted_o,
+  output logic                                cnt_dma_o
 );
 
   typedef enum logic [2:0] {
@@ -52,13 +47,10 @@ module dma_writer #(
     StRingWait,
     StRecord,
     StProd,
-    StMsi
+    StNote
   } state_e;
 
   state_e      state_q, state_d;
-  logic        from_rel_q, from_rel_d;  // the message comes from the PBA, not from an event
-  logic        abort_q, abort_d;        // ABORT seen while a TLP of the event was on its way
-  logic        rd_ok_q;                 // msg_addr_i / msg_data_i belong to vec_q
   logic [31:0] seq_q, prod_q;
   logic [15:0] vec_q;
   logic [63:0] time_q;
@@ -75,8 +67,9 @@ module dma_writer #(
 
   assign entries   = 32'h1 << ring_log2_i;
   assign fill      = prod_q - ring_cons_i;
-  // Full when every slot holds an unconsumed record (the host owns RING_CONS <= RING_PROD).
-  assign ring_full = fill == entries;
+  // Full when every slot holds an unconsumed record. A consumer index ahead of the producer (a
+  // host bug) makes fill wrap past entries: that counts as full too, so nothing is overwritten.
+  assign ring_full = fill >= entries;
   assign rec_addr  = ring_base_i + {28'h0, prod_q & (entries - 32'h1), 4'h0};
 
   // ---------------------------------------------------------------------------------------------
@@ -91,27 +84,26 @@ module dma_writer #(
                   (RecW'(16'h0001) << (8 * irqrig_reg_pkg::REC_FLAGS_BYTE)) |  // valid
                   (RecW'(time_q) << (8 * irqrig_reg_pkg::REC_TIMESTAMP_BYTE));
 
+  logic        is_rec;
   logic [63:0] wr_addr;
   logic [2:0]  wr_len;
   logic [31:0] wr_pay [4];
-  assign wr_addr   = (state_q == StRecord) ? rec_addr :
-                     (state_q == StProd)   ? {ring_prod_addr_i[63:2], 2'b00} : msg_addr_i;
-  assign wr_len    = (state_q == StRecord) ? 3'd4 : 3'd1;
-  assign wr_pay[0] = (state_q == StRecord) ? record[31:0] :
-                     (state_q == StProd)   ? prod_q : msg_data_i;
+  assign is_rec    = state_q == StRecord;
+  assign wr_addr   = is_rec ? rec_addr : {ring_prod_addr_i[63:2], 2'b00};
+  assign wr_len    = is_rec ? 3'd4 : 3'd1;
+  assign wr_pay[0] = is_rec ? record[31:0] : prod_q;
   for (genvar k = 1; k < 4; k++) begin : gen_wr_pay
-    assign wr_pay[k] = (state_q == StRecord) ? record[32*k +: 32] : 32'h0;
+    assign wr_pay[k] = is_rec ? record[32*k +: 32] : 32'h0;
   end
 
   logic [31:0] wr_tlp [tlp_pkg::DmaMaxDw];
   logic [3:0]  wr_n;
   logic        wr_4dw;
-  logic [31:0] wr_dw1;
+  logic [31:0] wr_dw0, wr_dw1;
   assign wr_4dw = wr_addr[63:32] != 32'h0;
   // Posted requests carry no meaningful tag; Last DW BE is 0 for a 1-DW write.
-  assign wr_dw1 = {bus_i, dev_i, 3'b000, 8'h00, (wr_len == 3'd1) ? 4'h0 : 4'hF, 4'hF};
+  assign wr_dw1 = {bus_i, dev_i, 3'b000, 8'h00, is_rec ? 4'hF : 4'h0, 4'hF};
   assign wr_n   = (wr_4dw ? 4'd4 : 4'd3) + {1'b0, wr_len};
-  logic [31:0] wr_dw0;
   assign wr_dw0 = tlp_pkg::tlp_dw0(wr_4dw ? tlp_pkg::Fmt4dwData : tlp_pkg::Fmt3dwData,
                                    tlp_pkg::TypeMem, 3'd0, 2'd0, {7'd0, wr_len});
   // Header, then the payload right after it: DW k is header or payload k - (3 or 4).
@@ -134,76 +126,61 @@ module dma_writer #(
   // ---------------------------------------------------------------------------------------------
   // Sequencer
   // ---------------------------------------------------------------------------------------------
-  logic vec_ok, tx_load, take_ev, take_rel, stop_event;
+  logic take_ev, tx_load;
 
-  assign vec_ok      = 32'(vec_q) < NumVectors;
-  assign msg_vec_o   = vec_q[10:0];
-  assign take_rel    = state_q == StIdle && rel_valid_i;
-  assign take_ev     = state_q == StIdle && !rel_valid_i && ev_valid_i;
-  assign ev_ready_o  = state_q == StIdle && !rel_valid_i;
-  assign rel_ready_o = take_rel;
-  // An ABORT ends an event's remaining TLPs; messages released from the PBA are not part of a
-  // burst.
-  assign stop_event  = !from_rel_q && (abort_q || abort_i);
+  assign ev_ready_o = state_q == StIdle;
+  assign take_ev    = ev_ready_o && ev_valid_i;
 
   always_comb begin
-    state_d          = state_q;
-    from_rel_d       = from_rel_q;
-    abort_d          = abort_q || (abort_i && state_q != StIdle && !from_rel_q);
-    tx_load          = 1'b0;
-    pend_set_o       = 1'b0;
-    cnt_ring_full_o  = 1'b0;
-    cnt_dma_o        = 1'b0;
-    cnt_msi_sent_o   = 1'b0;
-    cnt_msi_pended_o = 1'b0;
+    state_d         = state_q;
+    tx_load         = 1'b0;
+    cnt_ring_full_o = 1'b0;
+    cnt_overflow_o  = 1'b0;
+    cnt_aborted_o   = 1'b0;
+    cnt_dma_o       = 1'b0;
     case (state_q)
       StIdle: begin
-        abort_d = 1'b0;
-        if (take_rel) begin
-          from_rel_d = 1'b1;
-          state_d    = StMsi;
-        end else if (take_ev) begin
-          from_rel_d = 1'b0;
-          if (ring_full) begin
+        if (take_ev) begin
+          if (!ring_full) begin
+            state_d = StRecord;
+          end else if (drop_on_full_i) begin
+            // Dropped, never silently: no record, no message, counted and STATUS.RING_OVERFLOW.
+            cnt_overflow_o = 1'b1;
+          end else begin
             cnt_ring_full_o = 1'b1;
             state_d         = StRingWait;
-          end else begin
-            state_d = StRecord;
           end
         end
       end
       StRingWait: begin
-        if (stop_event)      state_d = StIdle;
-        else if (!ring_full) state_d = StRecord;
+        if (abort_i) begin
+          cnt_aborted_o = 1'b1;
+          state_d       = StIdle;
+        end else if (!ring_full) begin
+          state_d = StRecord;
+        end
       end
       StRecord, StProd: begin
         if (!tx_valid_q) begin
-          if (stop_event) state_d = StIdle;
-          else if (bme_i) tx_load = 1'b1;
-        end else if (tx_done_i) begin
-          cnt_dma_o = 1'b1;
-          if (stop_event)                                          state_d = StIdle;
-          else if (state_q == StRecord && ring_prod_addr_i != '0) state_d = StProd;
-          else                                                     state_d = StMsi;
-        end
-      end
-      StMsi: begin
-        if (!tx_valid_q) begin
-          if (stop_event || !vec_ok) begin
-            state_d = StIdle;
-          end else if (msg_masked_i) begin
-            // SEMANTICS A6/A7: masked or disabled -> pending bit, no message. A released message
-            // masked again before it went out is pending again, but was counted once already.
-            pend_set_o       = 1'b1;
-            cnt_msi_pended_o = !from_rel_q;
-            state_d          = StIdle;
-          end else if (bme_i && rd_ok_q) begin
+          // ABORT drops an event only while its record is not offered: once the record is on
+          // its way, the producer write and the message follow, so no record loses its message.
+          if (is_rec && abort_i) begin
+            cnt_aborted_o = 1'b1;
+            state_d       = StIdle;
+          end else if (is_rec && ring_full) begin
+            // The host moved RING_CONS back while the record waited for Bus Master Enable.
+            state_d = StRingWait;
+          end else if (bme_i) begin
             tx_load = 1'b1;
           end
         end else if (tx_done_i) begin
-          cnt_msi_sent_o = 1'b1;
-          state_d        = StIdle;
+          cnt_dma_o = 1'b1;
+          if (is_rec && ring_prod_addr_i != '0) state_d = StProd;
+          else                                  state_d = StNote;
         end
+      end
+      StNote: begin
+        if (note_ready_i) state_d = StIdle;
       end
       default: state_d = StIdle;
     endcase
@@ -212,9 +189,6 @@ module dma_writer #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q    <= StIdle;
-      from_rel_q <= 1'b0;
-      abort_q    <= 1'b0;
-      rd_ok_q    <= 1'b0;
       seq_q      <= 32'h0;
       vec_q      <= 16'h0;
       time_q     <= 64'h0;
@@ -222,12 +196,7 @@ module dma_writer #(
       tx_valid_q <= 1'b0;
       tlp_n_q    <= 4'd0;
     end else begin
-      state_q    <= state_d;
-      from_rel_q <= from_rel_d;
-      abort_q    <= abort_d;
-      // The table port reads vec_q every cycle; its data is vec_q's from the second cycle in StMsi.
-      rd_ok_q    <= state_q == StMsi;
-      if (take_rel) vec_q <= {5'd0, rel_vec_i};
+      state_q <= state_d;
       if (take_ev) begin
         seq_q  <= ev_seq_i;
         vec_q  <= ev_vector_i;
@@ -240,7 +209,7 @@ module dma_writer #(
         tx_valid_q <= 1'b0;
       end
       // RING_PROD moves once the record is on the wire, so a host that reads it sees records only.
-      if (state_q == StRecord && tx_valid_q && tx_done_i) prod_q <= prod_q + 32'd1;
+      if (is_rec && tx_valid_q && tx_done_i) prod_q <= prod_q + 32'd1;
     end
   end
 
@@ -250,22 +219,28 @@ module dma_writer #(
     end
   end
 
-  assign tx_valid_o  = tx_valid_q;
-  assign tx_ndw_o    = tlp_n_q;
-  assign ring_prod_o = prod_q;
-  assign busy_o      = state_q != StIdle && !from_rel_q;
-  assign ring_full_o = state_q == StRingWait;
+  assign tx_valid_o    = tx_valid_q;
+  assign tx_ndw_o      = tlp_n_q;
+  assign ring_prod_o   = prod_q;
+  assign note_valid_o  = state_q == StNote;
+  assign note_vector_o = vec_q;
+  assign busy_o        = state_q != StIdle;
+  assign ring_full_o   = state_q == StRingWait;
   for (genvar k = 0; k < tlp_pkg::DmaMaxDw; k++) begin : gen_tx_flat
     assign tx_dw_o[32*k +: 32] = tlp_q[k];
   end
 
-  logic unused_prod_addr;
-  assign unused_prod_addr = ^{ring_prod_addr_i[1:0], wr_addr[1:0]};
+  logic unused_addr;
+  assign unused_addr = ^{ring_prod_addr_i[1:0], wr_addr[1:0]};
 
 `ifndef SYNTHESIS
   always @(posedge clk_i) begin
     if (rst_ni && tx_done_i) begin
-      assert (tx_valid_q) else $error("dma_writer: done without a TLP");
+      assert (tx_valid_q) else $error("ring_writer: done without a TLP");
+    end
+    // The ring is never overwritten: a record goes out only into a free slot.
+    if (rst_ni && tx_load && is_rec) begin
+      assert (!ring_full) else $error("ring_writer: record %0d written into a full ring", seq_q);
     end
   end
 `endif
