@@ -103,14 +103,12 @@ module cfg_space #(
   // Memory space, 32-bit, not prefetchable: bits 3:0 read 0.
   assign bar_full = {bar_q, {Bar0SizeLog2{1'b0}}};
 
-  always_comb begin
-    msi_ctrl                                    = 16'h0;
-    msi_ctrl[tlp_pkg::PciMsiFlagsEnable]        = msi_en_q;
-    msi_ctrl[tlp_pkg::PciMsiFlagsQmask +: 3]    = MsiMmc;
-    msi_ctrl[tlp_pkg::PciMsiFlagsQsize +: 3]    = msi_mme_q;
-    msi_ctrl[tlp_pkg::PciMsiFlags64bit]         = 1'b1;
-    msi_ctrl[tlp_pkg::PciMsiFlagsMaskbit]       = 1'b1;
-  end
+  // A continuous assignment: Icarus 11 loops on an always_comb writing part-selects of it.
+  assign msi_ctrl = (16'(msi_en_q) << tlp_pkg::PciMsiFlagsEnable) |
+                    (16'(MsiMmc) << tlp_pkg::PciMsiFlagsQmask) |
+                    (16'(msi_mme_q) << tlp_pkg::PciMsiFlagsQsize) |
+                    (16'h1 << tlp_pkg::PciMsiFlags64bit) |
+                    (16'h1 << tlp_pkg::PciMsiFlagsMaskbit);
 
   // Byte-merged write data of the registers wider than a field.
   function automatic logic [31:0] merge(input logic [31:0] old, input logic [31:0] wdata,

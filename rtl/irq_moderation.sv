@@ -5,7 +5,7 @@
 // message at its end). A fired message goes to the sender, which pends it if the vector is masked.
 //
 // Cost per cycle is O(1) whatever NumVectors is: configuration and state sit in per-vector RAMs
-// and bit-word arrays, and one operation a cycle reads and writes one vector - an arriving event,
+// and flag words, and one operation a cycle reads and writes one vector - an arriving event,
 // or one step of the timer sweep. Vectors with a running timer sit in a FIFO (each at most once);
 // a sweep step pops the head, fires it if its time has come and otherwise pushes it back. So a
 // deadline is seen at most one lap of the FIFO late (see docs/rtl.md for the bound).
@@ -52,6 +52,12 @@ module irq_moderation #(
     ring_next = (p == LastIdx) ? '0 : p + 1'b1;
   endfunction
 
+  // The per-vector flags are words of 32 vectors, written whole: a word read-modify-write keeps
+  // the reset loop short (Verilator unrolls it) and synthesizes quickly.
+  function automatic logic [31:0] with_bit(input logic [31:0] w, input logic [4:0] b, input logic val);
+    with_bit = val ? (w | (32'h1 << b)) : (w & ~(32'h1 << b));
+  endfunction
+
   // ---------------------------------------------------------------------------------------------
   // Configuration RAMs; a vector never written reads FRAMES 1 USECS 0 ITR 0 (off)
   // ---------------------------------------------------------------------------------------------
@@ -61,17 +67,18 @@ module irq_moderation #(
   logic [31:0] cfgv_w [WordDepth];  // MOD_CFG written
   logic [31:0] itrv_w [WordDepth];  // MOD_ITR written
 
-  logic          c_ok;
-  logic [VW-1:0] c_idx;
+  logic             c_ok, c_cfgv, c_itrv;
+  logic [VW-1:0]    c_idx;
   logic [WordW-1:0] c_word;
   assign c_ok   = 32'(cfg_idx_i) < NumVectors;
   assign c_idx  = cfg_idx_i[VW-1:0];
   assign c_word = cfg_idx_i[5 +: WordW];
+  assign c_cfgv = cfgv_w[c_word][cfg_idx_i[4:0]];
+  assign c_itrv = itrv_w[c_word][cfg_idx_i[4:0]];
 
   assign cfg_rdata_o = !c_ok ? 32'h0 :
-                       cfgv_w[c_word][cfg_idx_i[4:0]] ? {usecs_mem[c_idx], frames_mem[c_idx]} :
-                       32'h0000_0001;
-  assign itr_rdata_o = (c_ok && itrv_w[c_word][cfg_idx_i[4:0]]) ? itr_mem[c_idx] : 16'h0;
+                       c_cfgv ? {usecs_mem[c_idx], frames_mem[c_idx]} : 32'h0000_0001;
+  assign itr_rdata_o = (c_ok && c_itrv) ? itr_mem[c_idx] : 16'h0;
 
   always_ff @(posedge clk_i) begin
     if (cfg_we_i && c_ok) begin
@@ -83,7 +90,7 @@ module irq_moderation #(
 
   // ---------------------------------------------------------------------------------------------
   // Per-vector state: unsignalled count and timer start in RAMs; held (count > 0), throttled (an
-  // ITR interval runs) and queued (in the timer FIFO) as bit words that reset to 0
+  // ITR interval runs) and queued (in the timer FIFO) as flag words that reset to 0
   // ---------------------------------------------------------------------------------------------
   logic [15:0] cnt_mem [Depth];
   logic [31:0] t0_mem  [Depth];  // coalescing: first unsignalled event; ITR: last message
@@ -239,17 +246,47 @@ module irq_moderation #(
     if (push) q_mem[q_tail_q] <= v;
   end
 
+  // The flag words, one always_ff each: a reset loop plus one word write a cycle.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int w = 0; w < WordDepth; w++) cfgv_w[w] <= 32'h0;
+    end else if (cfg_we_i && c_ok) begin
+      cfgv_w[c_word] <= with_bit(cfgv_w[c_word], cfg_idx_i[4:0], 1'b1);
+    end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int w = 0; w < WordDepth; w++) itrv_w[w] <= 32'h0;
+    end else if (itr_we_i && c_ok) begin
+      itrv_w[c_word] <= with_bit(itrv_w[c_word], cfg_idx_i[4:0], 1'b1);
+    end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int w = 0; w < WordDepth; w++) held_w[w] <= 32'h0;
+    end else if (op) begin
+      held_w[vw] <= with_bit(held_w[vw], vb, held_d);
+    end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int w = 0; w < WordDepth; w++) thr_w[w] <= 32'h0;
+    end else if (op) begin
+      thr_w[vw] <= with_bit(thr_w[vw], vb, thr_d);
+    end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int w = 0; w < WordDepth; w++) queued_w[w] <= 32'h0;
+    end else if (op) begin
+      queued_w[vw] <= with_bit(queued_w[vw], vb, queued_d);
+    end
+  end
+
   logic [11:0] held_cnt_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int w = 0; w < WordDepth; w++) begin
-        cfgv_w[w]   <= 32'h0;
-        itrv_w[w]   <= 32'h0;
-        held_w[w]   <= 32'h0;
-        thr_w[w]    <= 32'h0;
-        queued_w[w] <= 32'h0;
-      end
       q_head_q   <= '0;
       q_tail_q   <= '0;
       q_count_q  <= '0;
@@ -257,14 +294,7 @@ module irq_moderation #(
       fire_vec_q <= 11'd0;
       held_cnt_q <= 12'd0;
     end else begin
-      if (cfg_we_i && c_ok) cfgv_w[c_word][cfg_idx_i[4:0]] <= 1'b1;
-      if (itr_we_i && c_ok) itrv_w[c_word][cfg_idx_i[4:0]] <= 1'b1;
-      if (op) begin
-        held_w[vw][vb]   <= held_d;
-        thr_w[vw][vb]    <= thr_d;
-        queued_w[vw][vb] <= queued_d;
-        held_cnt_q       <= held_cnt_q + 12'(held_d && !held) - 12'(held && !held_d);
-      end
+      if (op) held_cnt_q <= held_cnt_q + 12'(held_d && !held) - 12'(held && !held_d);
       if (sw_op) q_head_q <= ring_next(q_head_q);
       if (push)  q_tail_q <= ring_next(q_tail_q);
       q_count_q <= q_count_q + (VW + 1)'(push) - (VW + 1)'(sw_op);

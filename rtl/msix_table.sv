@@ -165,19 +165,27 @@ module msix_table #(
   logic rel_take;
   assign rel_take = rel_ready_i && rel_valid_o;
 
+  // Whole-word writes (read-modify-write of one word), one always_ff per array: a short reset
+  // loop Verilator unrolls, and logic yosys maps quickly.
+  function automatic logic [31:0] with_bit(input logic [31:0] w, input logic [4:0] b, input logic val);
+    with_bit = val ? (w | (32'h1 << b)) : (w & ~(32'h1 << b));
+  endfunction
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int w = 0; w < WordDepth; w++) begin
-        mask_w[w] <= 32'hFFFF_FFFF;
-        pba_w[w]  <= 32'h0;
-      end
-    end else begin
-      if (mask_wr) mask_w[entry_word][entry[4:0]] <= wdata_i[0];
-      if (pend_set_i) begin
-        pba_w[msg_word][msg_vec_i[4:0]] <= 1'b1;
-      end else if (rel_take) begin
-        pba_w[word_q][elig_bit] <= 1'b0;
-      end
+      for (int w = 0; w < WordDepth; w++) mask_w[w] <= 32'hFFFF_FFFF;
+    end else if (mask_wr) begin
+      mask_w[entry_word] <= with_bit(mask_w[entry_word], entry[4:0], wdata_i[0]);
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int w = 0; w < WordDepth; w++) pba_w[w] <= 32'h0;
+    end else if (pend_set_i) begin
+      pba_w[msg_word] <= with_bit(pba_w[msg_word], msg_vec_i[4:0], 1'b1);
+    end else if (rel_take) begin
+      pba_w[word_q] <= with_bit(pba_w[word_q], elig_bit, 1'b0);
     end
   end
 
