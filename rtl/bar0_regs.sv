@@ -64,14 +64,12 @@ module bar0_regs #(
   input  logic                                     cnt_bad_vector_i
 );
 
+  // The enabled bytes of wdata over old, kept to the register's mask.
   function automatic logic [31:0] merge(input logic [31:0] old, input logic [31:0] wdata,
                                         input logic [3:0] be, input logic [31:0] mask);
-    logic [31:0] r;
-    r = old;
-    for (int b = 0; b < 4; b++) begin
-      if (be[b]) r[8*b +: 8] = wdata[8*b +: 8];
-    end
-    merge = r & mask;
+    logic [31:0] bytes;
+    bytes = {{8{be[3]}}, {8{be[2]}}, {8{be[1]}}, {8{be[0]}}};
+    merge = ((old & ~bytes) | (wdata & bytes)) & mask;
   endfunction
 
   logic [15:0] off;
@@ -154,10 +152,11 @@ module bar0_regs #(
       merge({16'h0, mod_itr_rdata_i}, wdata_i, be_i, irqrig_reg_pkg::MOD_ITR_MASK) :
       merge(mod_cfg_rdata_i, wdata_i, be_i, irqrig_reg_pkg::MOD_CFG_MASK);
 
+  // The read multiplexer works only for a read (simulation skips it on other cycles).
   logic [31:0] rdata_d;
   always_comb begin
     rdata_d = 32'h0;
-    case (off)
+    if (rd) case (off)
       irqrig_reg_pkg::ID_OFFSET:                  rdata_d = irqrig_reg_pkg::ID_RESET;
       irqrig_reg_pkg::REGMAP_HASH_OFFSET:         rdata_d = irqrig_reg_pkg::RegmapHash;
       irqrig_reg_pkg::CAPS_OFFSET:                rdata_d = caps;

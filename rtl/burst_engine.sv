@@ -88,9 +88,11 @@ module burst_engine #(
 
   always_comb begin
     mod_rem_d = mod_rem_q;
-    for (int b = 0; b < ModBitsCycle; b++) begin
-      mod_rem_d = {mod_rem_d[6:0], mod_src_q[31 - b]};
-      if (mod_rem_d >= {1'b0, mod_div_q}) mod_rem_d = mod_rem_d - {1'b0, mod_div_q};
+    if (mod_busy_q) begin  // idle otherwise: simulation skips the steps
+      for (int b = 0; b < ModBitsCycle; b++) begin
+        mod_rem_d = {mod_rem_d[6:0], mod_src_q[31 - b]};
+        if (mod_rem_d >= {1'b0, mod_div_q}) mod_rem_d = mod_rem_d - {1'b0, mod_div_q};
+      end
     end
   end
 

@@ -91,7 +91,7 @@ module cfg_space #(
   logic [31:0]     rdata_q;
 
   logic [15:0] command, status, msi_ctrl;
-  logic [31:0] bar_full, bar_wr, addr_lo_wr, addr_hi_wr, data_wr, mask_wr;
+  logic [31:0] bar_full;
 
   always_comb begin
     command             = 16'h0;
@@ -110,46 +110,38 @@ module cfg_space #(
                     (16'h1 << tlp_pkg::PciMsiFlags64bit) |
                     (16'h1 << tlp_pkg::PciMsiFlagsMaskbit);
 
-  // Byte-merged write data of the registers wider than a field.
+  // Byte-merged write data of the registers wider than a field; computed only in the write
+  // branch that needs it, so simulation does not redo it every cycle.
   function automatic logic [31:0] merge(input logic [31:0] old, input logic [31:0] wdata,
                                         input logic [3:0] be);
-    logic [31:0] r;
-    r = old;
-    for (int b = 0; b < 4; b++) begin
-      if (be[b]) r[8*b +: 8] = wdata[8*b +: 8];
-    end
-    merge = r;
+    logic [31:0] bytes;
+    bytes = {{8{be[3]}}, {8{be[2]}}, {8{be[1]}}, {8{be[0]}}};
+    merge = (old & ~bytes) | (wdata & bytes);
   endfunction
 
-  assign bar_wr     = merge(bar_full, wdata_i, be_i);
-  assign addr_lo_wr = merge(msi_addr_lo_q, wdata_i, be_i);
-  assign addr_hi_wr = merge(msi_addr_hi_q, wdata_i, be_i);
-  assign data_wr    = merge({16'h0, msi_data_q}, wdata_i, be_i);
-  assign mask_wr    = merge(msi_mask_q, wdata_i, be_i);
-
-  logic [31:0] rdata_d;
-  always_comb begin
-    rdata_d = 32'h0;
-    case (addr_i)
-      IdDw:        rdata_d = {irqrig_reg_pkg::DeviceId, irqrig_reg_pkg::VendorId};
-      CommandDw:   rdata_d = {status, command};
-      ClassDw:     rdata_d = {irqrig_reg_pkg::ClassCode, irqrig_reg_pkg::RevisionId};
-      HeaderDw:    rdata_d = {8'h00, tlp_pkg::PciHeaderType0, 16'h0000};
-      Bar0Dw:      rdata_d = bar_full;
-      CapPtrDw:    rdata_d = {24'h0, MsixCap[7:0]};
-      MsixCtrlDw:  rdata_d = {msix_en_q, msix_fmask_q, 3'b000, TableSize, MsiCap[7:0],
+  // The register at DW `a`, as a function called only for a read (simulation skips the
+  // multiplexer on other cycles; an always_comb gated by the request loops in Icarus 11).
+  function automatic logic [31:0] read_dw(input logic [9:0] a);
+    case (a)
+      IdDw:        read_dw = {irqrig_reg_pkg::DeviceId, irqrig_reg_pkg::VendorId};
+      CommandDw:   read_dw = {status, command};
+      ClassDw:     read_dw = {irqrig_reg_pkg::ClassCode, irqrig_reg_pkg::RevisionId};
+      HeaderDw:    read_dw = {8'h00, tlp_pkg::PciHeaderType0, 16'h0000};
+      Bar0Dw:      read_dw = bar_full;
+      CapPtrDw:    read_dw = {24'h0, MsixCap[7:0]};
+      MsixCtrlDw:  read_dw = {msix_en_q, msix_fmask_q, 3'b000, TableSize, MsiCap[7:0],
                               tlp_pkg::PciCapIdMsix};
-      MsixTableDw: rdata_d = {irqrig_reg_pkg::MsixTableOffset[31:3], 3'b000};  // BIR 0
-      MsixPbaDw:   rdata_d = {irqrig_reg_pkg::MsixPbaOffset[31:3], 3'b000};    // BIR 0
-      MsiCtrlDw:   rdata_d = {msi_ctrl, 8'h00, tlp_pkg::PciCapIdMsi};           // last in the list
-      MsiAddrLoDw: rdata_d = {msi_addr_lo_q[31:2], 2'b00};
-      MsiAddrHiDw: rdata_d = msi_addr_hi_q;
-      MsiDataDw:   rdata_d = {16'h0, msi_data_q};  // no Extended Message Data
-      MsiMaskDw:   rdata_d = msi_mask_q;
-      MsiPendDw:   rdata_d = msi_pend_q;
-      default:     rdata_d = 32'h0;
+      MsixTableDw: read_dw = {irqrig_reg_pkg::MsixTableOffset[31:3], 3'b000};  // BIR 0
+      MsixPbaDw:   read_dw = {irqrig_reg_pkg::MsixPbaOffset[31:3], 3'b000};    // BIR 0
+      MsiCtrlDw:   read_dw = {msi_ctrl, 8'h00, tlp_pkg::PciCapIdMsi};           // last in the list
+      MsiAddrLoDw: read_dw = {msi_addr_lo_q[31:2], 2'b00};
+      MsiAddrHiDw: read_dw = msi_addr_hi_q;
+      MsiDataDw:   read_dw = {16'h0, msi_data_q};  // no Extended Message Data
+      MsiMaskDw:   read_dw = msi_mask_q;
+      MsiPendDw:   read_dw = msi_pend_q;
+      default:     read_dw = 32'h0;
     endcase
-  end
+  endfunction
 
   // Multiple Message Enable above Multiple Message Capable is clamped on write (as QEMU's msi.c
   // does), so software reads back the number of vectors it really got.
@@ -178,7 +170,7 @@ module cfg_space #(
       dev_q         <= 5'h0;
       rdata_q       <= 32'h0;
     end else begin
-      rdata_q <= (req_i && !we_i) ? rdata_d : 32'h0;
+      rdata_q <= (req_i && !we_i) ? read_dw(addr_i) : 32'h0;
       if (wr) begin
         // A function captures its Bus and Device Number from every Type 0 CfgWr (PCIe 2.2.6.2).
         bus_q <= id_i[12:5];
@@ -189,7 +181,8 @@ module cfg_space #(
             if (be_i[CmdMaster / 8])  bme_q      <= wdata_i[CmdMaster];
             if (be_i[CmdIntxDis / 8]) intx_dis_q <= wdata_i[CmdIntxDis];
           end
-          Bar0Dw: bar_q <= bar_wr[31:Bar0SizeLog2];
+          // Bits below the BAR size are hard-wired zero.
+          Bar0Dw: bar_q <= BarW'(merge(bar_full, wdata_i, be_i) >> Bar0SizeLog2);
           MsixCtrlDw: begin
             if (be_i[MsixEnable / 8]) msix_en_q    <= wdata_i[MsixEnable];
             if (be_i[MsixFmask / 8])  msix_fmask_q <= wdata_i[MsixFmask];
@@ -198,10 +191,11 @@ module cfg_space #(
             if (be_i[MsiEnable / 8]) msi_en_q  <= wdata_i[MsiEnable];
             if (be_i[MsiQsize / 8])  msi_mme_q <= mme_wr;
           end
-          MsiAddrLoDw: msi_addr_lo_q <= {addr_lo_wr[31:2], 2'b00};
-          MsiAddrHiDw: msi_addr_hi_q <= addr_hi_wr;
-          MsiDataDw:   msi_data_q    <= data_wr[15:0];
-          MsiMaskDw:   msi_mask_q    <= mask_wr & MsiBits;
+          // Address bits 1:0 are reserved zero; Message Data has no upper half here.
+          MsiAddrLoDw: msi_addr_lo_q <= merge(msi_addr_lo_q, wdata_i, be_i) & 32'hFFFF_FFFC;
+          MsiAddrHiDw: msi_addr_hi_q <= merge(msi_addr_hi_q, wdata_i, be_i);
+          MsiDataDw:   msi_data_q    <= 16'(merge({16'h0, msi_data_q}, wdata_i, be_i));
+          MsiMaskDw:   msi_mask_q    <= merge(msi_mask_q, wdata_i, be_i) & MsiBits;
           default: ;
         endcase
       end
@@ -227,11 +221,6 @@ module cfg_space #(
   assign msi_pend_o      = msi_pend_q;
   assign bus_o           = bus_q;
   assign dev_o           = dev_q;
-
-  // Bits below the BAR size are hard-wired zero and the upper half of Message Data does not
-  // exist; the write path computes them anyway.
-  logic unused_wr;
-  assign unused_wr = ^{bar_wr[Bar0SizeLog2-1:0], addr_lo_wr[1:0], data_wr[31:16]};
 
 `ifndef SYNTHESIS
   always @(posedge clk_i) begin

@@ -52,11 +52,8 @@ module irq_moderation #(
     ring_next = (p == LastIdx) ? '0 : p + 1'b1;
   endfunction
 
-  // The per-vector flags are words of 32 vectors, written whole: a word read-modify-write keeps
-  // the reset loop short (Verilator unrolls it) and synthesizes quickly.
-  function automatic logic [31:0] with_bit(input logic [31:0] w, input logic [4:0] b, input logic val);
-    with_bit = val ? (w | (32'h1 << b)) : (w & ~(32'h1 << b));
-  endfunction
+  // The per-vector flags are words of 32 vectors, written whole (irqrig_pkg::with_bit): a word
+  // read-modify-write keeps the reset loop short (Verilator unrolls it) and synthesizes quickly.
 
   // ---------------------------------------------------------------------------------------------
   // Configuration RAMs; a vector never written reads FRAMES 1 USECS 0 ITR 0 (off)
@@ -251,35 +248,35 @@ module irq_moderation #(
     if (!rst_ni) begin
       for (int w = 0; w < WordDepth; w++) cfgv_w[w] <= 32'h0;
     end else if (cfg_we_i && c_ok) begin
-      cfgv_w[c_word] <= with_bit(cfgv_w[c_word], cfg_idx_i[4:0], 1'b1);
+      cfgv_w[c_word] <= irqrig_pkg::with_bit(cfgv_w[c_word], cfg_idx_i[4:0], 1'b1);
     end
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       for (int w = 0; w < WordDepth; w++) itrv_w[w] <= 32'h0;
     end else if (itr_we_i && c_ok) begin
-      itrv_w[c_word] <= with_bit(itrv_w[c_word], cfg_idx_i[4:0], 1'b1);
+      itrv_w[c_word] <= irqrig_pkg::with_bit(itrv_w[c_word], cfg_idx_i[4:0], 1'b1);
     end
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       for (int w = 0; w < WordDepth; w++) held_w[w] <= 32'h0;
     end else if (op) begin
-      held_w[vw] <= with_bit(held_w[vw], vb, held_d);
+      held_w[vw] <= irqrig_pkg::with_bit(held_w[vw], vb, held_d);
     end
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       for (int w = 0; w < WordDepth; w++) thr_w[w] <= 32'h0;
     end else if (op) begin
-      thr_w[vw] <= with_bit(thr_w[vw], vb, thr_d);
+      thr_w[vw] <= irqrig_pkg::with_bit(thr_w[vw], vb, thr_d);
     end
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       for (int w = 0; w < WordDepth; w++) queued_w[w] <= 32'h0;
     end else if (op) begin
-      queued_w[vw] <= with_bit(queued_w[vw], vb, queued_d);
+      queued_w[vw] <= irqrig_pkg::with_bit(queued_w[vw], vb, queued_d);
     end
   end
 

@@ -39,10 +39,11 @@ module irq_sender #(
   input  logic                               bme_i,
   input  logic [7:0]                         bus_i,
   input  logic [4:0]                         dev_i,
-  // TLP to the transmitter, held until sent
+  // TLP to the transmitter, held until sent; DW tx_rd_idx_i on tx_rd_dw_o (combinational)
   output logic                               tx_valid_o,
-  output logic [tlp_pkg::MsgMaxDw*32-1:0]    tx_dw_o,
   output logic [2:0]                         tx_ndw_o,
+  input  logic [4:0]                         tx_rd_idx_i,
+  output logic [31:0]                        tx_rd_dw_o,
   input  logic                               tx_done_i,
   // status and counter pulses
   output logic                               busy_o,
@@ -66,8 +67,10 @@ module irq_sender #(
   state_e      state_q, state_d;
   job_e        job_q;
   logic [10:0] vec_q;
-  logic [31:0] tlp_q [tlp_pkg::MsgMaxDw];
-  logic [2:0]  tlp_n_q;
+  logic        tx_4dw_q;
+  logic [61:0] tx_addr_q;  // DW address
+  logic [31:0] tx_data_q;
+  logic [12:0] tx_rid_q;   // {bus, device}
   logic        tx_valid_q;
 
   // ---------------------------------------------------------------------------------------------
@@ -88,36 +91,32 @@ module irq_sender #(
   assign msix_scheme = (job_q == JobMsixRel) || (job_q == JobFire && !msi_active);
   assign msi_elig    = msi_pend_i & ~msi_mask_i;
 
-  always_comb begin
-    msi_rel_idx = 5'd0;
-    for (int b = 31; b >= 0; b--) begin
-      if (msi_elig[b]) msi_rel_idx = 5'(b);
-    end
-  end
+  assign msi_rel_idx = irqrig_pkg::lowest_set(msi_elig);
 
   logic msi_rel_valid;
   assign msi_rel_valid = msi_active && msi_elig != 32'h0;
 
   // ---------------------------------------------------------------------------------------------
-  // The message TLP: a 1-DW MemWr, 3DW header below 4 GiB and 4DW above
+  // The message TLP: a 1-DW MemWr, 3DW header below 4 GiB and 4DW above. Address, data and
+  // requester ID are latched when it is handed over; the transmitter reads one DW at a time.
   // ---------------------------------------------------------------------------------------------
   logic [63:0] m_addr;
   logic [31:0] m_data;
-  logic        m_4dw;
-  logic [31:0] m_dw0, m_dw1;
-  logic [31:0] m_tlp [tlp_pkg::MsgMaxDw];
 
   assign m_addr = msix_scheme ? msix_addr_i : {msi_addr_i[63:2], 2'b00};
   assign m_data = msix_scheme ? msix_data_i : {16'h0, msi_data};
-  assign m_4dw  = m_addr[63:32] != 32'h0;
-  assign m_dw0  = tlp_pkg::tlp_dw0(m_4dw ? tlp_pkg::Fmt4dwData : tlp_pkg::Fmt3dwData,
-                                   tlp_pkg::TypeMem, 3'd0, 2'd0, 10'd1);
-  assign m_dw1  = {bus_i, dev_i, 3'b000, 8'h00, 4'h0, 4'hF};
-  assign m_tlp[0] = m_dw0;
-  assign m_tlp[1] = m_dw1;
-  assign m_tlp[2] = m_4dw ? m_addr[63:32] : {m_addr[31:2], 2'b00};
-  assign m_tlp[3] = m_4dw ? {m_addr[31:2], 2'b00} : m_data;
-  assign m_tlp[4] = m_4dw ? m_data : 32'h0;
+
+  always_comb begin
+    case (tx_rd_idx_i)
+      5'd0: tx_rd_dw_o = tlp_pkg::tlp_dw0(tx_4dw_q ? tlp_pkg::Fmt4dwData : tlp_pkg::Fmt3dwData,
+                                          tlp_pkg::TypeMem, 3'd0, 2'd0, 10'd1);
+      5'd1: tx_rd_dw_o = {tx_rid_q, 3'b000, 8'h00, 4'h0, 4'hF};  // Last DW BE 0: one DW
+      5'd2: tx_rd_dw_o = tx_4dw_q ? tx_addr_q[61:30] : {tx_addr_q[29:0], 2'b00};
+      5'd3: tx_rd_dw_o = tx_4dw_q ? {tx_addr_q[29:0], 2'b00} : tx_data_q;
+      5'd4: tx_rd_dw_o = tx_4dw_q ? tx_data_q : 32'h0;
+      default: tx_rd_dw_o = 32'h0;  // past the message: never read
+    endcase
+  end
 
   // ---------------------------------------------------------------------------------------------
   // Sequencer
@@ -179,7 +178,6 @@ module irq_sender #(
       job_q      <= JobFire;
       vec_q      <= 11'd0;
       tx_valid_q <= 1'b0;
-      tlp_n_q    <= 3'd0;
     end else begin
       state_q <= state_d;
       if (take_msix_rel) begin
@@ -194,7 +192,6 @@ module irq_sender #(
       end
       if (tx_load) begin
         tx_valid_q <= 1'b1;
-        tlp_n_q    <= m_4dw ? 3'd5 : 3'd4;
       end else if (tx_done_i) begin
         tx_valid_q <= 1'b0;
       end
@@ -203,16 +200,16 @@ module irq_sender #(
 
   always_ff @(posedge clk_i) begin
     if (tx_load) begin
-      for (int i = 0; i < tlp_pkg::MsgMaxDw; i++) tlp_q[i] <= m_tlp[i];
+      tx_4dw_q  <= m_addr[63:32] != 32'h0;
+      tx_addr_q <= m_addr[63:2];
+      tx_data_q <= m_data;
+      tx_rid_q  <= {bus_i, dev_i};
     end
   end
 
   assign tx_valid_o = tx_valid_q;
-  assign tx_ndw_o   = tlp_n_q;
+  assign tx_ndw_o   = tx_4dw_q ? 3'd5 : 3'd4;
   assign busy_o     = !idle;
-  for (genvar k = 0; k < tlp_pkg::MsgMaxDw; k++) begin : gen_tx_flat
-    assign tx_dw_o[32*k +: 32] = tlp_q[k];
-  end
 
   logic unused_msi;
   assign unused_msi = ^{msi_low[31:16], msi_addr_i[1:0], m_addr[1:0]};

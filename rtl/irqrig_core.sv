@@ -84,7 +84,9 @@ module irqrig_core #(
   // Requests
   // ---------------------------------------------------------------------------------------------
   logic                   tlp_valid, tlp_done;
-  logic [RxMaxDw*32-1:0]  tlp_dw;
+  logic [4*32-1:0]        tlp_hdr;
+  logic [4:0]             tlp_rd_idx;
+  logic [31:0]            tlp_rd_dw;
   logic [10:0]            tlp_ndw;
 
   tlp_rx #(
@@ -97,7 +99,9 @@ module irqrig_core #(
     .rx_tready_o (s_axis_rx_tready),
     .rx_tlast_i  (s_axis_rx_tlast),
     .tlp_valid_o (tlp_valid),
-    .tlp_dw_o    (tlp_dw),
+    .tlp_hdr_o   (tlp_hdr),
+    .rd_idx_i    (tlp_rd_idx),
+    .rd_dw_o     (tlp_rd_dw),
     .tlp_ndw_o   (tlp_ndw),
     .tlp_done_i  (tlp_done)
   );
@@ -122,17 +126,17 @@ module irqrig_core #(
   logic [3:0]        bar_be;
   logic [31:0]       bar_wdata, bar_rdata, regs_rdata, msix_rdata;
   logic                   cpl_valid, cpl_done;
-  logic [tlp_pkg::CplMaxDw*32-1:0] cpl_dw;
-  logic [4:0]             cpl_ndw;
+  logic [31:0]            cpl_dw, dma_dw, msg_dw;
+  logic [4:0]             cpl_ndw, tx_rd_idx;
 
-  req_ctrl #(
-    .RxMaxDw(RxMaxDw)
-  ) u_req_ctrl (
-    .clk_i       (clk_i),
-    .rst_ni      (rst_ni),
-    .tlp_valid_i (tlp_valid),
-    .tlp_dw_i    (tlp_dw),
-    .tlp_ndw_i   (tlp_ndw),
+  req_ctrl u_req_ctrl (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .tlp_valid_i  (tlp_valid),
+    .tlp_hdr_i    (tlp_hdr),
+    .tlp_rd_idx_o (tlp_rd_idx),
+    .tlp_rd_dw_i  (tlp_rd_dw),
+    .tlp_ndw_i    (tlp_ndw),
     .tlp_done_o  (tlp_done),
     .mem_en_i    (mem_en),
     .bar0_i      (bar0),
@@ -151,10 +155,11 @@ module irqrig_core #(
     .bar_be_o    (bar_be),
     .bar_wdata_o (bar_wdata),
     .bar_rdata_i (bar_rdata),
-    .cpl_valid_o (cpl_valid),
-    .cpl_dw_o    (cpl_dw),
-    .cpl_ndw_o   (cpl_ndw),
-    .cpl_done_i  (cpl_done)
+    .cpl_valid_o  (cpl_valid),
+    .cpl_ndw_o    (cpl_ndw),
+    .cpl_rd_idx_i (tx_rd_idx),
+    .cpl_rd_dw_o  (cpl_dw),
+    .cpl_done_i   (cpl_done)
   );
 
   cfg_space #(
@@ -336,7 +341,6 @@ module irqrig_core #(
   );
 
   logic                   dma_valid, dma_done;
-  logic [tlp_pkg::DmaMaxDw*32-1:0] dma_dw;
   logic [3:0]             dma_ndw;
   logic                   note_valid, note_ready;
   logic [15:0]            note_vector;
@@ -363,8 +367,9 @@ module irqrig_core #(
     .note_vector_o    (note_vector),
     .note_ready_i     (note_ready),
     .tx_valid_o       (dma_valid),
-    .tx_dw_o          (dma_dw),
     .tx_ndw_o         (dma_ndw),
+    .tx_rd_idx_i      (tx_rd_idx),
+    .tx_rd_dw_o       (dma_dw),
     .tx_done_i        (dma_done),
     .busy_o           (ring_busy),
     .ring_full_o      (ring_full),
@@ -404,7 +409,6 @@ module irqrig_core #(
   );
 
   logic                   msg_valid, msg_done;
-  logic [tlp_pkg::MsgMaxDw*32-1:0] msg_dw;
   logic [2:0]             msg_ndw;
 
   irq_sender #(
@@ -437,8 +441,9 @@ module irqrig_core #(
     .bus_i            (bus_num),
     .dev_i            (dev_num),
     .tx_valid_o       (msg_valid),
-    .tx_dw_o          (msg_dw),
     .tx_ndw_o         (msg_ndw),
+    .tx_rd_idx_i      (tx_rd_idx),
+    .tx_rd_dw_o       (msg_dw),
     .tx_done_i        (msg_done),
     .busy_o           (send_busy),
     .cnt_sent_o       (cnt_msi_sent),
@@ -451,6 +456,7 @@ module irqrig_core #(
   tlp_tx u_tlp_tx (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
+    .rd_idx_o    (tx_rd_idx),
     .cpl_valid_i (cpl_valid),
     .cpl_dw_i    (cpl_dw),
     .cpl_ndw_i   (cpl_ndw),

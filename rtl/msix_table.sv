@@ -79,9 +79,12 @@ module msix_table #(
         if (entry_dw == 2'd2) data_mem[host_idx][8*b +: 8] <= wdata_i[8*b +: 8];
       end
     end
-    host_lo_q   <= addr_lo_mem[host_idx];
-    host_hi_q   <= addr_hi_mem[host_idx];
-    host_data_q <= data_mem[host_idx];
+    // The host's port reads only for a read request (simulation skips it otherwise).
+    if (req_i && !we_i) begin
+      host_lo_q   <= addr_lo_mem[host_idx];
+      host_hi_q   <= addr_hi_mem[host_idx];
+      host_data_q <= data_mem[host_idx];
+    end
     msg_lo_q    <= addr_lo_mem[msg_idx];
     msg_hi_q    <= addr_hi_mem[msg_idx];
     msg_data_q  <= data_mem[msg_idx];
@@ -122,12 +125,7 @@ module msix_table #(
   assign unmask_evt = unmask_wr || (fmask_q && !fmask_i) || (!en_q && msix_en_i);
   assign elig       = pba_w[word_q] & ~mask_w[word_q];
 
-  always_comb begin
-    elig_bit = 5'd0;
-    for (int b = 31; b >= 0; b--) begin
-      if (elig[b]) elig_bit = 5'(b);
-    end
-  end
+  assign elig_bit = irqrig_pkg::lowest_set(elig);
 
   logic [10:0] word_vec;
   assign word_vec    = 11'({word_q, 5'd0});
@@ -167,15 +165,12 @@ module msix_table #(
 
   // Whole-word writes (read-modify-write of one word), one always_ff per array: a short reset
   // loop Verilator unrolls, and logic yosys maps quickly.
-  function automatic logic [31:0] with_bit(input logic [31:0] w, input logic [4:0] b, input logic val);
-    with_bit = val ? (w | (32'h1 << b)) : (w & ~(32'h1 << b));
-  endfunction
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       for (int w = 0; w < WordDepth; w++) mask_w[w] <= 32'hFFFF_FFFF;
     end else if (mask_wr) begin
-      mask_w[entry_word] <= with_bit(mask_w[entry_word], entry[4:0], wdata_i[0]);
+      mask_w[entry_word] <= irqrig_pkg::with_bit(mask_w[entry_word], entry[4:0], wdata_i[0]);
     end
   end
 
@@ -183,9 +178,9 @@ module msix_table #(
     if (!rst_ni) begin
       for (int w = 0; w < WordDepth; w++) pba_w[w] <= 32'h0;
     end else if (pend_set_i) begin
-      pba_w[msg_word] <= with_bit(pba_w[msg_word], msg_vec_i[4:0], 1'b1);
+      pba_w[msg_word] <= irqrig_pkg::with_bit(pba_w[msg_word], msg_vec_i[4:0], 1'b1);
     end else if (rel_take) begin
-      pba_w[word_q] <= with_bit(pba_w[word_q], elig_bit, 1'b0);
+      pba_w[word_q] <= irqrig_pkg::with_bit(pba_w[word_q], elig_bit, 1'b0);
     end
   end
 
@@ -214,9 +209,11 @@ module msix_table #(
       fmask_q     <= fmask_i;
       sel_table_q <= req_i && !we_i && in_table;
       sel_pba_q   <= req_i && !we_i && in_pba;
-      sel_dw_q    <= entry_dw;
-      sel_mask_q  <= mask_w[entry_word][entry[4:0]];
-      pba_rd_q    <= pba_w[pba_word];
+      if (req_i && !we_i) begin
+        sel_dw_q   <= entry_dw;
+        sel_mask_q <= mask_w[entry_word][entry[4:0]];
+        pba_rd_q   <= pba_w[pba_word];
+      end
     end
   end
 

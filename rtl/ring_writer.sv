@@ -28,10 +28,11 @@ module ring_writer (
   output logic                                note_valid_o,
   output logic [15:0]                         note_vector_o,
   input  logic                                note_ready_i,
-  // TLP to the transmitter, held until sent
+  // TLP to the transmitter, held until sent; DW tx_rd_idx_i on tx_rd_dw_o (combinational)
   output logic                                tx_valid_o,
-  output logic [tlp_pkg::DmaMaxDw*32-1:0]     tx_dw_o,
   output logic [3:0]                          tx_ndw_o,
+  input  logic [4:0]                          tx_rd_idx_i,
+  output logic [31:0]                         tx_rd_dw_o,
   input  logic                                tx_done_i,
   // status and counter pulses
   output logic                                busy_o,       // an event is being written out
@@ -53,9 +54,6 @@ module ring_writer (
   state_e      state_q, state_d;
   logic [31:0] seq_q, prod_q;
   logic [15:0] vec_q;
-  logic [63:0] time_q;
-  logic [31:0] tlp_q [tlp_pkg::DmaMaxDw];
-  logic [3:0]  tlp_n_q;
   logic        tx_valid_q;
 
   // ---------------------------------------------------------------------------------------------
@@ -73,54 +71,51 @@ module ring_writer (
   assign rec_addr  = ring_base_i + {28'h0, prod_q & (entries - 32'h1), 4'h0};
 
   // ---------------------------------------------------------------------------------------------
-  // The TLP to start this cycle (MemWr, 3DW below 4 GiB, 4DW above)
+  // The TLPs: a MemWr, 3DW header below 4 GiB and 4DW above. The record is assembled when the
+  // event is taken; address and requester ID are latched when a TLP is handed over, and the
+  // transmitter reads it one DW at a time, each computed from those registers.
   // ---------------------------------------------------------------------------------------------
-  // Fields placed at the byte offsets the description gives (little-endian). Continuous
-  // assignments: Icarus 11 re-triggers an always_comb that writes part-selects of its output.
+  // Fields placed at the byte offsets the description gives (little-endian).
   localparam int unsigned RecW = irqrig_reg_pkg::RecordBytes * 8;
-  logic [RecW-1:0] record;
-  assign record = (RecW'(seq_q) << (8 * irqrig_reg_pkg::REC_SEQ_BYTE)) |
-                  (RecW'(vec_q) << (8 * irqrig_reg_pkg::REC_VECTOR_BYTE)) |
+  function automatic logic [RecW-1:0] make_record(input logic [31:0] seq, input logic [15:0] vec,
+                                                  input logic [63:0] stamp);
+    make_record = (RecW'(seq) << (8 * irqrig_reg_pkg::REC_SEQ_BYTE)) |
+                  (RecW'(vec) << (8 * irqrig_reg_pkg::REC_VECTOR_BYTE)) |
                   (RecW'(16'h0001) << (8 * irqrig_reg_pkg::REC_FLAGS_BYTE)) |  // valid
-                  (RecW'(time_q) << (8 * irqrig_reg_pkg::REC_TIMESTAMP_BYTE));
+                  (RecW'(stamp) << (8 * irqrig_reg_pkg::REC_TIMESTAMP_BYTE));
+  endfunction
 
   logic        is_rec;
   logic [63:0] wr_addr;
-  logic [2:0]  wr_len;
-  logic [31:0] wr_pay [4];
-  assign is_rec    = state_q == StRecord;
-  assign wr_addr   = is_rec ? rec_addr : {ring_prod_addr_i[63:2], 2'b00};
-  assign wr_len    = is_rec ? 3'd4 : 3'd1;
-  assign wr_pay[0] = is_rec ? record[31:0] : prod_q;
-  for (genvar k = 1; k < 4; k++) begin : gen_wr_pay
-    assign wr_pay[k] = is_rec ? record[32*k +: 32] : 32'h0;
-  end
+  assign is_rec  = state_q == StRecord;
+  assign wr_addr = is_rec ? rec_addr : {ring_prod_addr_i[63:2], 2'b00};
 
-  logic [31:0] wr_tlp [tlp_pkg::DmaMaxDw];
-  logic [3:0]  wr_n;
-  logic        wr_4dw;
-  logic [31:0] wr_dw0, wr_dw1;
-  assign wr_4dw = wr_addr[63:32] != 32'h0;
-  // Posted requests carry no meaningful tag; Last DW BE is 0 for a 1-DW write.
-  assign wr_dw1 = {bus_i, dev_i, 3'b000, 8'h00, is_rec ? 4'hF : 4'h0, 4'hF};
-  assign wr_n   = (wr_4dw ? 4'd4 : 4'd3) + {1'b0, wr_len};
-  assign wr_dw0 = tlp_pkg::tlp_dw0(wr_4dw ? tlp_pkg::Fmt4dwData : tlp_pkg::Fmt3dwData,
-                                   tlp_pkg::TypeMem, 3'd0, 2'd0, {7'd0, wr_len});
-  // Header, then the payload right after it: DW k is header or payload k - (3 or 4).
-  for (genvar k = 0; k < tlp_pkg::DmaMaxDw; k++) begin : gen_wr_tlp
-    if (k == 0) begin : gen_dw0
-      assign wr_tlp[k] = wr_dw0;
-    end else if (k == 1) begin : gen_dw1
-      assign wr_tlp[k] = wr_dw1;
-    end else if (k == 2) begin : gen_dw2
-      assign wr_tlp[k] = wr_4dw ? wr_addr[63:32] : {wr_addr[31:2], 2'b00};
-    end else if (k == 3) begin : gen_dw3
-      assign wr_tlp[k] = wr_4dw ? {wr_addr[31:2], 2'b00} : wr_pay[0];
-    end else if (k < 7) begin : gen_pay
-      assign wr_tlp[k] = wr_4dw ? wr_pay[k - 4] : wr_pay[k - 3];
-    end else begin : gen_last
-      assign wr_tlp[k] = wr_4dw ? wr_pay[k - 4] : 32'h0;
-    end
+  // The TLP handed over: record (4 DW) or producer index (1 DW)
+  logic        tx_rec_q, tx_4dw_q;
+  logic [61:0] tx_addr_q;  // DW address
+  logic [12:0] tx_rid_q;   // {bus, device}
+  logic [31:0] rec_q [4];  // the record's payload
+
+  logic [2:0]  tx_len;
+  logic [31:0] tx_pay [4];
+  logic [4:0]  pay_k;
+  assign tx_len    = tx_rec_q ? 3'd4 : 3'd1;
+  assign tx_pay[0] = tx_rec_q ? rec_q[0] : prod_q;
+  for (genvar k = 1; k < 4; k++) begin : gen_tx_pay
+    assign tx_pay[k] = tx_rec_q ? rec_q[k] : 32'h0;
+  end
+  assign pay_k = tx_rd_idx_i - (tx_4dw_q ? 5'd4 : 5'd3);
+
+  always_comb begin
+    case (tx_rd_idx_i)
+      5'd0: tx_rd_dw_o = tlp_pkg::tlp_dw0(tx_4dw_q ? tlp_pkg::Fmt4dwData : tlp_pkg::Fmt3dwData,
+                                          tlp_pkg::TypeMem, 3'd0, 2'd0, {7'd0, tx_len});
+      // Posted requests carry no meaningful tag; Last DW BE is 0 for a 1-DW write.
+      5'd1: tx_rd_dw_o = {tx_rid_q, 3'b000, 8'h00, tx_rec_q ? 4'hF : 4'h0, 4'hF};
+      5'd2: tx_rd_dw_o = tx_4dw_q ? tx_addr_q[61:30] : {tx_addr_q[29:0], 2'b00};
+      5'd3: tx_rd_dw_o = tx_4dw_q ? {tx_addr_q[29:0], 2'b00} : tx_pay[0];
+      default: tx_rd_dw_o = (pay_k < 5'd4) ? tx_pay[pay_k[1:0]] : 32'h0;
+    endcase
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -191,20 +186,16 @@ module ring_writer (
       state_q    <= StIdle;
       seq_q      <= 32'h0;
       vec_q      <= 16'h0;
-      time_q     <= 64'h0;
       prod_q     <= 32'h0;
       tx_valid_q <= 1'b0;
-      tlp_n_q    <= 4'd0;
     end else begin
       state_q <= state_d;
       if (take_ev) begin
-        seq_q  <= ev_seq_i;
-        vec_q  <= ev_vector_i;
-        time_q <= ev_time_i;
+        seq_q <= ev_seq_i;
+        vec_q <= ev_vector_i;
       end
       if (tx_load) begin
         tx_valid_q <= 1'b1;
-        tlp_n_q    <= wr_n;
       end else if (tx_done_i) begin
         tx_valid_q <= 1'b0;
       end
@@ -213,22 +204,28 @@ module ring_writer (
     end
   end
 
+  // Data path, no reset.
   always_ff @(posedge clk_i) begin
+    if (take_ev) begin
+      for (int k = 0; k < 4; k++) begin
+        rec_q[k] <= 32'(make_record(ev_seq_i, ev_vector_i, ev_time_i) >> (32 * k));
+      end
+    end
     if (tx_load) begin
-      for (int i = 0; i < tlp_pkg::DmaMaxDw; i++) tlp_q[i] <= wr_tlp[i];
+      tx_rec_q  <= is_rec;
+      tx_4dw_q  <= wr_addr[63:32] != 32'h0;
+      tx_addr_q <= wr_addr[63:2];
+      tx_rid_q  <= {bus_i, dev_i};
     end
   end
 
   assign tx_valid_o    = tx_valid_q;
-  assign tx_ndw_o      = tlp_n_q;
+  assign tx_ndw_o      = (tx_4dw_q ? 4'd4 : 4'd3) + {1'b0, tx_len};
   assign ring_prod_o   = prod_q;
   assign note_valid_o  = state_q == StNote;
   assign note_vector_o = vec_q;
   assign busy_o        = state_q != StIdle;
   assign ring_full_o   = state_q == StRingWait;
-  for (genvar k = 0; k < tlp_pkg::DmaMaxDw; k++) begin : gen_tx_flat
-    assign tx_dw_o[32*k +: 32] = tlp_q[k];
-  end
 
   logic unused_addr;
   assign unused_addr = ^{ring_prod_addr_i[1:0], wr_addr[1:0]};

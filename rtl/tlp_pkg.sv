@@ -20,10 +20,6 @@ package tlp_pkg;
   localparam int unsigned MaxPayloadDw = 16;
   // A completion carries at most a 3-DW header and MaxPayloadDw data DWs.
   localparam int unsigned CplMaxDw = 3 + MaxPayloadDw;
-  // A device-originated MemWr carries at most a 4-DW header and a 4-DW record.
-  localparam int unsigned DmaMaxDw = 8;
-  // A message is a MemWr with at most a 4-DW header and one data DW.
-  localparam int unsigned MsgMaxDw = 5;
 
   // Type-0 header, MSI and MSI-X capability offsets fixed by the PCI Local Bus Spec 3.0 (6.1, 6.8.2;
   // Linux pci_regs.h names). The register description carries only the offsets it chooses.

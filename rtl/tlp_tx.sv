@@ -5,50 +5,36 @@
 // until done, so nothing is lost or reordered within a source; across sources the order is the
 // order the sources offered in (a message is only fired after its record's TLPs are done).
 module tlp_tx (
-  input  logic                                clk_i,
-  input  logic                                rst_ni,
+  input  logic        clk_i,
+  input  logic        rst_ni,
+  // every source holds its TLP and returns the DW at rd_idx_o
+  output logic [4:0]  rd_idx_o,
   // completions
-  input  logic                                cpl_valid_i,
-  input  logic [tlp_pkg::CplMaxDw*32-1:0]     cpl_dw_i,
-  input  logic [4:0]                          cpl_ndw_i,
-  output logic                                cpl_done_o,
+  input  logic        cpl_valid_i,
+  input  logic [31:0] cpl_dw_i,
+  input  logic [4:0]  cpl_ndw_i,
+  output logic        cpl_done_o,
   // record and producer-index writes
-  input  logic                                dma_valid_i,
-  input  logic [tlp_pkg::DmaMaxDw*32-1:0]     dma_dw_i,
-  input  logic [3:0]                          dma_ndw_i,
-  output logic                                dma_done_o,
+  input  logic        dma_valid_i,
+  input  logic [31:0] dma_dw_i,
+  input  logic [3:0]  dma_ndw_i,
+  output logic        dma_done_o,
   // MSI / MSI-X messages
-  input  logic                                msg_valid_i,
-  input  logic [tlp_pkg::MsgMaxDw*32-1:0]     msg_dw_i,
-  input  logic [2:0]                          msg_ndw_i,
-  output logic                                msg_done_o,
+  input  logic        msg_valid_i,
+  input  logic [31:0] msg_dw_i,
+  input  logic [2:0]  msg_ndw_i,
+  output logic        msg_done_o,
   // device -> host stream
-  output logic [31:0]                         tx_tdata_o,
-  output logic                                tx_tvalid_o,
-  input  logic                                tx_tready_i,
-  output logic                                tx_tlast_o
+  output logic [31:0] tx_tdata_o,
+  output logic        tx_tvalid_o,
+  input  logic        tx_tready_i,
+  output logic        tx_tlast_o
 );
-
-  localparam int unsigned DmaIdxW = $clog2(tlp_pkg::DmaMaxDw);
-  localparam int unsigned MsgIdxW = $clog2(tlp_pkg::MsgMaxDw);
 
   // Sources (a plain code, not an enum: Icarus 11 rejects enums from a conditional operator)
   localparam logic [1:0] SrcCpl = 2'd0;
   localparam logic [1:0] SrcDma = 2'd1;
   localparam logic [1:0] SrcMsg = 2'd2;
-
-  logic [31:0] cpl_dw [tlp_pkg::CplMaxDw];
-  logic [31:0] dma_dw [tlp_pkg::DmaMaxDw];
-  logic [31:0] msg_dw [tlp_pkg::MsgMaxDw];
-  for (genvar k = 0; k < tlp_pkg::CplMaxDw; k++) begin : gen_cpl_dw
-    assign cpl_dw[k] = cpl_dw_i[32*k +: 32];
-  end
-  for (genvar k = 0; k < tlp_pkg::DmaMaxDw; k++) begin : gen_dma_dw
-    assign dma_dw[k] = dma_dw_i[32*k +: 32];
-  end
-  for (genvar k = 0; k < tlp_pkg::MsgMaxDw; k++) begin : gen_msg_dw
-    assign msg_dw[k] = msg_dw_i[32*k +: 32];
-  end
 
   logic       busy_q, busy_d;   // a TLP has been offered and is not finished
   logic [1:0] sel_q, sel_d;     // the source being sent
@@ -73,20 +59,20 @@ module tlp_tx (
     tx_tvalid_o = busy_q || any;
     case (cur)
       SrcDma: begin
-        tx_tdata_o = dma_dw[idx_q[DmaIdxW-1:0]];
+        tx_tdata_o = dma_dw_i;
         last       = idx_q == {1'b0, dma_ndw_i} - 5'd1;
       end
       SrcMsg: begin
-        // Indexes past the TLP are never reached: the message ends at msg_ndw_i.
-        tx_tdata_o = (32'(idx_q) < tlp_pkg::MsgMaxDw) ? msg_dw[idx_q[MsgIdxW-1:0]] : 32'h0;
+        tx_tdata_o = msg_dw_i;
         last       = idx_q == {2'b0, msg_ndw_i} - 5'd1;
       end
       default: begin
-        tx_tdata_o = cpl_dw[idx_q];
+        tx_tdata_o = cpl_dw_i;
         last       = idx_q == cpl_ndw_i - 5'd1;
       end
     endcase
   end
+  assign rd_idx_o = idx_q;
   assign tx_tlast_o = last;
   assign hs         = tx_tvalid_o && tx_tready_i;
 

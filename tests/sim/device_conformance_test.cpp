@@ -228,7 +228,9 @@ TEST_P(DeviceConformance, A5_EntryRewrittenDuringABurstAppliesToTheNextMessage) 
     const bool is_new = messages_[i].address == msix_address(7);
     EXPECT_EQ(messages_[i].data.at(0), is_new ? 0x99u : 0x40u) << i;
     if (is_new && first_new == messages_.size()) first_new = i;
-    if (i > first_new) EXPECT_TRUE(is_new) << i;
+    if (i > first_new) {
+      EXPECT_TRUE(is_new) << i;
+    }
   }
   EXPECT_GT(first_new, 0u);
   EXPECT_LT(first_new, messages_.size());
