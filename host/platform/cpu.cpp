@@ -1,6 +1,7 @@
 // One simulated CPU: its thread of execution, IRQL, the interrupts it takes, its DPC drains and DPC
 // thread, and the time it spends in each kind of routine.
 #include <algorithm>
+#include <utility>
 #include <limits>
 
 #include <fmt/format.h>
@@ -309,6 +310,9 @@ void Cpu::take(std::uint8_t vector) { take(vector, platform_.now_ps()); }
 
 void Cpu::take(std::uint8_t vector, std::uint64_t at_ps) {
   lapic_.take(vector);
+  // The arrival being taken, read before a replay's resume() below can deliver a later arrival of
+  // the same vector into the IRR that take() has just emptied.
+  const std::uint64_t arrived_ps = std::exchange(arrival_ps_[vector], kNoArrival);
   // Taken earlier than now (replayed after sleeping through the entry): what arrived since comes
   // after the take, as it did.
   if (at_ps < platform_.now_ps()) resume();
@@ -322,19 +326,15 @@ void Cpu::take(std::uint8_t vector, std::uint64_t at_ps) {
       platform_.join_broadcast(*this);
     }
   } else {
-    device_interrupt(vector, at_ps);
+    device_interrupt(vector, at_ps, arrived_ps);
   }
   lapic_.eoi();
   set_irql(old);
   // The caller's loop then drains DPCs if IRQL fell below DISPATCH with a request pending (C5).
 }
 
-void Cpu::device_interrupt(std::uint8_t vector, std::uint64_t at_ps) {
-  if (arrival_ps_[vector] != kNoArrival) {
-    platform_.msi_to_isr().add((at_ps - arrival_ps_[vector]) / 1000);
-    arrival_ps_[vector] = kNoArrival;
-  }
-  platform_.dispatch(*this, vector, at_ps);
+void Cpu::device_interrupt(std::uint8_t vector, std::uint64_t at_ps, std::uint64_t arrived_ps) {
+  platform_.dispatch(*this, vector, at_ps, arrived_ps == kNoArrival ? std::nullopt : std::optional(arrived_ps));
 }
 
 void Cpu::clock_interrupt() {

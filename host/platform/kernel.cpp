@@ -283,7 +283,7 @@ void Platform::release_lock(PKSPIN_LOCK lock) {
 // ---------------------------------------------------------------------------------------------
 // ISRs (D1-D5)
 
-void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps) {
+void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, std::optional<std::uint64_t> arrived_ps) {
   const auto& chain = vectors_[cpu.index()][vector];
   if (chain.empty()) {
     fault("spurious", fmt::format("vector {:#04x} on CPU {} has no ISR connected", vector, cpu.index()));
@@ -296,6 +296,7 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps) {
       cpu.push_frame(RoutineKind::kIsr, io->routine(), message, vector, taken_ps);
       const std::uint64_t entry = config_.costs.isr_ns * 1000, spent = now_ps() - taken_ps;
       cpu.consume_ps(entry > spent ? entry - spent : 0);
+      if (arrived_ps) msi_to_isr_.add((now_ps() - *arrived_ps) / 1000);
     } else {
       cpu.push_frame(RoutineKind::kIsr, io->routine(), message, vector);
     }

@@ -173,7 +173,7 @@ class Cpu : public sc_core::sc_module {
   /// Takes `vector`, the interrupt having been taken at `at_ps` (now unless the CPU slept through it).
   void take(std::uint8_t vector, std::uint64_t at_ps);
   void take(std::uint8_t vector);
-  void device_interrupt(std::uint8_t vector, std::uint64_t at_ps);
+  void device_interrupt(std::uint8_t vector, std::uint64_t at_ps, std::uint64_t arrived_ps);
   void sleep();
   void clock_interrupt();
   void drain_dpcs();
@@ -320,7 +320,9 @@ class Platform : public sc_core::sc_module {
 
   /// Runs the ISR chain of `vector` on `cpu` (D2, D3): the first TRUE stops it. The interrupt was
   /// taken at `taken_ps`; its entry cost runs from then.
-  void dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps);
+  /// `arrived_ps`: when the message being taken reached the local APIC (absent for one that did not
+  /// come from the device); MSI->ISR latency runs from it to the first ISR's call.
+  void dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, std::optional<std::uint64_t> arrived_ps);
   /// Runs this CPU's part of the broadcast in progress (G1, G3), on the IPI it took.
   void join_broadcast(Cpu& cpu);
   void set_current(Cpu* cpu) { current_cpu_ = cpu; }

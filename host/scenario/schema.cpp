@@ -75,6 +75,9 @@ constexpr std::array kReportPaths = std::to_array<std::string_view>({
     "device.msi_pending_on_mask",
     "device.moderation_coalesced",
     "device.ring_overflows",
+    "device.moderation_fired",
+    "device.ring_full_stalls",
+    "device.aborted",
     "lapic.accepted",
     "lapic.merged",
     "isr.calls",
@@ -110,8 +113,6 @@ constexpr std::array kExpectAliasNames = std::to_array<std::string_view>({"lost"
 // Keys the parser accepts and validates but this slice of the rig cannot run: a non-default value
 // of any of them is rejected as "not supported yet". Remove an entry when its feature lands.
 constexpr std::array kNotSupportedYet = std::to_array<std::string_view>({
-    "device.moderation",       // anything but {frames: 1, usecs: 0} (off)
-    "device.ring.on_full",     // drop
     "device.interrupts.mode",  // msi (msix is supported)
     "host.driver",             // mutant:NAME
 });

@@ -315,7 +315,11 @@ TEST(LapicPlatformConformance, B5_ArrivalsDuringTheHandlerGiveOneMoreDispatch) {
   EXPECT_EQ(calls[1].ps, 1200 * kNs);
   EXPECT_EQ(rig.platform().cpu(0).msi_accepted(), 2u);
   EXPECT_EQ(rig.platform().cpu(0).msi_merged(), 2u);
-  EXPECT_EQ(rig.platform().msi_to_isr().max(), 80u);  // the second waited from 1020 to 1100 ns
+  // MSI->ISR runs from arrival to the ISR's call: 100 ns for the first (its entry cost); the second
+  // arrived at 1020 ns (accepted while the first was being taken) and was called at 1200 ns.
+  EXPECT_EQ(rig.platform().msi_to_isr().count(), 2u);
+  EXPECT_EQ(rig.platform().msi_to_isr().quantile(0.0), 100u);
+  EXPECT_EQ(rig.platform().msi_to_isr().max(), 180u);
 }
 
 // SEMANTICS C4 on the platform: a DPC request from another CPU that arrives while an interrupt's
