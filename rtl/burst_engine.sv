@@ -1,7 +1,9 @@
-// Burst generator: on START produces BURST_EVENTS events, one at a time, at least BURST_GAP cycles
-// apart and never before the DMA writer has sent the previous event's TLPs. Each event carries the
-// next sequence number, the time it was generated and a vector from the vector list, chosen round
-// robin, at random (list[lfsr % LEN], Galois LFSR x^32+x^22+x^2+x+1) or fixed (list[0]).
+// Burst generator: on START produces BURST_REPEAT repetitions of BURST_EVENTS events, one at a time,
+// at least BURST_GAP cycles apart (BURST_PAUSE between repetitions) and never before the ring
+// writer has taken the previous event. Each event carries the next sequence number, the time it was
+// generated and a vector from the vector list, chosen round robin, at random (list[lfsr % LEN],
+// Galois LFSR x^32+x^22+x^2+x+1 seeded from BURST_SEED) or fixed (list[0]). Every repetition
+// replays the same vector sequence: the round-robin index and the LFSR restart.
 module burst_engine #(
   parameter int unsigned VlistDepth = 64
 ) (
@@ -12,9 +14,12 @@ module burst_engine #(
   input  logic        stop_i,    // no event after the current one
   input  logic        abort_i,
   input  logic        busy_i,    // STATUS.BUSY: a START meanwhile is ignored
-  // configuration, sampled at START (events, seed) or per event (gap, pattern, length)
+  // configuration, sampled at START (events, repeat, seed) or per event (gap, pause, pattern,
+  // length)
   input  logic [31:0] events_i,
+  input  logic [31:0] repeat_i,
   input  logic [31:0] gap_i,
+  input  logic [31:0] pause_i,
   input  logic [1:0]  pattern_i,
   input  logic [31:0] seed_i,
   input  logic [6:0]  vlist_len_i,
@@ -68,9 +73,9 @@ module burst_engine #(
   // Generator
   // ---------------------------------------------------------------------------------------------
   logic        run_q;
-  logic [31:0] left_q, gap_q, seq_q, lfsr_q;
+  logic [31:0] left_q, reps_q, events_q, gap_q, seq_q, lfsr_q, seed_q;
   logic [5:0]  rr_q;
-  logic        gen;
+  logic        gen, start, rep_end, last_rep;
 
   // Sequential lfsr_q % len_eff (radix 2, ModBitsCycle bits a cycle) so that no 32-bit divider
   // sits in one cycle; it runs while the previous event's TLPs go out.
@@ -83,9 +88,11 @@ module burst_engine #(
 
   always_comb begin
     mod_rem_d = mod_rem_q;
-    for (int b = 0; b < ModBitsCycle; b++) begin
-      mod_rem_d = {mod_rem_d[6:0], mod_src_q[31 - b]};
-      if (mod_rem_d >= {1'b0, mod_div_q}) mod_rem_d = mod_rem_d - {1'b0, mod_div_q};
+    if (mod_busy_q) begin  // idle otherwise: simulation skips the steps
+      for (int b = 0; b < ModBitsCycle; b++) begin
+        mod_rem_d = {mod_rem_d[6:0], mod_src_q[31 - b]};
+        if (mod_rem_d >= {1'b0, mod_div_q}) mod_rem_d = mod_rem_d - {1'b0, mod_div_q};
+      end
     end
   end
 
@@ -104,16 +111,24 @@ module burst_engine #(
   assign ev_time_o   = time_i;
   assign ev_vector_o = vlist_q[pick[VlW-1:0]];
   assign running_o   = run_q;
-  assign mod_kick    = (start_i && !busy_i && !run_q) || gen;
+  assign start       = start_i && !busy_i && !run_q;
+  assign mod_kick    = start || gen;
+  // The event being generated is the last of its repetition; more repetitions follow.
+  assign rep_end     = left_q == 32'd1;
+  assign last_rep    = reps_q <= 32'd1;
 
-  logic [31:0] seed_eff, lfsr_d;
-  assign seed_eff = (seed_i == 32'h0) ? 32'h1 : seed_i;
-  assign lfsr_d   = (start_i && !busy_i && !run_q) ? seed_eff : lfsr_next(lfsr_q);
+  logic [31:0] seed_eff, lfsr_d, pause_eff;
+  assign seed_eff  = (seed_i == 32'h0) ? 32'h1 : seed_i;
+  assign lfsr_d    = start ? seed_eff : (rep_end ? seed_q : lfsr_next(lfsr_q));
+  assign pause_eff = (pause_i == 32'h0) ? gap_i : pause_i;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       run_q      <= 1'b0;
       left_q     <= 32'h0;
+      reps_q     <= 32'h0;
+      events_q   <= 32'h0;
+      seed_q     <= 32'h1;
       gap_q      <= 32'h0;
       seq_q      <= 32'h0;
       lfsr_q     <= 32'h1;
@@ -125,20 +140,32 @@ module burst_engine #(
       mod_div_q  <= 7'd1;
     end else begin
       if (gap_q != 32'h0) gap_q <= gap_q - 32'd1;
-      if (start_i && !busy_i && !run_q) begin
-        run_q  <= events_i != 32'h0;
-        left_q <= events_i;
-        gap_q  <= 32'h0;
-        rr_q   <= 6'd0;
+      if (start) begin
+        run_q    <= events_i != 32'h0;
+        left_q   <= events_i;
+        events_q <= events_i;
+        reps_q   <= (repeat_i == 32'h0) ? 32'h1 : repeat_i;
+        seed_q   <= seed_eff;
+        gap_q    <= 32'h0;
+        rr_q     <= 6'd0;
       end else if (stop_i || abort_i) begin
         run_q <= 1'b0;
       end else if (gen) begin
-        seq_q  <= seq_q + 32'd1;
-        left_q <= left_q - 32'd1;
-        if (left_q == 32'd1) run_q <= 1'b0;
-        // The next event is due BURST_GAP cycles after this one (the count starts next cycle).
-        gap_q  <= (gap_i == 32'h0) ? 32'h0 : gap_i - 32'd1;
-        rr_q   <= (7'(rr_q) + 7'd1 >= len_eff) ? 6'd0 : rr_q + 6'd1;
+        seq_q <= seq_q + 32'd1;
+        if (rep_end && last_rep) begin
+          run_q <= 1'b0;
+        end else if (rep_end) begin
+          // The next repetition replays the sequence after BURST_PAUSE.
+          left_q <= events_q;
+          reps_q <= reps_q - 32'd1;
+          gap_q  <= (pause_eff == 32'h0) ? 32'h0 : pause_eff - 32'd1;
+          rr_q   <= 6'd0;
+        end else begin
+          left_q <= left_q - 32'd1;
+          // The next event is due BURST_GAP cycles after this one (the count starts next cycle).
+          gap_q  <= (gap_i == 32'h0) ? 32'h0 : gap_i - 32'd1;
+          rr_q   <= (7'(rr_q) + 7'd1 >= len_eff) ? 6'd0 : rr_q + 6'd1;
+        end
       end
       if (mod_kick) begin
         lfsr_q     <= lfsr_d;

@@ -1,9 +1,14 @@
 // irqrig endpoint core: a vendor-free PCIe function on a TLP stream (one DW per beat) with a type-0
-// config space and MSI-X capability, BAR0 registers, an MSI-X table with PBA, a burst engine and
-// an event-ring DMA writer. A board top binds it to a hard IP; the simulator drives it directly.
+// config space carrying MSI-X and MSI capabilities, BAR0 registers, an MSI-X table with PBA, a
+// burst engine, an event-ring DMA writer, per-vector interrupt moderation and the message sender.
+// A board top binds it to a hard IP; the simulator drives it directly.
+//
+//   burst_engine -> ring_writer (record, producer index) -> irq_moderation -> irq_sender -> tlp_tx
+//                                                          msix_table / cfg_space (masks, pending)
 module irqrig_core #(
-  parameter int unsigned NumVectors = 2048,  // MSI-X table size, 1..2048
-  parameter int unsigned ClkMhz     = 250,   // reported in CAPS.CLK_MHZ
+  parameter int unsigned NumVectors = 2048,  // MSI-X table size and moderated vectors, 1..2048
+  parameter int unsigned MsiVectors = 32,    // MSI Multiple Message Capable: 1, 2, 4, 8, 16, 32
+  parameter int unsigned ClkMhz     = 250,   // reported in CAPS.CLK_MHZ; moderation's time base
   parameter int unsigned VlistDepth = 64     // vector-list entries of the burst engine
 ) (
   input  logic        clk_i,
@@ -31,9 +36,11 @@ module irqrig_core #(
 `ifdef __ICARUS__
   initial begin
     if (NumVectors < 1 || NumVectors > 2048) $fatal(1, "irqrig_core: NumVectors must be 1..2048");
+    if (MsiVectors < 1 || MsiVectors > 32 || (MsiVectors & (MsiVectors - 1)) != 0)
+      $fatal(1, "irqrig_core: MsiVectors must be a power of two <= 32");
     if (VlistDepth < 1 || VlistDepth > 64 || (VlistDepth & (VlistDepth - 1)) != 0)
       $fatal(1, "irqrig_core: VlistDepth must be a power of two <= 64");
-    if (ClkMhz < 1 || ClkMhz > 65535) $fatal(1, "irqrig_core: ClkMhz must be 1..65535");
+    if (ClkMhz < 2 || ClkMhz > 65535) $fatal(1, "irqrig_core: ClkMhz must be 2..65535");
     if (irqrig_reg_pkg::Bar0SizeLog2 != 16) $fatal(1, "irqrig_core: BAR0 must be 64 KiB");
     if (irqrig_reg_pkg::RecordBytes != 16) $fatal(1, "irqrig_core: the record must be 16 bytes");
   end
@@ -41,12 +48,18 @@ module irqrig_core #(
   if (NumVectors < 1 || NumVectors > 2048) begin : gen_bad_num_vectors
     $fatal(1, "irqrig_core: NumVectors must be 1..2048");
   end
+  // Multiple Message Capable encodes log2 of a power of two up to 32 (PCI 3.0 6.8.1.3).
+  if (MsiVectors < 1 || MsiVectors > 32 || (MsiVectors & (MsiVectors - 1)) != 0)
+  begin : gen_bad_msi_vectors
+    $fatal(1, "irqrig_core: MsiVectors must be a power of two <= 32");
+  end
   if (VlistDepth < 1 || VlistDepth > 64 || (VlistDepth & (VlistDepth - 1)) != 0)
   begin : gen_bad_vlist_depth
     $fatal(1, "irqrig_core: VlistDepth must be a power of two <= 64");
   end
-  if (ClkMhz < 1 || ClkMhz > 65535) begin : gen_bad_clk_mhz
-    $fatal(1, "irqrig_core: ClkMhz must be 1..65535");
+  // CAPS.CLK_MHZ has 16 bits; below 2 MHz a 256 ns ITR unit rounds to no cycle at all.
+  if (ClkMhz < 2 || ClkMhz > 65535) begin : gen_bad_clk_mhz
+    $fatal(1, "irqrig_core: ClkMhz must be 2..65535");
   end
   // The request decoder compares 16-bit register offsets and the MSI-X windows assume 64 KiB.
   if (irqrig_reg_pkg::Bar0SizeLog2 != 16) begin : gen_bad_bar0_size
@@ -71,7 +84,9 @@ module irqrig_core #(
   // Requests
   // ---------------------------------------------------------------------------------------------
   logic                   tlp_valid, tlp_done;
-  logic [RxMaxDw*32-1:0]  tlp_dw;
+  logic [4*32-1:0]        tlp_hdr;
+  logic [4:0]             tlp_rd_idx;
+  logic [31:0]            tlp_rd_dw;
   logic [10:0]            tlp_ndw;
 
   tlp_rx #(
@@ -84,12 +99,20 @@ module irqrig_core #(
     .rx_tready_o (s_axis_rx_tready),
     .rx_tlast_i  (s_axis_rx_tlast),
     .tlp_valid_o (tlp_valid),
-    .tlp_dw_o    (tlp_dw),
+    .tlp_hdr_o   (tlp_hdr),
+    .rd_idx_i    (tlp_rd_idx),
+    .rd_dw_o     (tlp_rd_dw),
     .tlp_ndw_o   (tlp_ndw),
     .tlp_done_i  (tlp_done)
   );
 
-  logic              mem_en, bme, msix_en, msix_fmask;
+  logic              mem_en, bme, msix_en, msix_fmask, msi_en;
+  logic [2:0]        msi_log2n;
+  logic [63:0]       msi_addr;
+  logic [15:0]       msi_data;
+  logic [31:0]       msi_mask, msi_pend;
+  logic              msi_pend_set, msi_pend_clr;
+  logic [4:0]        msi_pend_idx;
   logic [31:0]       bar0;
   logic [7:0]        bus_num;
   logic [4:0]        dev_num;
@@ -103,17 +126,17 @@ module irqrig_core #(
   logic [3:0]        bar_be;
   logic [31:0]       bar_wdata, bar_rdata, regs_rdata, msix_rdata;
   logic                   cpl_valid, cpl_done;
-  logic [tlp_pkg::CplMaxDw*32-1:0] cpl_dw;
-  logic [4:0]             cpl_ndw;
+  logic [31:0]            cpl_dw, dma_dw, msg_dw;
+  logic [4:0]             cpl_ndw, tx_rd_idx;
 
-  req_ctrl #(
-    .RxMaxDw(RxMaxDw)
-  ) u_req_ctrl (
-    .clk_i       (clk_i),
-    .rst_ni      (rst_ni),
-    .tlp_valid_i (tlp_valid),
-    .tlp_dw_i    (tlp_dw),
-    .tlp_ndw_i   (tlp_ndw),
+  req_ctrl u_req_ctrl (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .tlp_valid_i  (tlp_valid),
+    .tlp_hdr_i    (tlp_hdr),
+    .tlp_rd_idx_o (tlp_rd_idx),
+    .tlp_rd_dw_i  (tlp_rd_dw),
+    .tlp_ndw_i    (tlp_ndw),
     .tlp_done_o  (tlp_done),
     .mem_en_i    (mem_en),
     .bar0_i      (bar0),
@@ -132,14 +155,16 @@ module irqrig_core #(
     .bar_be_o    (bar_be),
     .bar_wdata_o (bar_wdata),
     .bar_rdata_i (bar_rdata),
-    .cpl_valid_o (cpl_valid),
-    .cpl_dw_o    (cpl_dw),
-    .cpl_ndw_o   (cpl_ndw),
-    .cpl_done_i  (cpl_done)
+    .cpl_valid_o  (cpl_valid),
+    .cpl_ndw_o    (cpl_ndw),
+    .cpl_rd_idx_i (tx_rd_idx),
+    .cpl_rd_dw_o  (cpl_dw),
+    .cpl_done_i   (cpl_done)
   );
 
   cfg_space #(
-    .NumVectors(NumVectors)
+    .NumVectors(NumVectors),
+    .MsiVectors(MsiVectors)
   ) u_cfg_space (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
@@ -155,6 +180,15 @@ module irqrig_core #(
     .bar0_o          (bar0),
     .msix_en_o       (msix_en),
     .msix_fmask_o    (msix_fmask),
+    .msi_en_o        (msi_en),
+    .msi_log2n_o     (msi_log2n),
+    .msi_addr_o      (msi_addr),
+    .msi_data_o      (msi_data),
+    .msi_mask_o      (msi_mask),
+    .msi_pend_o      (msi_pend),
+    .msi_pend_set_i  (msi_pend_set),
+    .msi_pend_clr_i  (msi_pend_clr),
+    .msi_pend_idx_i  (msi_pend_idx),
     .bus_o           (bus_num),
     .dev_o           (dev_num)
   );
@@ -165,66 +199,91 @@ module irqrig_core #(
   assign bar_rdata = regs_rdata | msix_rdata;
 
   logic        start, stop, abort;
-  logic [31:0] burst_events, burst_gap, burst_seed, ring_cons, ring_prod;
+  logic [31:0] burst_events, burst_repeat, burst_gap, burst_pause, burst_seed;
+  logic [31:0] ring_cons, ring_prod;
   logic [1:0]  burst_pattern;
   logic [6:0]  vlist_len;
   logic [63:0] ring_base, ring_prod_addr;
   logic [4:0]  ring_log2;
+  logic        ring_drop;
   logic        vlist_we;
   logic [5:0]  vlist_idx;
   logic [15:0] vlist_wdata, vlist_rdata;
-  logic        gen_running, writer_busy, busy, ring_full;
+  logic [10:0] mod_idx;
+  logic        mod_cfg_we, mod_itr_we;
+  logic [31:0] mod_wdata, mod_cfg_rdata;
+  logic [15:0] mod_itr_rdata;
+  logic [11:0] mod_held;
+  logic        gen_running, ring_busy, mod_busy, send_busy, busy, ring_full;
   logic        ev_valid, ev_ready;
   logic [31:0] ev_seq;
   logic [15:0] ev_vector;
   logic [63:0] ev_time;
-  logic        cnt_ring_full, cnt_dma, cnt_msi_sent, cnt_msi_pended;
+  logic        cnt_ring_full, cnt_dma, cnt_msi_sent, cnt_msi_pended, cnt_overflow, cnt_aborted;
+  logic        cnt_coalesced, cnt_fired, cnt_bad_vector;
 
-  assign busy = gen_running || writer_busy;
+  // Work in flight that finishes without the host; events moderation holds are not (MOD_HELD).
+  assign busy = gen_running || ring_busy || mod_busy || send_busy;
 
   bar0_regs #(
     .NumVectors(NumVectors),
     .ClkMhz    (ClkMhz)
   ) u_bar0_regs (
-    .clk_i            (clk_i),
-    .rst_ni           (rst_ni),
-    .req_i            (bar_req),
-    .we_i             (bar_we),
-    .addr_i           (bar_addr),
-    .be_i             (bar_be),
-    .wdata_i          (bar_wdata),
-    .rdata_o          (regs_rdata),
-    .time_i           (time_q),
-    .start_o          (start),
-    .stop_o           (stop),
-    .abort_o          (abort),
-    .burst_events_o   (burst_events),
-    .burst_gap_o      (burst_gap),
-    .burst_pattern_o  (burst_pattern),
-    .burst_seed_o     (burst_seed),
-    .vlist_len_o      (vlist_len),
-    .ring_base_o      (ring_base),
-    .ring_log2_o      (ring_log2),
-    .ring_prod_addr_o (ring_prod_addr),
-    .ring_cons_o      (ring_cons),
-    .vlist_we_o       (vlist_we),
-    .vlist_idx_o      (vlist_idx),
-    .vlist_wdata_o    (vlist_wdata),
-    .vlist_rdata_i    (vlist_rdata),
-    .busy_i           (busy),
-    .ring_full_i      (ring_full),
-    .ring_prod_i      (ring_prod),
-    .cnt_events_i     (ev_valid && ev_ready),
-    .cnt_msi_sent_i   (cnt_msi_sent),
-    .cnt_msi_pended_i (cnt_msi_pended),
-    .cnt_ring_full_i  (cnt_ring_full),
-    .cnt_dma_i        (cnt_dma)
+    .clk_i               (clk_i),
+    .rst_ni              (rst_ni),
+    .req_i               (bar_req),
+    .we_i                (bar_we),
+    .addr_i              (bar_addr),
+    .be_i                (bar_be),
+    .wdata_i             (bar_wdata),
+    .rdata_o             (regs_rdata),
+    .time_i              (time_q),
+    .start_o             (start),
+    .stop_o              (stop),
+    .abort_o             (abort),
+    .burst_events_o      (burst_events),
+    .burst_repeat_o      (burst_repeat),
+    .burst_gap_o         (burst_gap),
+    .burst_pause_o       (burst_pause),
+    .burst_pattern_o     (burst_pattern),
+    .burst_seed_o        (burst_seed),
+    .vlist_len_o         (vlist_len),
+    .ring_base_o         (ring_base),
+    .ring_log2_o         (ring_log2),
+    .ring_prod_addr_o    (ring_prod_addr),
+    .ring_cons_o         (ring_cons),
+    .ring_drop_o         (ring_drop),
+    .vlist_we_o          (vlist_we),
+    .vlist_idx_o         (vlist_idx),
+    .vlist_wdata_o       (vlist_wdata),
+    .vlist_rdata_i       (vlist_rdata),
+    .mod_idx_o           (mod_idx),
+    .mod_cfg_we_o        (mod_cfg_we),
+    .mod_itr_we_o        (mod_itr_we),
+    .mod_wdata_o         (mod_wdata),
+    .mod_cfg_rdata_i     (mod_cfg_rdata),
+    .mod_itr_rdata_i     (mod_itr_rdata),
+    .mod_held_i          (mod_held),
+    .busy_i              (busy),
+    .ring_full_i         (ring_full),
+    .generating_i        (gen_running),
+    .ring_prod_i         (ring_prod),
+    .cnt_events_i        (ev_valid && ev_ready),
+    .cnt_msi_sent_i      (cnt_msi_sent),
+    .cnt_msi_pended_i    (cnt_msi_pended),
+    .cnt_ring_full_i     (cnt_ring_full),
+    .cnt_dma_i           (cnt_dma),
+    .cnt_ring_overflow_i (cnt_overflow),
+    .cnt_mod_coalesced_i (cnt_coalesced),
+    .cnt_mod_fired_i     (cnt_fired),
+    .cnt_aborted_i       (cnt_aborted),
+    .cnt_bad_vector_i    (cnt_bad_vector)
   );
 
-  logic [10:0] msg_vec, rel_vec;
-  logic [63:0] msg_addr;
-  logic [31:0] msg_data;
-  logic        msg_masked, pend_set, rel_valid, rel_ready;
+  logic [10:0] msix_vec, rel_vec;
+  logic [63:0] msix_addr;
+  logic [31:0] msix_data;
+  logic        msix_masked, pend_set, rel_valid, rel_ready;
 
   msix_table #(
     .NumVectors(NumVectors)
@@ -239,10 +298,10 @@ module irqrig_core #(
     .rdata_o      (msix_rdata),
     .msix_en_i    (msix_en),
     .fmask_i      (msix_fmask),
-    .msg_vec_i    (msg_vec),
-    .msg_addr_o   (msg_addr),
-    .msg_data_o   (msg_data),
-    .msg_masked_o (msg_masked),
+    .msg_vec_i    (msix_vec),
+    .msg_addr_o   (msix_addr),
+    .msg_data_o   (msix_data),
+    .msg_masked_o (msix_masked),
     .pend_set_i   (pend_set),
     .rel_valid_o  (rel_valid),
     .rel_vec_o    (rel_vec),
@@ -250,7 +309,7 @@ module irqrig_core #(
   );
 
   // ---------------------------------------------------------------------------------------------
-  // Burst engine and DMA writer
+  // Event path: generator, ring writer, moderation, sender
   // ---------------------------------------------------------------------------------------------
   burst_engine #(
     .VlistDepth(VlistDepth)
@@ -262,7 +321,9 @@ module irqrig_core #(
     .abort_i       (abort),
     .busy_i        (busy),
     .events_i      (burst_events),
+    .repeat_i      (burst_repeat),
     .gap_i         (burst_gap),
+    .pause_i       (burst_pause),
     .pattern_i     (burst_pattern),
     .seed_i        (burst_seed),
     .vlist_len_i   (vlist_len),
@@ -280,12 +341,11 @@ module irqrig_core #(
   );
 
   logic                   dma_valid, dma_done;
-  logic [tlp_pkg::DmaMaxDw*32-1:0] dma_dw;
   logic [3:0]             dma_ndw;
+  logic                   note_valid, note_ready;
+  logic [15:0]            note_vector;
 
-  dma_writer #(
-    .NumVectors(NumVectors)
-  ) u_dma_writer (
+  ring_writer u_ring_writer (
     .clk_i            (clk_i),
     .rst_ni           (rst_ni),
     .ev_valid_i       (ev_valid),
@@ -301,25 +361,93 @@ module irqrig_core #(
     .ring_log2_i      (ring_log2),
     .ring_prod_addr_i (ring_prod_addr),
     .ring_cons_i      (ring_cons),
+    .drop_on_full_i   (ring_drop),
     .ring_prod_o      (ring_prod),
-    .msg_vec_o        (msg_vec),
-    .msg_addr_i       (msg_addr),
-    .msg_data_i       (msg_data),
-    .msg_masked_i     (msg_masked),
-    .pend_set_o       (pend_set),
-    .rel_valid_i      (rel_valid),
-    .rel_vec_i        (rel_vec),
-    .rel_ready_o      (rel_ready),
+    .note_valid_o     (note_valid),
+    .note_vector_o    (note_vector),
+    .note_ready_i     (note_ready),
     .tx_valid_o       (dma_valid),
-    .tx_dw_o          (dma_dw),
     .tx_ndw_o         (dma_ndw),
+    .tx_rd_idx_i      (tx_rd_idx),
+    .tx_rd_dw_o       (dma_dw),
     .tx_done_i        (dma_done),
-    .busy_o           (writer_busy),
+    .busy_o           (ring_busy),
     .ring_full_o      (ring_full),
     .cnt_ring_full_o  (cnt_ring_full),
-    .cnt_dma_o        (cnt_dma),
-    .cnt_msi_sent_o   (cnt_msi_sent),
-    .cnt_msi_pended_o (cnt_msi_pended)
+    .cnt_overflow_o   (cnt_overflow),
+    .cnt_aborted_o    (cnt_aborted),
+    .cnt_dma_o        (cnt_dma)
+  );
+
+  logic        fire_valid, fire_ready;
+  logic [10:0] fire_vector;
+
+  irq_moderation #(
+    .NumVectors(NumVectors),
+    .ClkMhz    (ClkMhz)
+  ) u_irq_moderation (
+    .clk_i            (clk_i),
+    .rst_ni           (rst_ni),
+    .time_i           (time_q[31:0]),
+    .cfg_idx_i        (mod_idx),
+    .cfg_we_i         (mod_cfg_we),
+    .itr_we_i         (mod_itr_we),
+    .cfg_wdata_i      (mod_wdata),
+    .cfg_rdata_o      (mod_cfg_rdata),
+    .itr_rdata_o      (mod_itr_rdata),
+    .ev_valid_i       (note_valid),
+    .ev_vector_i      (note_vector),
+    .ev_ready_o       (note_ready),
+    .fire_valid_o     (fire_valid),
+    .fire_vector_o    (fire_vector),
+    .fire_ready_i     (fire_ready),
+    .held_o           (mod_held),
+    .busy_o           (mod_busy),
+    .cnt_coalesced_o  (cnt_coalesced),
+    .cnt_fired_o      (cnt_fired),
+    .cnt_bad_vector_o (cnt_bad_vector)
+  );
+
+  logic                   msg_valid, msg_done;
+  logic [2:0]             msg_ndw;
+
+  irq_sender #(
+    .NumVectors(NumVectors)
+  ) u_irq_sender (
+    .clk_i            (clk_i),
+    .rst_ni           (rst_ni),
+    .fire_valid_i     (fire_valid),
+    .fire_vector_i    (fire_vector),
+    .fire_ready_o     (fire_ready),
+    .msix_en_i        (msix_en),
+    .msix_vec_o       (msix_vec),
+    .msix_addr_i      (msix_addr),
+    .msix_data_i      (msix_data),
+    .msix_masked_i    (msix_masked),
+    .msix_pend_o      (pend_set),
+    .msix_rel_valid_i (rel_valid),
+    .msix_rel_vec_i   (rel_vec),
+    .msix_rel_ready_o (rel_ready),
+    .msi_en_i         (msi_en),
+    .msi_log2n_i      (msi_log2n),
+    .msi_addr_i       (msi_addr),
+    .msi_data_i       (msi_data),
+    .msi_mask_i       (msi_mask),
+    .msi_pend_i       (msi_pend),
+    .msi_pend_set_o   (msi_pend_set),
+    .msi_pend_clr_o   (msi_pend_clr),
+    .msi_pend_idx_o   (msi_pend_idx),
+    .bme_i            (bme),
+    .bus_i            (bus_num),
+    .dev_i            (dev_num),
+    .tx_valid_o       (msg_valid),
+    .tx_ndw_o         (msg_ndw),
+    .tx_rd_idx_i      (tx_rd_idx),
+    .tx_rd_dw_o       (msg_dw),
+    .tx_done_i        (msg_done),
+    .busy_o           (send_busy),
+    .cnt_sent_o       (cnt_msi_sent),
+    .cnt_pended_o     (cnt_msi_pended)
   );
 
   // ---------------------------------------------------------------------------------------------
@@ -328,6 +456,7 @@ module irqrig_core #(
   tlp_tx u_tlp_tx (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
+    .rd_idx_o    (tx_rd_idx),
     .cpl_valid_i (cpl_valid),
     .cpl_dw_i    (cpl_dw),
     .cpl_ndw_i   (cpl_ndw),
@@ -336,6 +465,10 @@ module irqrig_core #(
     .dma_dw_i    (dma_dw),
     .dma_ndw_i   (dma_ndw),
     .dma_done_o  (dma_done),
+    .msg_valid_i (msg_valid),
+    .msg_dw_i    (msg_dw),
+    .msg_ndw_i   (msg_ndw),
+    .msg_done_o  (msg_done),
     .tx_tdata_o  (m_axis_tx_tdata),
     .tx_tvalid_o (m_axis_tx_tvalid),
     .tx_tready_i (m_axis_tx_tready),

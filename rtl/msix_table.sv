@@ -1,8 +1,8 @@
 // MSI-X table and Pending Bit Array in BAR0 (PCI 3.0 6.8.2; SEMANTICS A5-A7). The table data sits
 // in RAMs with registered reads (one port for the host, one for the message sender); per-vector
-// mask bits and the PBA are flops. An event on a masked vector (or with MSI-X disabled) sets its
-// PBA bit; after anything that can unmask a vector the PBA is scanned one 32-bit word per cycle
-// and every pending, now unmasked vector is offered for exactly one message.
+// mask bits and the PBA are arrays of 32-bit words. A message for a masked vector (or with MSI-X
+// disabled) sets its PBA bit; after anything that can unmask a vector the PBA is scanned one
+// 32-bit word per cycle and every pending, now unmasked vector is offered for exactly one message.
 module msix_table #(
   parameter int unsigned NumVectors = 2048
 ) (
@@ -31,11 +31,12 @@ module msix_table #(
   input  logic                                     rel_ready_i
 );
 
-  localparam int unsigned MaxVectors = 2048;  // 11-bit vector numbers throughout
   localparam int unsigned MemW       = (NumVectors > 1) ? $clog2(NumVectors) : 1;
   localparam int unsigned MemDepth   = 1 << MemW;
   localparam int unsigned NumWords   = (NumVectors + 31) / 32;
-  localparam logic [5:0]  LastWord   = 6'(NumWords - 1);
+  localparam int unsigned WordW      = (NumWords > 1) ? $clog2(NumWords) : 1;
+  localparam int unsigned WordDepth  = 1 << WordW;
+  localparam logic [WordW-1:0] LastWord = WordW'(NumWords - 1);
   localparam logic [31:0] TableEnd   = irqrig_reg_pkg::MsixTableOffset + 32'(NumVectors * 16);
   localparam logic [31:0] PbaEnd     = irqrig_reg_pkg::MsixPbaOffset + 32'(NumWords * 4);
 
@@ -46,7 +47,6 @@ module msix_table #(
   logic        in_table, in_pba;
   logic [10:0] entry;
   logic [1:0]  entry_dw;
-  logic [5:0]  pba_word;
 
   assign byte_off = 32'({addr_i, 2'b00});
   assign tbl_off  = byte_off - irqrig_reg_pkg::MsixTableOffset;
@@ -55,7 +55,6 @@ module msix_table #(
   assign in_pba   = byte_off >= irqrig_reg_pkg::MsixPbaOffset && byte_off < PbaEnd;
   assign entry    = tbl_off[14:4];
   assign entry_dw = tbl_off[3:2];
-  assign pba_word = pba_off[7:2];
 
   logic tbl_wr;
   assign tbl_wr = req_i && we_i && in_table;
@@ -80,9 +79,12 @@ module msix_table #(
         if (entry_dw == 2'd2) data_mem[host_idx][8*b +: 8] <= wdata_i[8*b +: 8];
       end
     end
-    host_lo_q   <= addr_lo_mem[host_idx];
-    host_hi_q   <= addr_hi_mem[host_idx];
-    host_data_q <= data_mem[host_idx];
+    // The host's port reads only for a read request (simulation skips it otherwise).
+    if (req_i && !we_i) begin
+      host_lo_q   <= addr_lo_mem[host_idx];
+      host_hi_q   <= addr_hi_mem[host_idx];
+      host_data_q <= data_mem[host_idx];
+    end
     msg_lo_q    <= addr_lo_mem[msg_idx];
     msg_hi_q    <= addr_hi_mem[msg_idx];
     msg_data_q  <= data_mem[msg_idx];
@@ -93,35 +95,42 @@ module msix_table #(
   assign msg_data_o = msg_data_q;
 
   // ---------------------------------------------------------------------------------------------
-  // Per-vector masks (reset to masked, A5) and the PBA; bits past NumVectors are constant
+  // Per-vector masks (reset to masked, A5) and the PBA, as arrays of 32-bit words: every access
+  // touches one word, so no cycle costs O(NumVectors) in simulation. Bits past NumVectors are
+  // never written (the table decode and the sender stop at NumVectors) and stay 1 / 0.
   // ---------------------------------------------------------------------------------------------
-  logic [MaxVectors-1:0] mask_q, pba_q;
-  logic                  active;      // neither function-masked nor disabled (A6, A7)
-  logic                  unmask_wr;   // a vector-control write clearing a mask bit
+  logic [31:0] mask_w [WordDepth];
+  logic [31:0] pba_w  [WordDepth];
+  logic        active;      // neither function-masked nor disabled (A6, A7)
+  logic        mask_wr;     // a vector-control write (only the mask bit is stored)
+  logic        unmask_wr;   // ... clearing the mask bit
+
+  logic [WordW-1:0] entry_word, msg_word, pba_word;
+  assign entry_word = entry[5 +: WordW];
+  assign msg_word   = msg_vec_i[5 +: WordW];
+  assign pba_word   = pba_off[2 +: WordW];
 
   assign active       = msix_en_i && !fmask_i;
-  assign msg_masked_o = !active || mask_q[msg_vec_i];
-  assign unmask_wr    = tbl_wr && entry_dw == 2'd3 && be_i[0] && !wdata_i[0];
+  assign msg_masked_o = !active || mask_w[msg_word][msg_vec_i[4:0]];
+  assign mask_wr      = tbl_wr && entry_dw == 2'd3 && be_i[0];
+  assign unmask_wr    = mask_wr && !wdata_i[0];
 
   // Scanner state
-  logic       scan_q, scan_d, again_q, again_d;
-  logic [5:0] word_q, word_d;
-  logic       en_q, fmask_q, unmask_evt;
-  logic [31:0] elig;
-  logic [4:0]  elig_bit;
+  logic             scan_q, scan_d, again_q, again_d;
+  logic [WordW-1:0] word_q, word_d;
+  logic             en_q, fmask_q, unmask_evt;
+  logic [31:0]      elig;
+  logic [4:0]       elig_bit;
 
   assign unmask_evt = unmask_wr || (fmask_q && !fmask_i) || (!en_q && msix_en_i);
-  assign elig       = pba_q[32*word_q +: 32] & ~mask_q[32*word_q +: 32];
+  assign elig       = pba_w[word_q] & ~mask_w[word_q];
 
-  always_comb begin
-    elig_bit = 5'd0;
-    for (int b = 31; b >= 0; b--) begin
-      if (elig[b]) elig_bit = 5'(b);
-    end
-  end
+  assign elig_bit = irqrig_pkg::lowest_set(elig);
 
+  logic [10:0] word_vec;
+  assign word_vec    = 11'({word_q, 5'd0});
   assign rel_valid_o = scan_q && active && elig != 32'h0;
-  assign rel_vec_o   = {word_q, elig_bit};
+  assign rel_vec_o   = word_vec | {6'd0, elig_bit};
 
   always_comb begin
     scan_d  = scan_q;
@@ -130,7 +139,7 @@ module msix_table #(
     if (!scan_q) begin
       if (unmask_evt) begin
         scan_d = 1'b1;
-        word_d = 6'd0;
+        word_d = '0;
       end
     end else if (!active) begin
       // Everything is masked again; the next unmask starts a new scan.
@@ -140,26 +149,38 @@ module msix_table #(
       // Stay on this word until its eligible vectors are released.
     end else if (word_q == LastWord) begin
       if (again_d) begin
-        word_d  = 6'd0;
+        word_d  = '0;
         again_d = 1'b0;
       end else begin
         scan_d = 1'b0;
       end
     end else begin
-      word_d = word_q + 6'd1;
+      word_d = word_q + 1'b1;
     end
   end
 
-  logic [MaxVectors-1:0] mask_d, pba_d;
-  always_comb begin
-    mask_d = mask_q;
-    pba_d  = pba_q;
-    if (tbl_wr && entry_dw == 2'd3 && be_i[0]) mask_d[entry] = wdata_i[0];
-    if (pend_set_i) pba_d[msg_vec_i] = 1'b1;
-    if (rel_ready_i && rel_valid_o) pba_d[rel_vec_o] = 1'b0;
-    for (int v = NumVectors; v < MaxVectors; v++) begin
-      mask_d[v] = 1'b1;
-      pba_d[v]  = 1'b0;
+  // The sender does one thing a cycle: it never pends and takes a release at once.
+  logic rel_take;
+  assign rel_take = rel_ready_i && rel_valid_o;
+
+  // Whole-word writes (read-modify-write of one word), one always_ff per array: a short reset
+  // loop Verilator unrolls, and logic yosys maps quickly.
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int w = 0; w < WordDepth; w++) mask_w[w] <= 32'hFFFF_FFFF;
+    end else if (mask_wr) begin
+      mask_w[entry_word] <= irqrig_pkg::with_bit(mask_w[entry_word], entry[4:0], wdata_i[0]);
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int w = 0; w < WordDepth; w++) pba_w[w] <= 32'h0;
+    end else if (pend_set_i) begin
+      pba_w[msg_word] <= irqrig_pkg::with_bit(pba_w[msg_word], msg_vec_i[4:0], 1'b1);
+    end else if (rel_take) begin
+      pba_w[word_q] <= irqrig_pkg::with_bit(pba_w[word_q], elig_bit, 1'b0);
     end
   end
 
@@ -170,11 +191,9 @@ module msix_table #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      mask_q      <= '1;
-      pba_q       <= '0;
       scan_q      <= 1'b0;
       again_q     <= 1'b0;
-      word_q      <= 6'd0;
+      word_q      <= '0;
       en_q        <= 1'b0;
       fmask_q     <= 1'b0;
       sel_table_q <= 1'b0;
@@ -183,8 +202,6 @@ module msix_table #(
       sel_mask_q  <= 1'b0;
       pba_rd_q    <= 32'h0;
     end else begin
-      mask_q      <= mask_d;
-      pba_q       <= pba_d;
       scan_q      <= scan_d;
       again_q     <= again_d;
       word_q      <= word_d;
@@ -192,9 +209,11 @@ module msix_table #(
       fmask_q     <= fmask_i;
       sel_table_q <= req_i && !we_i && in_table;
       sel_pba_q   <= req_i && !we_i && in_pba;
-      sel_dw_q    <= entry_dw;
-      sel_mask_q  <= mask_q[entry];
-      pba_rd_q    <= pba_q[32*pba_word +: 32];
+      if (req_i && !we_i) begin
+        sel_dw_q   <= entry_dw;
+        sel_mask_q <= mask_w[entry_word][entry[4:0]];
+        pba_rd_q   <= pba_w[pba_word];
+      end
     end
   end
 
@@ -212,15 +231,11 @@ module msix_table #(
     end
   end
 
-  // Offsets past the windows are decoded above; these bits only select among them.
+  // Offsets past the windows are decoded above; these bits only select among them. Vector
+  // numbers carry 11 bits, of which the RAMs and bit words use the low ones.
   logic unused_off;
-  assign unused_off = ^{tbl_off[31:15], tbl_off[1:0], pba_off[31:8], pba_off[1:0], msg_lo_q[1:0],
-                        host_lo_q[1:0]};
-  if (MemW < 11) begin : gen_unused_vec_hi
-    // The RAMs need only MemW bits of a vector number; the range check uses the rest.
-    logic unused_vec_hi;
-    assign unused_vec_hi = ^{entry[10:MemW], msg_vec_i[10:MemW]};
-  end
+  assign unused_off = ^{tbl_off[31:15], tbl_off[1:0], pba_off, msg_lo_q[1:0],
+                        host_lo_q[1:0], entry, msg_vec_i};
 
 `ifndef SYNTHESIS
   // A PBA bit is only set while its vector is masked (A6, A7).

@@ -1,14 +1,14 @@
 // Executes the requests the receive buffer holds: type-0 config reads and writes, BAR0 memory reads
 // and writes one DW per cycle, and builds the completion each non-posted request is owed (SC with
 // data, SC without, or UR). Posted requests it cannot execute are dropped.
-module req_ctrl #(
-  parameter int unsigned RxMaxDw = 20  // DWs the receive buffer holds
-) (
+module req_ctrl (
   input  logic                                     clk_i,
   input  logic                                     rst_ni,
   // the buffered request
   input  logic                                     tlp_valid_i,
-  input  logic [RxMaxDw*32-1:0]                    tlp_dw_i,
+  input  logic [4*32-1:0]                          tlp_hdr_i,
+  output logic [4:0]                               tlp_rd_idx_o,
+  input  logic [31:0]                              tlp_rd_dw_i,
   input  logic [10:0]                              tlp_ndw_i,
   output logic                                     tlp_done_o,
   // configuration state
@@ -31,10 +31,11 @@ module req_ctrl #(
   output logic [3:0]                               bar_be_o,
   output logic [31:0]                              bar_wdata_o,
   input  logic [31:0]                              bar_rdata_i,
-  // completion for the transmitter, held until it is sent
+  // completion for the transmitter, held until it is sent; DW cpl_rd_idx_i on cpl_rd_dw_o
   output logic                                     cpl_valid_o,
-  output logic [tlp_pkg::CplMaxDw*32-1:0]          cpl_dw_o,
   output logic [4:0]                               cpl_ndw_o,
+  input  logic [4:0]                               cpl_rd_idx_i,
+  output logic [31:0]                              cpl_rd_dw_o,
   input  logic                                     cpl_done_i
 );
 
@@ -60,9 +61,9 @@ module req_ctrl #(
   // ---------------------------------------------------------------------------------------------
   // Header decode (the buffer is stable while tlp_valid_i is high)
   // ---------------------------------------------------------------------------------------------
-  logic [31:0] rx_dw [RxMaxDw];
-  for (genvar k = 0; k < RxMaxDw; k++) begin : gen_rx_dw
-    assign rx_dw[k] = tlp_dw_i[32*k +: 32];
+  logic [31:0] rx_dw [4];
+  for (genvar k = 0; k < 4; k++) begin : gen_rx_dw
+    assign rx_dw[k] = tlp_hdr_i[32*k +: 32];
   end
 
   logic [2:0]  fmt;
@@ -128,7 +129,9 @@ module req_ctrl #(
     act_memrd = 1'b0;
     act_memwr = 1'b0;
     act_ur    = 1'b0;
-    if (short_tlp || is_prefix || is_cpl) begin
+    if (!tlp_valid_i) begin
+      // nothing held: simulation skips the decode
+    end else if (short_tlp || is_prefix || is_cpl) begin
       // malformed, prefixed (unsupported, no completion possible) or an unexpected completion
     end else if (is_cfg0 && len_field != 10'd1) begin
       // config requests must have Length 1: malformed, dropped
@@ -185,7 +188,8 @@ module req_ctrl #(
   assign cfg_we_o    = has_data;
   assign bar_addr_o  = off_dw + Bar0AW'(idx_q);
   assign bar_be_o    = cur_be;
-  assign bar_wdata_o = rx_dw[pay_idx];
+  assign tlp_rd_idx_o = pay_idx;
+  assign bar_wdata_o  = tlp_rd_dw_i;
   assign bar_we_o    = state_q == StMemWr;
 
   logic cpl_load_ur, cpl_load_cfg, cpl_load_mem;
@@ -294,9 +298,8 @@ module req_ctrl #(
 
   assign cpl_valid_o = state_q == StCpl;
   assign cpl_ndw_o   = cpl_n_q;
-  for (genvar k = 0; k < tlp_pkg::CplMaxDw; k++) begin : gen_cpl_flat
-    assign cpl_dw_o[32*k +: 32] = cpl_q[k];
-  end
+  // The transmitter reads one DW at a time (indexes past the completion are never sent).
+  assign cpl_rd_dw_o = (32'(cpl_rd_idx_i) < tlp_pkg::CplMaxDw) ? cpl_q[cpl_rd_idx_i] : 32'h0;
 
   // Header bits the endpoint does not act on.
   logic unused_hdr;

@@ -20,10 +20,8 @@ package tlp_pkg;
   localparam int unsigned MaxPayloadDw = 16;
   // A completion carries at most a 3-DW header and MaxPayloadDw data DWs.
   localparam int unsigned CplMaxDw = 3 + MaxPayloadDw;
-  // A device-originated MemWr carries at most a 4-DW header and a 4-DW record.
-  localparam int unsigned DmaMaxDw = 8;
 
-  // Type-0 header and MSI-X capability offsets fixed by the PCI Local Bus Spec 3.0 (6.1, 6.8.2;
+  // Type-0 header, MSI and MSI-X capability offsets fixed by the PCI Local Bus Spec 3.0 (6.1, 6.8.2;
   // Linux pci_regs.h names). The register description carries only the offsets it chooses.
   localparam logic [11:0] PciVendorId      = 12'h000;  // Vendor ID, Device ID
   localparam logic [11:0] PciClassRevision = 12'h008;  // Revision ID, Class Code
@@ -31,6 +29,13 @@ package tlp_pkg;
   localparam logic [11:0] PciMsixFlags     = 12'h000;  // +0: Cap ID, Next, Message Control
   localparam logic [11:0] PciMsixTable     = 12'h004;  // +4: Table Offset/BIR
   localparam logic [11:0] PciMsixPba       = 12'h008;  // +8: PBA Offset/BIR
+  localparam logic [11:0] PciMsiFlags      = 12'h000;  // +0: Cap ID, Next, Message Control
+  localparam logic [11:0] PciMsiAddrLo     = 12'h004;  // +4: Message Address
+  localparam logic [11:0] PciMsiAddrHi     = 12'h008;  // +8: Message Upper Address (64-bit)
+  localparam logic [11:0] PciMsiData64     = 12'h00C;  // +C: Message Data (64-bit layout)
+  localparam logic [11:0] PciMsiMask64     = 12'h010;  // +10: Mask Bits (64-bit layout)
+  localparam logic [11:0] PciMsiPending64  = 12'h014;  // +14: Pending Bits (64-bit layout)
+  localparam logic [7:0]  PciCapIdMsi      = 8'h05;
   localparam logic [7:0]  PciCapIdMsix     = 8'h11;
   localparam logic [7:0]  PciHeaderType0   = 8'h00;
   localparam logic [15:0] PciStatusCapList = 16'h0010;
@@ -39,6 +44,12 @@ package tlp_pkg;
   localparam int unsigned PciCommandIntxDis = 10;      // Interrupt Disable
   localparam int unsigned PciMsixFlagsMask = 14;       // Function Mask (Message Control bit)
   localparam int unsigned PciMsixFlagsEnable = 15;     // MSI-X Enable (Message Control bit)
+  // MSI Message Control bits (PCI 3.0 6.8.1.3; SEMANTICS A1)
+  localparam int unsigned PciMsiFlagsEnable = 0;       // MSI Enable
+  localparam int unsigned PciMsiFlagsQmask  = 1;       // Multiple Message Capable, bits 3:1
+  localparam int unsigned PciMsiFlagsQsize  = 4;       // Multiple Message Enable, bits 6:4
+  localparam int unsigned PciMsiFlags64bit  = 7;       // 64-bit address capable
+  localparam int unsigned PciMsiFlagsMaskbit = 8;      // per-vector masking capable
 
   // Header DW0 of a TLP without TLP hints, address translation or extended tags.
   function automatic logic [31:0] tlp_dw0(input logic [2:0] fmt, input logic [4:0] typ,

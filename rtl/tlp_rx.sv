@@ -1,5 +1,6 @@
 // Receive side of the host -> device TLP stream: collects one TLP (one DW per beat) into a buffer
-// and holds it, with the stream stalled, until the request controller has executed it.
+// and holds it, with the stream stalled, until the request controller has executed it. The header
+// DWs are outputs; payload DWs are read one at a time through an index (no wide bus to copy).
 module tlp_rx #(
   parameter int unsigned MaxDw = 20  // DWs kept; longer TLPs are counted but not stored
 ) (
@@ -10,9 +11,12 @@ module tlp_rx #(
   input  logic                 rx_tvalid_i,
   output logic                 rx_tready_o,
   input  logic                 rx_tlast_i,
-  // the buffered TLP: DW k at [32k +: 32]
+  // the buffered TLP: DWs 0-3 (a 4DW header, or a 3DW header and the first payload DW), and the
+  // DW at rd_idx_i
   output logic                 tlp_valid_o,
-  output logic [MaxDw*32-1:0]  tlp_dw_o,
+  output logic [4*32-1:0]      tlp_hdr_o,
+  input  logic [4:0]           rd_idx_i,
+  output logic [31:0]          rd_dw_o,
   output logic [10:0]          tlp_ndw_o,   // DWs received, saturating
   input  logic                 tlp_done_i   // frees the buffer
 );
@@ -27,9 +31,9 @@ module tlp_rx #(
   assign tlp_valid_o = full_q;
   assign tlp_ndw_o   = cnt_q;
 
-  for (genvar k = 0; k < MaxDw; k++) begin : gen_flat
-    assign tlp_dw_o[32*k +: 32] = buf_q[k];
-  end
+  assign tlp_hdr_o = {buf_q[3], buf_q[2], buf_q[1], buf_q[0]};
+  // Indexes past the buffer are never read: the request controller stops at the TLP's length.
+  assign rd_dw_o   = (32'(rd_idx_i) < MaxDw) ? buf_q[rd_idx_i[IdxW-1:0]] : 32'h0;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

@@ -33,7 +33,21 @@ def load(path):
     return desc, zlib.crc32(canonical) & 0xFFFFFFFF
 
 
+# Bytes each capability occupies: MSI-X (ID, Table, PBA) and 64-bit MSI with per-vector masking.
+CAP_BYTES = {"msix_cap": 12, "msi_cap": 24}
+
+
 def check(desc):
+    cfg = desc["config"]
+    spans = []
+    for key, size in CAP_BYTES.items():
+        at = num(cfg[key], key)
+        if at % 4 or at < 0x40 or at + size > 0x100:
+            raise DescriptionError(f"config {key}: {at:#x} is not a DW-aligned offset in 0x40..0x{0x100 - size:x}")
+        for other, lo, hi in spans:
+            if at < hi and lo < at + size:
+                raise DescriptionError(f"config {key}: {at:#x}..{at + size - 1:#x} overlaps {other}")
+        spans.append((key, at, at + size))
     seen_names, seen_offsets = set(), {}
     for reg in desc["bar0"]["registers"]:
         name = reg["name"]
@@ -87,6 +101,7 @@ def gen_sv(desc, regmap_hash):
         f"  localparam logic [11:0] CfgBar0 = 12'h{num(cfg['bar0'], 'bar0'):03X};",
         f"  localparam logic [11:0] CfgCapPtr = 12'h{num(cfg['cap_ptr'], 'cap_ptr'):03X};",
         f"  localparam logic [11:0] CfgMsixCap = 12'h{num(cfg['msix_cap'], 'msix_cap'):03X};",
+        f"  localparam logic [11:0] CfgMsiCap = 12'h{num(cfg['msi_cap'], 'msi_cap'):03X};",
         "",
     ]
     for win in desc["bar0"]["windows"]:
@@ -141,6 +156,7 @@ def gen_cpp(desc, regmap_hash):
         f"inline constexpr std::uint16_t kCfgBar0 = 0x{num(cfg['bar0'], 'bar0'):03X};",
         f"inline constexpr std::uint16_t kCfgCapPtr = 0x{num(cfg['cap_ptr'], 'cap_ptr'):03X};",
         f"inline constexpr std::uint16_t kCfgMsixCap = 0x{num(cfg['msix_cap'], 'msix_cap'):03X};",
+        f"inline constexpr std::uint16_t kCfgMsiCap = 0x{num(cfg['msi_cap'], 'msi_cap'):03X};",
         "",
     ]
     for win in desc["bar0"]["windows"]:

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "Virqrig_core.h"
 #include "irqrig/regs.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
@@ -30,11 +29,13 @@ VerilatedDevice::VerilatedDevice(VerilatedDeviceOptions options)
     : options_(std::move(options)), context_(std::make_unique<VerilatedContext>()), stall_rng_(options_.stall_seed) {
   context_->debug(0);
   context_->randReset(0);
+  // A failed RTL assertion stops the device with a DeviceError rather than aborting the process.
+  context_->fatalOnError(false);
   if (!options_.waves_path.empty()) context_->traceEverOn(true);
-  top_ = std::make_unique<Virqrig_core>(context_.get(), "irqrig");
+  top_ = CoreModel::create(*context_, options_.num_vectors);
   if (!options_.waves_path.empty()) {
     trace_ = std::make_unique<VerilatedFstC>();
-    top_->trace(trace_.get(), 99);
+    top_->trace(*trace_, 99);
     trace_->open(options_.waves_path.c_str());
     if (!trace_->isOpen()) throw DeviceError(fmt::format("cannot open waves file '{}'", options_.waves_path));
   }
@@ -48,12 +49,13 @@ VerilatedDevice::~VerilatedDevice() {
 }
 
 void VerilatedDevice::reset() {
-  top_->clk_i = 0;
-  top_->rst_ni = 0;
-  top_->s_axis_rx_tvalid = 0;
-  top_->m_axis_tx_tready = 1;
+  const CorePorts& p = top_->ports();
+  *p.clk = 0;
+  *p.rst_n = 0;
+  *p.rx_tvalid = 0;
+  *p.tx_tready = 1;
   for (int i = 0; i < 4; ++i) tick();
-  top_->rst_ni = 1;
+  *p.rst_n = 1;
   tick();
 }
 
@@ -82,34 +84,36 @@ void VerilatedDevice::enumerate() {
 }
 
 void VerilatedDevice::tick() {
-  Virqrig_core& t = *top_;
+  const CorePorts& p = top_->ports();
   if (!rx_beats_.empty()) {
-    t.s_axis_rx_tdata = rx_beats_.front().first;
-    t.s_axis_rx_tlast = rx_beats_.front().second;
-    t.s_axis_rx_tvalid = 1;
+    *p.rx_tdata = rx_beats_.front().first;
+    *p.rx_tlast = rx_beats_.front().second;
+    *p.rx_tvalid = 1;
   } else {
-    t.s_axis_rx_tvalid = 0;
-    t.s_axis_rx_tlast = 0;
+    *p.rx_tvalid = 0;
+    *p.rx_tlast = 0;
   }
   bool ready = true;
   if (options_.tx_stall_probability > 0.0) {
     ready = std::uniform_real_distribution<double>(0.0, 1.0)(stall_rng_) >= options_.tx_stall_probability;
   }
-  t.m_axis_tx_tready = ready;
-  t.clk_i = 0;
-  t.eval();
+  *p.tx_tready = ready;
+  *p.clk = 0;
+  top_->eval();
   if (trace_) trace_->dump(context_->time());
   context_->timeInc(cycle_ps_ / 2);
   // Handshakes complete at the rising edge: sample them with this cycle's settled values.
-  const bool rx_fire = t.s_axis_rx_tvalid && t.s_axis_rx_tready;
-  const bool tx_fire = t.m_axis_tx_tvalid && t.m_axis_tx_tready;
-  const std::uint32_t tx_data = t.m_axis_tx_tdata;
-  const bool tx_last = t.m_axis_tx_tlast;
-  t.clk_i = 1;
-  t.eval();
+  const bool rx_fire = *p.rx_tvalid && *p.rx_tready;
+  const bool tx_fire = *p.tx_tvalid && *p.tx_tready;
+  const std::uint32_t tx_data = *p.tx_tdata;
+  const bool tx_last = *p.tx_tlast;
+  *p.clk = 1;
+  top_->eval();
   if (trace_) trace_->dump(context_->time());
   context_->timeInc(cycle_ps_ - cycle_ps_ / 2);
   ++cycle_;
+  if (context_->gotError())
+    throw DeviceError(fmt::format("the endpoint RTL failed an assertion at cycle {} (its message is above)", cycle_));
   if (rx_fire) rx_beats_.pop_front();
   if (tx_fire) {
     tx_beats_.push_back(tx_data);

@@ -12,10 +12,10 @@
 
 #include "sim/device/device.h"
 #include "sim/tlp/tlp.h"
+#include "sim/verilated/core_model.h"
 
 class VerilatedContext;
 class VerilatedFstC;
-class Virqrig_core;
 
 namespace irqrig::sim {
 
@@ -27,6 +27,8 @@ struct VerilatedDeviceOptions {
   /// Probability that the harness holds tx_tready low in a cycle (backpressure tests); 0 = never.
   double tx_stall_probability = 0.0;
   std::uint64_t stall_seed = 1;
+  /// MSI-X table size of the core to build: 2048 (the board's) or one of the sweep's 1, 4, 32.
+  unsigned num_vectors = 2048;
 };
 
 class VerilatedDevice final : public Device {
@@ -58,7 +60,7 @@ class VerilatedDevice final : public Device {
 
   VerilatedDeviceOptions options_;
   std::unique_ptr<VerilatedContext> context_;
-  std::unique_ptr<Virqrig_core> top_;
+  std::unique_ptr<CoreModel> top_;
   std::unique_ptr<VerilatedFstC> trace_;
   std::uint64_t cycle_ = 0;
   std::uint64_t cycle_ps_ = 4000;

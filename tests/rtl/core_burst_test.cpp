@@ -57,11 +57,14 @@ TEST(CoreBurstTest, ConfigSpaceHeaderAndMsixCapability) {
   // BAR0 sizing: all ones reads back the size mask; memory, 32-bit, non-prefetchable.
   tb.CfgWrite(regs::kCfgBar0, 0xFFFFFFFFu);
   EXPECT_EQ(tb.CfgRead(regs::kCfgBar0), ~((1u << regs::kBar0SizeLog2) - 1));
-  // Capabilities pointer -> MSI-X, the only capability. SEMANTICS A5: layout.
+  // Capabilities pointer -> MSI-X -> MSI -> end. SEMANTICS A5: layout.
   EXPECT_EQ(tb.CfgRead(regs::kCfgCapPtr) & 0xFF, regs::kCfgMsixCap);
   const std::uint32_t cap = tb.CfgRead(regs::kCfgMsixCap + kPciMsixFlags);
-  EXPECT_EQ(cap & 0xFF, 0x11u);              // Cap ID MSI-X
-  EXPECT_EQ((cap >> 8) & 0xFF, 0u);          // last capability
+  EXPECT_EQ(cap & 0xFF, 0x11u);                        // Cap ID MSI-X
+  EXPECT_EQ((cap >> 8) & 0xFF, regs::kCfgMsiCap);      // next: MSI
+  const std::uint32_t msi = tb.CfgRead(regs::kCfgMsiCap);
+  EXPECT_EQ(msi & 0xFF, 0x05u);                        // Cap ID MSI
+  EXPECT_EQ((msi >> 8) & 0xFF, 0u);                    // last capability
   EXPECT_EQ((cap >> 16) & 0x7FF, kNumVectors - 1);
   EXPECT_EQ(cap & (kMsixFlagsEnable | kMsixFlagsMask), 0u);
   EXPECT_EQ(tb.CfgRead(regs::kCfgMsixCap + kPciMsixTable), regs::kMsixTableOffset | 0u);
@@ -207,13 +210,77 @@ TEST(CoreBurstTest, StopEndsAfterTheCurrentEventAndAbortAtOnce) {
   Ctrl(tb, regs::CTRL_ABORT_MASK);
   tb.Run(50);
   EXPECT_EQ(tb.Read32(regs::STATUS) & regs::STATUS_BUSY_MASK, 0u);
+  // The dropped event took a sequence number and is counted, never silent.
+  EXPECT_EQ(tb.Read32(regs::CNT_ABORTED), 1u);
   tb.CfgWrite(regs::kCfgCommand, kPciCommandMemory | kPciCommandMaster);
   tb.Run(500);
   EXPECT_EQ(tb.writes().size(), before);
 }
 
+TEST(CoreBurstTest, RepeatReplaysTheSequenceAfterThePause) {
+  CoreTb tb;
+  tb.Enumerate();
+  for (unsigned v = 0; v < 8; ++v) WriteMsixEntry(tb, v, MsiAddr(v), MsiData(v), false);
+  SetMsixControl(tb, true, false);
+  const RingConfig ring{0x10000000ull, 6, 0};
+  ConfigureRing(tb, ring);
+  // Round robin over 4 entries, 3 events, 3 times, 30 cycles apart and 500 between repetitions.
+  ConfigureBurst(tb, {3, 30, Pattern::kRoundRobin, 0, {4, 5, 6, 7}, 3, 500});
+  Ctrl(tb, regs::CTRL_START_MASK);
+  tb.Run(5);
+  EXPECT_NE(tb.Read32(regs::STATUS) & regs::STATUS_GENERATING_MASK, 0u);
+  tb.RunUntil([&] { return (tb.Read32(regs::STATUS) & regs::STATUS_BUSY_MASK) == 0; });
+  EXPECT_EQ(tb.Read32(regs::STATUS) & regs::STATUS_GENERATING_MASK, 0u);
+  EngineOutput out = Classify(tb.writes(), ring);
+  ASSERT_EQ(out.records.size(), 9u);
+  for (std::size_t i = 0; i < 9; ++i) {
+    EXPECT_EQ(out.records[i].seq, i);
+    EXPECT_EQ(out.records[i].vector, 4 + i % 3) << i;  // every repetition starts at list[0]
+    if (i > 0) {
+      const std::uint64_t apart = out.records[i].timestamp - out.records[i - 1].timestamp;
+      EXPECT_EQ(apart, i % 3 == 0 ? 500u : 30u) << i;
+    }
+  }
+  EXPECT_EQ(tb.Read32(regs::CNT_EVENTS), 9u);
+  // Random: each repetition replays the same draws from the seed.
+  ConfigureBurst(tb, {5, 0, Pattern::kRandom, 0xBEEF, {0, 1, 2, 3, 4, 5, 6}, 2, 0});
+  Ctrl(tb, regs::CTRL_START_MASK);
+  tb.RunUntil([&] { return (tb.Read32(regs::STATUS) & regs::STATUS_BUSY_MASK) == 0; });
+  out = Classify(tb.writes(), ring);
+  ASSERT_EQ(out.records.size(), 19u);
+  for (std::size_t i = 9; i < 14; ++i) EXPECT_EQ(out.records[i].vector, out.records[i + 5].vector) << i;
+  // REPEAT 0 counts as 1.
+  ConfigureBurst(tb, {2, 0, Pattern::kFixed, 0, {1}, 0, 0});
+  Ctrl(tb, regs::CTRL_START_MASK);
+  tb.RunUntil([&] { return (tb.Read32(regs::STATUS) & regs::STATUS_BUSY_MASK) == 0; });
+  EXPECT_EQ(Classify(tb.writes(), ring).records.size(), 21u);
+}
+
+TEST(CoreBurstTest, StartWhileBusyIsIgnoredAndStopEndsARepeatingBurst) {
+  CoreTb tb;
+  tb.Enumerate();
+  WriteMsixEntry(tb, 0, MsiAddr(0), MsiData(0), false);
+  SetMsixControl(tb, true, false);
+  const RingConfig ring{0x10000000ull, 8, 0};
+  ConfigureRing(tb, ring);
+  ConfigureBurst(tb, {4, 100, Pattern::kFixed, 0, {0}, 1000, 0});
+  Ctrl(tb, regs::CTRL_START_MASK);
+  tb.Run(250);
+  Ctrl(tb, regs::CTRL_START_MASK);  // ignored: busy
+  tb.Run(100);
+  Ctrl(tb, regs::CTRL_STOP_MASK);
+  tb.RunUntil([&] { return (tb.Read32(regs::STATUS) & regs::STATUS_BUSY_MASK) == 0; });
+  const EngineOutput out = Classify(tb.writes(), ring);
+  EXPECT_GE(out.records.size(), 3u);
+  EXPECT_LE(out.records.size(), 5u);
+  EXPECT_EQ(out.msis.size(), out.records.size());
+  EXPECT_EQ(tb.Read32(regs::CNT_EVENTS), out.records.size());
+}
+
 // The same burst under random m_axis_tx_tready backpressure and random gaps on the receive stream
-// gives the same TLPs (timestamps aside) in the same order: nothing lost, duplicated or reordered.
+// gives the same records, producer writes and messages, each stream in the same order: nothing
+// lost, duplicated or reordered. Records and messages travel on separate sources of the
+// transmitter, so their interleaving may differ; each message still follows its record.
 TEST(CoreBurstTest, BackpressureChangesTimingOnly) {
   constexpr std::uint32_t kEvents = 24;
   CoreTb plain;
@@ -222,16 +289,21 @@ TEST(CoreBurstTest, BackpressureChangesTimingOnly) {
   const BurstRun b = RunBurst(stalled, kEvents, 3);
   ASSERT_EQ(a.writes.size(), 3 * kEvents);
   ASSERT_EQ(a.writes.size(), b.writes.size());
-  for (std::size_t i = 0; i < a.writes.size(); ++i) {
-    std::vector<std::uint32_t> da = a.writes[i].dw;
-    std::vector<std::uint32_t> db = b.writes[i].dw;
-    if (i % 3 == 0) {  // record: drop the timestamp DWs
-      ASSERT_EQ(da.size(), 8u);
-      ASSERT_EQ(db.size(), 8u);
-      da.resize(6);
-      db.resize(6);
+  const EngineOutput oa = Classify(a.writes, a.ring), ob = Classify(b.writes, b.ring);
+  ASSERT_EQ(oa.records.size(), kEvents);
+  ASSERT_EQ(ob.records.size(), kEvents);
+  ASSERT_EQ(ob.prod_writes.size(), kEvents);
+  ASSERT_EQ(ob.msis.size(), kEvents);
+  for (std::size_t i = 0; i < kEvents; ++i) {
+    for (const EngineOutput* o : {&oa, &ob}) {
+      EXPECT_EQ(o->records[i].seq, i);
+      EXPECT_LT(o->records[i].wire_index, o->prod_writes[i].second);
+      EXPECT_LT(o->prod_writes[i].second, o->msis[i]) << "message " << i << " before its producer write";
     }
-    EXPECT_EQ(da, db) << "TLP " << i;
+    EXPECT_EQ(oa.records[i].vector, ob.records[i].vector);
+    EXPECT_EQ(oa.records[i].address, ob.records[i].address);
+    EXPECT_EQ(oa.prod_writes[i].first, ob.prod_writes[i].first);
+    EXPECT_EQ(a.writes[oa.msis[i]].dw, b.writes[ob.msis[i]].dw) << "message " << i;
   }
   EXPECT_EQ(a.cnt_events, b.cnt_events);
   EXPECT_EQ(a.cnt_sent, b.cnt_sent);

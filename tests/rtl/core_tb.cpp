@@ -55,30 +55,33 @@ CoreTb::CoreTb(TbOptions opt)
     : opt_(opt), context_(std::make_unique<VerilatedContext>()), rng_(opt.seed) {
   context_->debug(0);
   context_->randReset(0);
-  model_ = std::make_unique<Virqrig_core>(context_.get(), "irqrig_core");
-  model_->clk_i = 0;
-  model_->rst_ni = 0;
-  model_->s_axis_rx_tvalid = 0;
-  model_->s_axis_rx_tdata = 0;
-  model_->s_axis_rx_tlast = 0;
-  model_->m_axis_tx_tready = 0;
+  // A failed RTL assertion fails the test (Tick checks) instead of aborting the binary.
+  context_->fatalOnError(false);
+  model_ = sim::CoreModel::create(*context_, opt.num_vectors);
+  const sim::CorePorts& p = model_->ports();
+  *p.clk = 0;
+  *p.rst_n = 0;
+  *p.rx_tvalid = 0;
+  *p.rx_tdata = 0;
+  *p.rx_tlast = 0;
+  *p.tx_tready = 0;
   model_->eval();
   for (int i = 0; i < 4; ++i) {
-    model_->clk_i = 1;
+    *p.clk = 1;
     model_->eval();
     context_->timeInc(1);
-    model_->clk_i = 0;
+    *p.clk = 0;
     model_->eval();
     context_->timeInc(1);
   }
-  model_->rst_ni = 1;
+  *p.rst_n = 1;
   model_->eval();
 }
 
 CoreTb::~CoreTb() { model_->final(); }
 
 void CoreTb::Tick() {
-  Virqrig_core& m = *model_;
+  const sim::CorePorts& p = model_->ports();
   std::bernoulli_distribution tx_ready(opt_.random_stalls ? opt_.tx_ready_prob : 1.0);
   std::bernoulli_distribution rx_valid(opt_.random_stalls ? opt_.rx_valid_prob : 1.0);
 
@@ -86,35 +89,39 @@ void CoreTb::Tick() {
   if (!rx_active_ && !rx_queue_.empty() && rx_valid(rng_)) rx_active_ = true;
   if (rx_active_) {
     const auto& t = rx_queue_.front();
-    m.s_axis_rx_tvalid = 1;
-    m.s_axis_rx_tdata = t[rx_pos_];
-    m.s_axis_rx_tlast = rx_pos_ + 1 == t.size();
+    *p.rx_tvalid = 1;
+    *p.rx_tdata = t[rx_pos_];
+    *p.rx_tlast = rx_pos_ + 1 == t.size();
   } else {
-    m.s_axis_rx_tvalid = 0;
-    m.s_axis_rx_tdata = 0xDEADBEEF;
-    m.s_axis_rx_tlast = 0;
+    *p.rx_tvalid = 0;
+    *p.rx_tdata = 0xDEADBEEF;
+    *p.rx_tlast = 0;
   }
-  m.m_axis_tx_tready = tx_ready(rng_);
-  m.eval();
+  *p.tx_tready = tx_ready(rng_);
+  model_->eval();
 
   // AXI-Stream rule on the device's output: an offered beat stays, unchanged, until taken.
   if (tx_was_stalled_) {
-    EXPECT_TRUE(m.m_axis_tx_tvalid) << "tvalid dropped under backpressure at cycle " << cycle_;
-    EXPECT_EQ(m.m_axis_tx_tdata, tx_stalled_data_) << "tdata changed under backpressure";
-    EXPECT_EQ(bool(m.m_axis_tx_tlast), tx_stalled_last_) << "tlast changed under backpressure";
+    EXPECT_TRUE(*p.tx_tvalid) << "tvalid dropped under backpressure at cycle " << cycle_;
+    EXPECT_EQ(*p.tx_tdata, tx_stalled_data_) << "tdata changed under backpressure";
+    EXPECT_EQ(bool(*p.tx_tlast), tx_stalled_last_) << "tlast changed under backpressure";
   }
-  const bool rx_hs = m.s_axis_rx_tvalid && m.s_axis_rx_tready;
-  const bool tx_hs = m.m_axis_tx_tvalid && m.m_axis_tx_tready;
-  const std::uint32_t tx_data = m.m_axis_tx_tdata;
-  const bool tx_last = m.m_axis_tx_tlast;
-  tx_was_stalled_ = m.m_axis_tx_tvalid && !m.m_axis_tx_tready;
+  const bool rx_hs = *p.rx_tvalid && *p.rx_tready;
+  const bool tx_hs = *p.tx_tvalid && *p.tx_tready;
+  const std::uint32_t tx_data = *p.tx_tdata;
+  const bool tx_last = *p.tx_tlast;
+  tx_was_stalled_ = *p.tx_tvalid && !*p.tx_tready;
   tx_stalled_data_ = tx_data;
   tx_stalled_last_ = tx_last;
 
-  m.clk_i = 1;
-  m.eval();
+  *p.clk = 1;
+  model_->eval();
   context_->timeInc(1);
   ++cycle_;
+  if (context_->gotError() && !assertion_failed_) {
+    assertion_failed_ = true;
+    ADD_FAILURE() << "an RTL assertion failed at cycle " << cycle_ << " (its message is above)";
+  }
 
   if (rx_hs) {
     if (++rx_pos_ == rx_queue_.front().size()) {
@@ -138,8 +145,8 @@ void CoreTb::Tick() {
     }
   }
 
-  m.clk_i = 0;
-  m.eval();
+  *p.clk = 0;
+  model_->eval();
   context_->timeInc(1);
 }
 
@@ -211,6 +218,22 @@ void SetMsixControl(CoreTb& tb, bool enable, bool function_mask) {
               (enable ? kMsixFlagsEnable : 0u) | (function_mask ? kMsixFlagsMask : 0u), 0x8);
 }
 
+void SetMsiControl(CoreTb& tb, bool enable, unsigned mme) {
+  tb.CfgWrite(regs::kCfgMsiCap + kPciMsiFlags, (enable ? kMsiFlagsEnable : 0u) | mme << kMsiQsizeShift, 0x4);
+}
+
+void ProgramMsi(CoreTb& tb, std::uint64_t addr, std::uint16_t data) {
+  tb.CfgWrite(regs::kCfgMsiCap + kPciMsiAddressLo, static_cast<std::uint32_t>(addr));
+  tb.CfgWrite(regs::kCfgMsiCap + kPciMsiAddressHi, static_cast<std::uint32_t>(addr >> 32));
+  tb.CfgWrite(regs::kCfgMsiCap + kPciMsiData, data);
+}
+
+void SetModeration(CoreTb& tb, unsigned vector, std::uint16_t frames, std::uint16_t usecs, std::uint16_t itr) {
+  tb.Write32(regs::MOD_IDX, vector);
+  tb.Write32(regs::MOD_CFG, std::uint32_t{usecs} << regs::MOD_CFG_USECS_SHIFT | frames);
+  tb.Write32(regs::MOD_ITR, itr);
+}
+
 void ConfigureRing(CoreTb& tb, const RingConfig& ring) {
   tb.Write32(regs::RING_BASE_LO, static_cast<std::uint32_t>(ring.base));
   tb.Write32(regs::RING_BASE_HI, static_cast<std::uint32_t>(ring.base >> 32));
@@ -224,6 +247,8 @@ void ConfigureBurst(CoreTb& tb, const BurstConfig& burst) {
   tb.Write32(regs::BURST_GAP, burst.gap);
   tb.Write32(regs::BURST_PATTERN, static_cast<std::uint32_t>(burst.pattern));
   tb.Write32(regs::BURST_SEED, burst.seed);
+  tb.Write32(regs::BURST_REPEAT, burst.repeat);
+  tb.Write32(regs::BURST_PAUSE, burst.pause);
   tb.Write32(regs::VLIST_LEN, static_cast<std::uint32_t>(burst.vectors.size()));
   tb.Write32(regs::VLIST_IDX, 0);
   for (std::uint16_t v : burst.vectors) tb.Write32(regs::VLIST_DATA, v);

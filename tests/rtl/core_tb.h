@@ -12,8 +12,8 @@
 
 #include <gtest/gtest.h>
 
-#include "Virqrig_core.h"
 #include "irqrig/regs.h"
+#include "sim/verilated/core_model.h"
 #include "verilated.h"
 
 namespace irqrig::rtl_test {
@@ -32,10 +32,21 @@ inline constexpr std::uint32_t kPciCommandIntxDisable = 1u << 10;
 inline constexpr std::uint32_t kPciStatusCapList = 1u << 4;  // in the Status half (bits 31:16)
 inline constexpr std::uint32_t kMsixFlagsEnable = 1u << 31;  // Message Control bit 15 in the DW
 inline constexpr std::uint32_t kMsixFlagsMask = 1u << 30;    // Message Control bit 14 in the DW
+inline constexpr std::uint16_t kPciMsiFlags = 0x0;  // relative to the MSI capability (64-bit layout)
+inline constexpr std::uint16_t kPciMsiAddressLo = 0x4;
+inline constexpr std::uint16_t kPciMsiAddressHi = 0x8;
+inline constexpr std::uint16_t kPciMsiData = 0xC;
+inline constexpr std::uint16_t kPciMsiMask = 0x10;
+inline constexpr std::uint16_t kPciMsiPending = 0x14;
+inline constexpr std::uint32_t kMsiFlagsEnable = 1u << 16;  // Message Control bit 0 in the DW
+inline constexpr std::uint32_t kMsiQmaskShift = 17;         // Multiple Message Capable, bits 3:1
+inline constexpr std::uint32_t kMsiQsizeShift = 20;         // Multiple Message Enable, bits 6:4
+inline constexpr std::uint32_t kMsiFlags64Bit = 1u << 23;
+inline constexpr std::uint32_t kMsiFlagsMaskBit = 1u << 24;
 inline constexpr std::uint32_t kMsixEntryBytes = 16;
 inline constexpr std::uint32_t kMsixVectorCtrl = 12;  // vector control DW inside an entry
 
-inline constexpr std::uint32_t kNumVectors = 2048;  // model built with the default parameters
+inline constexpr std::uint32_t kNumVectors = 2048;  // the default core (a board's)
 inline constexpr std::uint32_t kClkMhz = 250;
 
 // Fmt/Type of the TLPs the bench builds or expects.
@@ -101,6 +112,7 @@ std::vector<std::uint32_t> MemWr(std::uint16_t rid, std::uint64_t addr, const st
                                  bool force_4dw = false);
 
 struct TbOptions {
+  unsigned num_vectors = kNumVectors;  // which Verilated core: 1, 4, 32 or 2048
   std::uint64_t seed = 1;
   bool random_stalls = false;  // random m_axis_tx_tready and random s_axis_rx_tvalid gaps
   double tx_ready_prob = 0.6;
@@ -148,7 +160,9 @@ class CoreTb {
   const std::vector<Tlp>& writes() const { return writes_; }
   const std::vector<Tlp>& completions() const { return completions_; }
   std::uint64_t cycle() const { return cycle_; }
-  Virqrig_core& model() { return *model_; }
+  /// The core's free-running clock (time_o).
+  std::uint64_t time() const { return *model_->ports().time; }
+  unsigned num_vectors() const { return model_->num_vectors(); }
 
   static constexpr std::uint16_t kHostId = 0x0000;  // requester ID of the root port
 
@@ -157,7 +171,7 @@ class CoreTb {
 
   TbOptions opt_;
   std::unique_ptr<VerilatedContext> context_;
-  std::unique_ptr<Virqrig_core> model_;
+  std::unique_ptr<sim::CoreModel> model_;
   std::mt19937_64 rng_;
   std::uint64_t cycle_ = 0;
   std::uint8_t tag_ = 0;
@@ -175,6 +189,7 @@ class CoreTb {
   bool tx_was_stalled_ = false;  // last cycle offered a beat that was not taken
   std::uint32_t tx_stalled_data_ = 0;
   bool tx_stalled_last_ = false;
+  bool assertion_failed_ = false;
 };
 
 // ---- Programming helpers shared by the suites ------------------------------------------------
@@ -184,6 +199,11 @@ inline constexpr std::uint64_t kMsiBase = 0xFEE00000u;
 /// Writes MSI-X table entry v (address, data, vector control).
 void WriteMsixEntry(CoreTb& tb, unsigned v, std::uint64_t addr, std::uint32_t data, bool masked);
 void SetMsixControl(CoreTb& tb, bool enable, bool function_mask);
+/// MSI Message Control: Enable and Multiple Message Enable (byte 2 of the capability's first DW).
+void SetMsiControl(CoreTb& tb, bool enable, unsigned mme);
+void ProgramMsi(CoreTb& tb, std::uint64_t addr, std::uint16_t data);
+/// MOD_IDX, then MOD_CFG {usecs, frames} and MOD_ITR.
+void SetModeration(CoreTb& tb, unsigned vector, std::uint16_t frames, std::uint16_t usecs, std::uint16_t itr = 0);
 
 struct RingConfig {
   std::uint64_t base = 0;
@@ -199,6 +219,8 @@ struct BurstConfig {
   Pattern pattern = Pattern::kRoundRobin;
   std::uint32_t seed = 0;
   std::vector<std::uint16_t> vectors;
+  std::uint32_t repeat = 1;
+  std::uint32_t pause = 0;
 };
 void ConfigureBurst(CoreTb& tb, const BurstConfig& burst);
 void Ctrl(CoreTb& tb, std::uint32_t bits);
