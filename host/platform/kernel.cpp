@@ -411,13 +411,45 @@ NTSTATUS Platform::connect_fully_specified(IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_
   return STATUS_SUCCESS;
 }
 
+std::optional<std::uint8_t> Platform::free_vector_block(unsigned cpu, unsigned count) const {
+  const unsigned top = (unsigned{kHighestDeviceIrql} << 4) | 0xF;
+  const unsigned first = (unsigned{config_.first_vector} + count - 1) / count * count;
+  for (unsigned base = first; base + count - 1 <= top; base += count) {
+    bool free = true;
+    for (unsigned v = base; v < base + count && free; ++v) free = vectors_[cpu][v].empty();
+    if (free) return static_cast<std::uint8_t>(base);
+  }
+  return std::nullopt;
+}
+
 NTSTATUS Platform::connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS& p) {
   if (!p.MessageServiceRoutine || !p.ConnectionContext.InterruptMessageTable) return STATUS_INVALID_PARAMETER;
   const auto n = static_cast<unsigned>(config_.affinity.size());
-  const unsigned table_size = sim::Endpoint(device_).msix_table_size();
-  if (n > table_size) {
-    fault("connect", fmt::format("{} messages requested but the MSI-X table has {} entries", n, table_size));
-    return STATUS_INSUFFICIENT_RESOURCES;
+  const bool msi = config_.message_mode == MessageMode::kMsi;
+  sim::Endpoint endpoint(device_);
+  // What the device can take, checked before anything is handed out.
+  std::optional<std::uint8_t> msi_base;
+  if (msi) {
+    const unsigned capable = endpoint.msi_vectors_capable();
+    if (n > capable) {
+      fault("connect", fmt::format("{} MSI messages requested but the device's MSI capability takes {} "
+                                   "(Multiple Message Capable)", n, capable));
+      return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    // A2: the device substitutes the low log2(n) bits of Message Data, so the n IDT vectors are
+    // one block, aligned to n, on the one CPU the Message Address names.
+    msi_base = free_vector_block(config_.affinity[0], n);
+    if (!msi_base) {
+      fault("connect", fmt::format("no free block of {} aligned IDT vectors from {:#04x} to 0xCF on CPU {} for MSI",
+                                   n, config_.first_vector, config_.affinity[0]));
+      return STATUS_INSUFFICIENT_RESOURCES;
+    }
+  } else {
+    const unsigned table_size = endpoint.msix_table_size();
+    if (n > table_size) {
+      fault("connect", fmt::format("{} messages requested but the MSI-X table has {} entries", n, table_size));
+      return STATUS_INSUFFICIENT_RESOURCES;
+    }
   }
   const std::size_t bytes = sizeof(IO_INTERRUPT_MESSAGE_INFO) + (n - 1) * sizeof(IO_INTERRUPT_MESSAGE_INFO_ENTRY);
   auto storage = std::make_unique<std::uint8_t[]>(bytes);
@@ -426,13 +458,19 @@ NTSTATUS Platform::connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARA
   KIRQL unified = 0;
   std::vector<InterruptObject*> created;
   for (unsigned k = 0; k < n; ++k) {
-    const unsigned cpu = config_.affinity[k];
-    // Messages on one CPU get consecutive IDT vectors; past 0xCF (the top device vector, C1)
-    // they share (an ISR chain, D3).
-    std::uint8_t& next = next_vector_[cpu];
-    const std::uint8_t vector = next;
-    next = irql_of_vector(static_cast<std::uint8_t>(next + 1)) > kHighestDeviceIrql ? config_.first_vector
-                                                                                   : static_cast<std::uint8_t>(next + 1);
+    const unsigned cpu = msi ? config_.affinity[0] : config_.affinity[k];
+    std::uint8_t vector = 0;
+    if (msi) {
+      vector = static_cast<std::uint8_t>(*msi_base + k);
+    } else {
+      // Messages on one CPU get consecutive IDT vectors; past 0xCF (the top device vector, C1)
+      // they share (an ISR chain, D3).
+      std::uint8_t& next = next_vector_[cpu];
+      vector = next;
+      next = irql_of_vector(static_cast<std::uint8_t>(next + 1)) > kHighestDeviceIrql
+                 ? config_.first_vector
+                 : static_cast<std::uint8_t>(next + 1);
+    }
     InterruptObject* io = add_interrupt(vector, KAFFINITY{1} << cpu);
     io->message_routine = p.MessageServiceRoutine;
     io->context = p.ServiceContext;
@@ -443,7 +481,7 @@ NTSTATUS Platform::connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARA
     e.MessageAddress.QuadPart = static_cast<LONGLONG>(msi_address(static_cast<std::uint8_t>(cpu)));
     e.TargetProcessorSet = KAFFINITY{1} << cpu;
     e.InterruptObject = reinterpret_cast<PKINTERRUPT>(io);
-    e.MessageData = msi_data(vector);
+    e.MessageData = msi_data(vector);  // under MSI: the block's base + k, what the device sends (A2)
     e.Vector = vector;
     e.Irql = io->irql;
     e.Mode = Latched;
@@ -455,14 +493,22 @@ NTSTATUS Platform::connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARA
   for (InterruptObject* io : created) io->synchronize_irql = sync;
   info->UnifiedIrql = sync;
   info->MessageCount = n;
-  // What pci.sys does for a message-based connect: program and unmask the table, enable MSI-X.
-  sim::Endpoint endpoint(device_);
-  for (unsigned k = 0; k < n; ++k)
-    endpoint.program_message(k, static_cast<std::uint64_t>(info->MessageInfo[k].MessageAddress.QuadPart),
-                             info->MessageInfo[k].MessageData);
-  endpoint.set_msix_enable(true);
+  if (msi) {
+    // What pci.sys does for MSI: one address and the block's base vector as data, Multiple
+    // Message Enable = log2(n), the granted vectors unmasked, then MSI Enable. MSI-X stays off.
+    endpoint.program_msi(sim::MsiProgram{static_cast<std::uint64_t>(info->MessageInfo[0].MessageAddress.QuadPart),
+                                         static_cast<std::uint16_t>(info->MessageInfo[0].MessageData), n});
+    for (unsigned k = 0; k < n; ++k) endpoint.set_msi_mask(k, false);
+    endpoint.set_msi_enable(true);
+  } else {
+    // For MSI-X: program and unmask the table, enable MSI-X.
+    for (unsigned k = 0; k < n; ++k)
+      endpoint.program_message(k, static_cast<std::uint64_t>(info->MessageInfo[k].MessageAddress.QuadPart),
+                               info->MessageInfo[k].MessageData);
+    endpoint.set_msix_enable(true);
+  }
   *p.ConnectionContext.InterruptMessageTable = info;
-  message_tables_.push_back(std::move(storage));
+  message_tables_.push_back(MessageTable{std::move(storage), config_.message_mode});
   return STATUS_SUCCESS;
 }
 
@@ -470,18 +516,21 @@ void Platform::disconnect(IO_DISCONNECT_INTERRUPT_PARAMETERS& p) {
   switch (p.Version) {
     case CONNECT_MESSAGE_BASED: {
       PIO_INTERRUPT_MESSAGE_INFO info = p.ConnectionContext.InterruptMessageTable;
-      const auto owned = std::find_if(message_tables_.begin(), message_tables_.end(), [info](const auto& t) {
-        return reinterpret_cast<PIO_INTERRUPT_MESSAGE_INFO>(t.get()) == info;
+      const auto owned = std::find_if(message_tables_.begin(), message_tables_.end(), [info](const MessageTable& t) {
+        return reinterpret_cast<PIO_INTERRUPT_MESSAGE_INFO>(t.storage.get()) == info;
       });
       if (!info || owned == message_tables_.end())
         violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
                   "IoDisconnectInterruptEx: not a message table IoConnectInterruptEx returned");
       sim::Endpoint endpoint(device_);
-      endpoint.set_msix_enable(false);
-      for (ULONG k = 0; k < info->MessageCount; ++k) {
-        endpoint.set_message_mask(k, true);
-        remove_interrupt(reinterpret_cast<InterruptObject*>(info->MessageInfo[k].InterruptObject));
+      if (owned->mode == MessageMode::kMsi) {
+        endpoint.set_msi_enable(false);
+      } else {
+        endpoint.set_msix_enable(false);
+        for (ULONG k = 0; k < info->MessageCount; ++k) endpoint.set_message_mask(k, true);
       }
+      for (ULONG k = 0; k < info->MessageCount; ++k)
+        remove_interrupt(reinterpret_cast<InterruptObject*>(info->MessageInfo[k].InterruptObject));
       return;
     }
     case CONNECT_LINE_BASED:

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -29,6 +30,10 @@ void validate(const PlatformConfig& c) {
   for (std::size_t k = 0; k < c.affinity.size(); ++k)
     if (c.affinity[k] >= c.cpus)
       throw std::invalid_argument(fmt::format("message {} targets CPU {} but the host has {}", k, c.affinity[k], c.cpus));
+  const std::size_t messages = c.affinity.size();
+  if (c.message_mode == MessageMode::kMsi && messages && (!std::has_single_bit(messages) || messages > 32))
+    throw std::invalid_argument(
+        fmt::format("MSI grants {} messages: MSI grants a power of two from 1 to 32 (SEMANTICS A2)", messages));
   if (!is_device_vector(c.first_vector))
     throw std::invalid_argument(fmt::format("first vector {:#04x} is not a device vector (0x30-0xCF)", c.first_vector));
   if (!is_device_vector(c.line_vector))

@@ -62,12 +62,21 @@ struct RoutineCosts {
   std::uint64_t isr_ns = 500, dpc_ns = 800, dpc_per_event_ns = 50, mmio_read_ns = 800, mmio_write_ns = 100;
 };
 
+/// What a message-based connect programs in the device, as pci.sys would have chosen for it.
+enum class MessageMode : std::uint8_t {
+  kMsix,  ///< one MSI-X table entry per message, each to its own CPU and vector
+  kMsi,   ///< the MSI capability: 1 << MME messages, one address (one CPU), a block of vectors (A2)
+};
+
 /// Everything the platform is built with. The kernel-model settings are the [choice]s of
 /// SEMANTICS.md; docs/host-model.md documents each.
 struct PlatformConfig {
   unsigned cpus = 4;  ///< 1-64: one processor group, KAFFINITY-sized
   RoutineCosts costs;
   std::vector<unsigned> affinity;      ///< CPU of each message the device is granted; empty: no messages
+  /// MSI-X, or MSI: then affinity.size() must be a power of two up to 32 and every message goes to
+  /// affinity[0] (an MSI capability has one Message Address); the other entries are not used.
+  MessageMode message_mode = MessageMode::kMsix;
   std::uint64_t quantum_cycles = 64;   ///< device cycles per co-simulation quantum
   std::uint32_t ring_entries = 1024;
   std::uint64_t dma_base = 0x1'0000'0000ull;  ///< device-visible address of the common buffer
@@ -369,6 +378,9 @@ class Platform : public sc_core::sc_module {
   NTSTATUS connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS& p);
   NTSTATUS connect_line_based(IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS& p);
   NTSTATUS connect_fully_specified(IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS& p);
+  /// The lowest block of `count` free IDT vectors on `cpu`, aligned to `count`, from first_vector to
+  /// 0xCF; none if every such block has a vector taken.
+  std::optional<std::uint8_t> free_vector_block(unsigned cpu, unsigned count) const;
   InterruptObject* add_interrupt(std::uint8_t vector, KAFFINITY cpus);
   void remove_interrupt(InterruptObject* io);
   std::uint64_t interrupt_time() const { return now_ps() / 100'000; }  // 100 ns units
@@ -409,7 +421,11 @@ class Platform : public sc_core::sc_module {
   std::vector<Mapping> mappings_;
   std::uint64_t bar0_physical_ = 0xF0000000;
   std::vector<std::unique_ptr<InterruptObject>> interrupts_;
-  std::vector<std::unique_ptr<std::uint8_t[]>> message_tables_;
+  struct MessageTable {
+    std::unique_ptr<std::uint8_t[]> storage;  // the IO_INTERRUPT_MESSAGE_INFO handed out
+    MessageMode mode;                         // what the connect enabled, so disconnect undoes that
+  };
+  std::vector<MessageTable> message_tables_;
   std::vector<std::vector<std::vector<InterruptObject*>>> vectors_;  // [cpu][vector] -> chain
   std::vector<std::uint8_t> next_vector_;                             // per cpu
   KSPIN_LOCK default_interrupt_lock_ = 0;

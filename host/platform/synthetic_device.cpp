@@ -1,5 +1,7 @@
 #include "host/platform/synthetic_device.h"
 
+#include <algorithm>
+#include <bit>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -9,7 +11,11 @@
 namespace irqrig::host {
 namespace {
 
-constexpr std::uint8_t kMsixCapabilityId = 0x11;
+constexpr std::uint8_t kMsixCapabilityId = 0x11, kMsiCapabilityId = 0x05;
+// The MSI capability's registers, 64-bit with per-vector masking (SEMANTICS A1), as in the RTL.
+constexpr std::uint16_t kMsiAddressLo = regs::kCfgMsiCap + 0x4, kMsiAddressHi = regs::kCfgMsiCap + 0x8,
+                        kMsiData = regs::kCfgMsiCap + 0xC, kMsiMask = regs::kCfgMsiCap + 0x10,
+                        kMsiPending = regs::kCfgMsiCap + 0x14;
 
 }  // namespace
 
@@ -20,6 +26,8 @@ SyntheticDevice::SyntheticDevice(Options options)
   if (options.table_size == 0 || options.table_size > 2048)
     throw std::invalid_argument(fmt::format("an MSI-X table of {} entries (1-2048)", options.table_size));
   if (options.cycle_ps == 0) throw std::invalid_argument("a device clock of 0 ps");
+  if (options.msi_vectors == 0 || options.msi_vectors > 32 || !std::has_single_bit(options.msi_vectors))
+    throw std::invalid_argument(fmt::format("{} MSI vectors (a power of two, 1-32)", options.msi_vectors));
 }
 
 void SyntheticDevice::schedule(std::uint64_t time_ps, Item item) {
@@ -123,6 +131,17 @@ bool SyntheticDevice::masked(unsigned message) const {
 
 void SyntheticDevice::signal(std::uint64_t time_ps, unsigned message) {
   if (message >= table_.size()) throw sim::DeviceError(fmt::format("message {} beyond the {}-entry MSI-X table", message, table_.size()));
+  if (msi_active()) {
+    const unsigned m = message & ((1u << msi_mme_) - 1);
+    if (msi_mask_ >> m & 1) {
+      // A4: a masked MSI vector sets its Pending bit and sends nothing.
+      if (!(msi_pending_ >> m & 1)) ++msi_pended_;
+      msi_pending_ |= 1u << m;
+      return;
+    }
+    send_msi(time_ps, m);
+    return;
+  }
   if (masked(message)) {
     // A6/A7: a masked (or disabled) vector remembers the event in its pending bit.
     if (!pending_[message]) ++msi_pended_;
@@ -134,12 +153,36 @@ void SyntheticDevice::signal(std::uint64_t time_ps, unsigned message) {
   ++msi_sent_;
 }
 
+void SyntheticDevice::send_msi(std::uint64_t time_ps, unsigned m) {
+  // A2: message m replaces the low MME bits of Message Data.
+  const std::uint32_t low = (1u << msi_mme_) - 1;
+  write_upstream(time_ps, msi_address_ & ~std::uint64_t{3}, {(msi_data_ & ~low) | m});
+  ++msi_sent_;
+}
+
 void SyntheticDevice::send_pending(std::uint64_t time_ps) {
   for (unsigned k = 0; k < pending_.size(); ++k) {
     if (!pending_[k] || masked(k)) continue;
     pending_[k] = false;
     signal(time_ps, k);
   }
+  if (!msi_active()) return;
+  // A4: unmasking (or enabling) with Pending set sends exactly one message and clears the bit.
+  for (unsigned m = 0; m < 32; ++m) {
+    if (!(msi_pending_ >> m & 1) || (msi_mask_ >> m & 1)) continue;
+    msi_pending_ &= ~(1u << m);
+    send_msi(time_ps, m);
+  }
+}
+
+std::uint32_t SyntheticDevice::msi_bits() const {
+  return options_.msi_vectors >= 32 ? ~0u : (1u << options_.msi_vectors) - 1;
+}
+
+std::uint32_t SyntheticDevice::msi_control() const {
+  const auto mmc = static_cast<std::uint32_t>(std::countr_zero(options_.msi_vectors));
+  // Enable 0, Multiple Message Capable 3:1, Enable 6:4, 64-bit 7, per-vector masking 8 (A1).
+  return (msi_enable_ ? 1u : 0u) | mmc << 1 | msi_mme_ << 4 | 1u << 7 | 1u << 8;
 }
 
 std::uint32_t SyntheticDevice::config_read(std::uint16_t offset) {
@@ -147,14 +190,50 @@ std::uint32_t SyntheticDevice::config_read(std::uint16_t offset) {
     const std::uint32_t control = (options_.table_size - 1) | (function_mask_ ? 0x4000u : 0) | (msix_enable_ ? 0x8000u : 0);
     return control << 16 | kMsixCapabilityId;
   }
-  if (offset == 0) return std::uint32_t{regs::kDeviceId} << 16 | regs::kVendorId;
-  return 0;
+  switch (offset) {
+    case 0: return std::uint32_t{regs::kDeviceId} << 16 | regs::kVendorId;
+    case regs::kCfgMsiCap: return msi_control() << 16 | kMsiCapabilityId;
+    case kMsiAddressLo: return static_cast<std::uint32_t>(msi_address_) & ~3u;
+    case kMsiAddressHi: return static_cast<std::uint32_t>(msi_address_ >> 32);
+    case kMsiData: return msi_data_;
+    case kMsiMask: return msi_mask_ & msi_bits();
+    case kMsiPending: return msi_pending_;
+    default: return 0;
+  }
 }
 
 void SyntheticDevice::config_write(std::uint16_t offset, std::uint32_t value, std::uint8_t byte_enable) {
-  if (offset != regs::kCfgMsixCap || (byte_enable & 0x8) == 0) return;
-  msix_enable_ = value >> 31 & 1;
-  function_mask_ = value >> 30 & 1;
+  // Whole-DW registers take the bytes enabled.
+  const auto merge = [&](std::uint32_t old) {
+    std::uint32_t bytes = 0;
+    for (unsigned b = 0; b < 4; ++b)
+      if (byte_enable >> b & 1) bytes |= 0xFFu << (8 * b);
+    return (old & ~bytes) | (value & bytes);
+  };
+  switch (offset) {
+    case regs::kCfgMsixCap:
+      if ((byte_enable & 0x8) == 0) return;
+      msix_enable_ = value >> 31 & 1;
+      function_mask_ = value >> 30 & 1;
+      break;
+    case regs::kCfgMsiCap: {
+      if ((byte_enable & 0x4) == 0) return;
+      msi_enable_ = value >> 16 & 1;
+      // Multiple Message Enable above Capable is clamped, as the RTL (and QEMU) do.
+      const unsigned mme = value >> 20 & 7, mmc = static_cast<unsigned>(std::countr_zero(options_.msi_vectors));
+      msi_mme_ = std::min(mme, mmc);
+      break;
+    }
+    case kMsiAddressLo:
+      msi_address_ = (msi_address_ & ~0xFFFFFFFFull) | (merge(static_cast<std::uint32_t>(msi_address_)) & ~3u);
+      return;
+    case kMsiAddressHi:
+      msi_address_ = (msi_address_ & 0xFFFFFFFFull) | std::uint64_t{merge(static_cast<std::uint32_t>(msi_address_ >> 32))} << 32;
+      return;
+    case kMsiData: msi_data_ = static_cast<std::uint16_t>(merge(msi_data_)); return;
+    case kMsiMask: msi_mask_ = merge(msi_mask_) & msi_bits(); break;
+    default: return;
+  }
   send_pending(now_ps_);
 }
 

@@ -1,5 +1,5 @@
 // A PCIe endpoint without RTL, for platform conformance tests and the dispatch benchmark: the irqrig
-// register map's MSI-X table and event ring, fed from a schedule of events and bare messages.
+// register map's MSI-X table, MSI capability and event ring, fed from a schedule of events and bare messages.
 #pragma once
 
 #include <cstdint>
@@ -16,13 +16,16 @@ class SyntheticDevice final : public sim::Device {
   struct Options {
     unsigned table_size = 64;       ///< MSI-X table entries (1-2048)
     std::uint64_t cycle_ps = 4000;  ///< 250 MHz, like the RTL
+    unsigned msi_vectors = 32;      ///< MSI Multiple Message Capable: a power of two, 1-32
   };
   SyntheticDevice();
   explicit SyntheticDevice(Options options);
 
   /// An event on `message` at `time_ps`: its record is DMA'd into the ring (once the ring has room;
   /// a full ring holds the schedule back), the producer index written after it, then the
-  /// message's MSI-X write (or its pending bit, when masked).
+  /// message's MSI-X write (or its pending bit, when masked). As the RTL does: MSI-X when its Enable
+  /// is set, else MSI when MSI Enable is set (message m = `message` mod 2^MME, its number in the low
+  /// MME bits of Message Data, A2; masked: its Pending bit, A4), else the MSI-X pending bit (A7).
   void add_event(std::uint64_t time_ps, unsigned message);
   /// `count` events `gap_ps` apart from `start_ps`, round robin over `messages`. Generated as the
   /// device runs, so a long burst costs no memory. Without `records` each is a bare message.
@@ -43,7 +46,7 @@ class SyntheticDevice final : public sim::Device {
   std::uint64_t cycles() const override { return now_ps_ / options_.cycle_ps; }
 
   std::uint64_t events() const { return events_; }
-  std::uint64_t msi_sent() const { return msi_sent_; }
+  std::uint64_t msi_sent() const { return msi_sent_; }  ///< MSI-X and MSI messages
   std::uint64_t msi_pended() const { return msi_pended_; }
   /// Scheduled work not yet done (including events held by a full ring).
   bool busy() const { return !schedule_.empty() || !bursts_.empty(); }
@@ -71,6 +74,10 @@ class SyntheticDevice final : public sim::Device {
   void signal(std::uint64_t time_ps, unsigned message);
   void send_pending(std::uint64_t time_ps);
   bool masked(unsigned message) const;
+  bool msi_active() const { return msi_enable_ && !msix_enable_; }
+  void send_msi(std::uint64_t time_ps, unsigned m);
+  std::uint32_t msi_control() const;
+  std::uint32_t msi_bits() const;  // a mask and pending bit per capable vector
   void write_upstream(std::uint64_t time_ps, std::uint64_t address, std::vector<std::uint32_t> data);
 
   Options options_;
@@ -81,6 +88,11 @@ class SyntheticDevice final : public sim::Device {
   std::vector<Entry> table_;
   std::vector<bool> pending_;
   bool msix_enable_ = false, function_mask_ = false;
+  bool msi_enable_ = false;
+  unsigned msi_mme_ = 0;
+  std::uint64_t msi_address_ = 0;
+  std::uint16_t msi_data_ = 0;
+  std::uint32_t msi_mask_ = 0, msi_pending_ = 0;
   std::uint64_t ring_base_ = 0, producer_address_ = 0;
   unsigned ring_log2_ = 0;
   std::uint32_t producer_ = 0, consumer_ = 0, scratch_ = 0;
