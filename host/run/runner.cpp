@@ -323,6 +323,7 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   cfg.affinity = s.affinity;
   cfg.quantum_cycles = s.quantum_cycles;
   cfg.ring_entries = s.ring_entries;
+  cfg.message_mode = s.mode == InterruptMode::kMsi ? MessageMode::kMsi : MessageMode::kMsix;
   cfg.clock_tick_ps = s.kernel.tick_us * 1'000'000;
   cfg.dpc.maximum_queue_depth = s.kernel.maximum_dpc_queue_depth;
   cfg.dpc.minimum_rate = s.kernel.minimum_dpc_rate;

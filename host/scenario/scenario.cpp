@@ -113,9 +113,6 @@ class ScenarioReader {
       if (auto mode = view.get("mode")) {
         scenario_.mode =
             read_choice(origin_, *mode, view.child("mode"), kModes) == 0 ? InterruptMode::kMsix : InterruptMode::kMsi;
-        if (scenario_.mode == InterruptMode::kMsi) {
-          uses_.push_back({view.child("mode"), *mode, "msi is not supported yet (use msix)"});
-        }
       }
       if (auto vectors = view.get("vectors")) {
         std::string path = view.child("vectors");

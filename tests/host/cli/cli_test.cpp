@@ -121,6 +121,22 @@ TEST(Cli, ItrKeepsEightMicrosecondsBetweenMessagesOfAVector) {
   std::filesystem::remove(report);
 }
 
+// SEMANTICS A1-A4 end to end: 32 MSI messages share one address (one CPU), a mask window pends
+// message 5 in the MSI Pending register and its unmask sends it once.
+TEST(Cli, MsiWithThirtyTwoMessagesOnOneCpuLosesNothing) {
+  const std::string report = temp_path("msi.json");
+  const Result r = run("run scenarios/msi_32.yaml --quiet --report " + report);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = read_json(report);
+  const auto pended = j["device"]["msi_pending_on_mask"].get<std::uint64_t>();
+  EXPECT_GT(pended, 0u);
+  EXPECT_EQ(j["device"]["msi_sent"].get<std::uint64_t>(), 3000 - pended + 1);
+  EXPECT_EQ(j["events"]["processed"], 3000);
+  EXPECT_GT(j["per_cpu"][0]["isr_ns"].get<std::uint64_t>(), 0u);
+  for (int cpu = 1; cpu < 4; ++cpu) EXPECT_EQ(j["per_cpu"][cpu]["isr_ns"], 0) << cpu;
+  std::filesystem::remove(report);
+}
+
 TEST(Cli, FullMsixTableOf2048MessagesLosesNothing) {
   const std::string report = temp_path("2048.json");
   const Result r = run("run scenarios/msix_2048.yaml --quiet --report " + report);
