@@ -27,10 +27,6 @@ void* DpcQueue::pop() {
   return o;
 }
 
-bool DpcQueue::contains(const void* object) const {
-  return std::find(queue_.begin(), queue_.end(), object) != queue_.end();
-}
-
 ProcessorDpcs::ProcessorDpcs(DpcTuning tuning, bool threaded_enabled)
     : tuning_(tuning),
       threaded_enabled_(threaded_enabled),
@@ -98,7 +94,9 @@ void ProcessorDpcs::begin_thread() {
 bool ProcessorDpcs::tick() {
   request_rate_ = static_cast<unsigned>(((count_ - last_count_) + request_rate_) >> 1);
   last_count_ = count_;
-  if (!normal_.empty() && !routine_active_) {
+  // ReactOS's KeUpdateRunTime: only a queue nobody will drain yet (no routine active, no request
+  // pending) gets a request, and only then may the adaptive depth drop.
+  if (!normal_.empty() && !routine_active_ && !dispatch_requested_) {
     adjust_countdown_ = tuning_.adjust_threshold;
     if (tuning_.adaptive_depth && request_rate_ < tuning_.ideal_rate && maximum_depth_ > 1) --maximum_depth_;
     dispatch_requested_ = true;

@@ -30,7 +30,6 @@ class DpcQueue {
   bool remove(void* object);
   /// The next DPC to run, from the head; nullptr when empty (E10).
   void* pop();
-  bool contains(const void* object) const;
   std::size_t depth() const { return queue_.size(); }
   bool empty() const { return queue_.empty(); }
 
@@ -84,7 +83,6 @@ class ProcessorDpcs {
   bool dispatch_requested() const { return dispatch_requested_; }
   void request_dispatch() { dispatch_requested_ = true; }
   bool thread_requested() const { return thread_requested_; }
-  void request_thread() { thread_requested_ = true; }
   bool routine_active() const { return routine_active_; }
   bool thread_active() const { return thread_active_; }
 

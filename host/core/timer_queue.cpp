@@ -50,7 +50,10 @@ std::vector<TimerQueue::Expired> TimerQueue::expire(std::uint64_t now) {
     queue_.erase(node);
     index_.erase(entry.timer);
     out.push_back(Expired{entry.timer, due});
-    if (entry.period) arm(entry.timer, due + entry.period, entry.period);
+    // A periodic timer is set again for one period from the expiry's processing (ReactOS's
+    // KiTimerListExpire inserts it Period relative to now): processed late, it does not replay
+    // the periods it missed.
+    if (entry.period) arm(entry.timer, now + entry.period, entry.period);
   }
   return out;
 }

@@ -30,8 +30,7 @@ class TimerQueue {
     std::uint64_t due;  ///< when it was due (<= the `now` given to expire)
   };
   /// Every expiry due at or before `now`, earliest first (ties in the order they were set). A
-  /// periodic timer is re-armed at due + period and expires again in the same call if that is
-  /// also due; a one-shot leaves the queue.
+  /// periodic timer is re-armed at now + period (once, however late), a one-shot leaves the queue.
   std::vector<Expired> expire(std::uint64_t now);
   std::size_t size() const { return index_.size(); }
 

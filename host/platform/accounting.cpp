@@ -2,21 +2,27 @@
 
 namespace irqrig::host {
 
-void Accounting::on_written(std::uint32_t seq, std::uint64_t device_time_ps) {
+bool Accounting::on_written(std::uint32_t seq, std::uint64_t device_time_ps) {
   if (seq < base_) {
     ++rewritten_;  // a record for a number already finished: the device repeated a sequence number
-    return;
+    return true;
   }
   const std::uint64_t i = seq - base_;
+  // window_ ends at the highest number written so far.
+  if (i >= window_.size() + max_ahead_) {
+    ++corrupt_;
+    return false;
+  }
   if (i >= window_.size()) window_.resize(i + 1);
   Slot& s = window_[i];
   if (s.state != State::kNone) {
     ++rewritten_;
-    return;
+    return true;
   }
   s.state = State::kWritten;
   s.device_time_ps = device_time_ps;
   ++written_;
+  return true;
 }
 
 void Accounting::on_processed(std::uint32_t seq, std::uint64_t now_ps) {

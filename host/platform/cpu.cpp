@@ -184,13 +184,16 @@ void Cpu::pop_frame() {
 void Cpu::close_frames_for_trace() {
   TraceWriter* t = platform_.trace();
   if (!t) return;
+  // The routines stay entered: the trace ends, not the run (their later pops go nowhere).
   const std::uint64_t now = platform_.now_ps();
   for (auto it = frames_.rbegin(); it != frames_.rend(); ++it)
     t->slice(index_, routine_kind_name(it->kind), it->start_ps, now - it->start_ps, slice_args(platform_, *it));
-  frames_.clear();
 }
 
-void Cpu::run() { platform_.guard([this] { loop(); }); }
+void Cpu::run() {
+  thread_ = sc_core::sc_get_current_process_b();
+  platform_.guard([this] { loop(); });
+}
 
 void Cpu::loop() {
   resume();
@@ -343,18 +346,30 @@ void Cpu::clock_interrupt() {
   dpcs_.tick();
 }
 
+Cpu::DpcCall Cpu::dequeued(PRKDPC dpc) {
+  // Everything the call needs is read now: once the DPC has left the queue (E3) it may be inserted
+  // again, from an ISR during the routine's entry cost, with new arguments for the next run.
+  DpcCall call{dpc,
+               dpc->DeferredRoutine,
+               dpc->DeferredContext,
+               dpc->SystemArgument1,
+               dpc->SystemArgument2,
+               dpc->InsertTimePs,
+               static_cast<DpcOrigin>(dpc->IrqrigOrigin)};
+  dpc->DpcData = nullptr;
+  return call;
+}
+
 void Cpu::drain_dpcs() {
   const Irql old = irql_;
   set_irql(kDispatchLevel);
   dpcs_.begin_drain();
   while (void* object = dpcs_.next_normal()) {
-    auto* dpc = static_cast<PRKDPC>(object);
-    // E3: the DPC leaves "queued" just before its routine runs, so it can be queued again.
-    dpc->DpcData = nullptr;
-    switch (static_cast<DpcOrigin>(dpc->IrqrigOrigin)) {
-      case DpcOrigin::kFlushMarker: dpc->DeferredRoutine(dpc, dpc->DeferredContext, nullptr, nullptr); break;
-      case DpcOrigin::kTimer: run_dpc(dpc, RoutineKind::kTimerDpc, kDispatchLevel); break;
-      case DpcOrigin::kDriver: run_dpc(dpc, RoutineKind::kDpc, kDispatchLevel); break;
+    const DpcCall call = dequeued(static_cast<PRKDPC>(object));
+    switch (call.origin) {
+      case DpcOrigin::kFlushMarker: call.routine(call.dpc, call.context, nullptr, nullptr); break;
+      case DpcOrigin::kTimer: run_dpc(call, RoutineKind::kTimerDpc, kDispatchLevel); break;
+      case DpcOrigin::kDriver: run_dpc(call, RoutineKind::kDpc, kDispatchLevel); break;
     }
   }
   dpcs_.end_drain();
@@ -364,24 +379,23 @@ void Cpu::drain_dpcs() {
 void Cpu::run_dpc_thread() {
   dpcs_.begin_thread();
   while (void* object = dpcs_.next_threaded()) {
-    auto* dpc = static_cast<PRKDPC>(object);
-    dpc->DpcData = nullptr;
-    if (static_cast<DpcOrigin>(dpc->IrqrigOrigin) == DpcOrigin::kFlushMarker) {
-      dpc->DeferredRoutine(dpc, dpc->DeferredContext, nullptr, nullptr);
+    const DpcCall call = dequeued(static_cast<PRKDPC>(object));
+    if (call.origin == DpcOrigin::kFlushMarker) {
+      call.routine(call.dpc, call.context, nullptr, nullptr);
       continue;
     }
-    run_dpc(dpc, RoutineKind::kThreadedDpc, kPassiveLevel);
+    run_dpc(call, RoutineKind::kThreadedDpc, kPassiveLevel);
   }
   dpcs_.end_thread();
 }
 
-void Cpu::run_dpc(PRKDPC dpc, RoutineKind kind, Irql expected) {
-  push_frame(kind, reinterpret_cast<const void*>(dpc->DeferredRoutine));
+void Cpu::run_dpc(const DpcCall& call, RoutineKind kind, Irql expected) {
+  push_frame(kind, reinterpret_cast<const void*>(call.routine));
   const std::uint64_t start = platform_.now_ps();
   consume_ps(platform_.config().costs.dpc_ns * 1000);
   // ISR->DPC is from the insert to the moment the routine itself starts running.
-  if (kind != RoutineKind::kTimerDpc) platform_.isr_to_dpc().add((platform_.now_ps() - dpc->InsertTimePs) / 1000);
-  dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
+  if (kind != RoutineKind::kTimerDpc) platform_.isr_to_dpc().add((platform_.now_ps() - call.insert_ps) / 1000);
+  call.routine(call.dpc, call.context, call.arg1, call.arg2);
   if (irql_ != expected)
     platform_.violation("IRQL_UNEXPECTED_VALUE", fmt::format("the {} routine returned at {}, entered at {}",
                                                              routine_kind_name(kind), irql_name(irql_),

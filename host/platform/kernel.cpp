@@ -81,6 +81,12 @@ VOID Platform::flush_marker(PKDPC, PVOID context, PVOID, PVOID) {
 
 void Platform::flush_dpcs() {
   Cpu& cur = current_cpu();
+  // At PASSIVE_LEVEL, but on the DPC thread: the marker would queue behind the routine waiting for
+  // it. A threaded DPC routine must be written for DISPATCH_LEVEL (where it runs with threaded DPCs
+  // off), and there KeFlushQueuedDpcs is not allowed.
+  if (const Cpu::Frame* f = cur.frame(); f && f->kind == RoutineKind::kThreadedDpc)
+    violation("IRQL_NOT_LESS_OR_EQUAL",
+              "KeFlushQueuedDpcs called from a threaded DPC, which may not wait for DPCs: it would wait for itself");
   // E13 as Windows does it: a marker behind everything queued now, in every queue of every CPU;
   // when all markers have run, so has every DPC queued before the call.
   Flush flush;
@@ -131,9 +137,10 @@ void Platform::timer_thread() {
   guard([this] {
     constexpr std::uint64_t kUnitPs = 100'000;
     for (;;) {
-      set_current(nullptr);
       const auto next = timers_.next_due();
-      if (!next || *next > std::numeric_limits<std::uint64_t>::max() / kUnitPs - config_.clock_tick_ps) {
+      // `*next` is in 100 ns units, the clock tick in ps: the due time in ps, rounded up to a tick,
+      // must fit in 64 bits.
+      if (!next || *next > (std::numeric_limits<std::uint64_t>::max() - config_.clock_tick_ps) / kUnitPs) {
         wait(timers_changed_);  // nothing set, or due beyond any run
         continue;
       }
@@ -158,11 +165,9 @@ void Platform::timer_thread() {
 void Platform::queue_timer_dpc(unsigned cpu, PKDPC dpc, std::uint64_t due) {
   const unsigned target = dpc->Number ? dpc->Number - 1u : cpu;
   if (target >= cpus_.size()) {
-    Fault f;
-    f.check = "driver_rules";
-    f.time_ps = now_ps();
-    f.rule = "DRIVER_VERIFIER_DETECTED_VIOLATION";
-    f.detail = fmt::format("a timer's DPC targets processor {} but the host has {}", target, cpus_.size());
+    // Found at expiry, where no driver code runs: the fault names the timer's DPC routine.
+    Fault f = driver_fault("DRIVER_VERIFIER_DETECTED_VIOLATION",
+                           fmt::format("a timer's DPC targets processor {} but the host has {}", target, cpus_.size()));
     f.routine = RoutineKind::kTimerDpc;
     f.routine_name = routine_name(reinterpret_cast<const void*>(dpc->DeferredRoutine));
     throw DriverFault(std::move(f));
@@ -284,11 +289,16 @@ void Platform::release_lock(PKSPIN_LOCK lock) {
 // ISRs (D1-D5)
 
 void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, std::optional<std::uint64_t> arrived_ps) {
-  const auto& chain = vectors_[cpu.index()][vector];
-  if (chain.empty()) {
+  const auto& live = vectors_[cpu.index()][vector];
+  if (live.empty()) {
     fault("spurious", fmt::format("vector {:#04x} on CPU {} has no ISR connected", vector, cpu.index()));
     return;
   }
+  // ISRs take time, and meanwhile another CPU may disconnect an object of this chain: a shared
+  // chain is walked on a copy. A lone object needs none (its removal just ends the walk).
+  std::vector<InterruptObject*> copy;
+  if (live.size() > 1) copy = live;
+  const auto& chain = live.size() > 1 ? copy : live;
   for (std::size_t i = 0; i < chain.size(); ++i) {
     InterruptObject* io = chain[i];
     const std::uint32_t message = io->message_routine ? io->message_id : ~0u;
@@ -306,6 +316,14 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, s
     const Irql held = std::max<Irql>(before, io->synchronize_irql);
     if (held > before) cpu.raise_irql(held);
     acquire_lock(io->lock);
+    // Disconnected while this interrupt was being taken: IoDisconnectInterruptEx returned once
+    // the lock was free, so the routine must not run any more.
+    if (!io->connected) {
+      release_lock(io->lock);
+      if (held > before) cpu.lower_irql(before);
+      cpu.pop_frame();
+      continue;
+    }
     ++counters_.isr_calls;
     const auto pk = reinterpret_cast<PKINTERRUPT>(io);
     const BOOLEAN claimed =
@@ -351,7 +369,22 @@ InterruptObject& Platform::interrupt_object(PKINTERRUPT interrupt, const char* r
   if (!ours)
     violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
               fmt::format("{}: {} is not an interrupt object IoConnectInterruptEx returned", routine, fmt::ptr(interrupt)));
+  if (!io->connected)
+    violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
+              fmt::format("{}: interrupt object {} was disconnected by IoDisconnectInterruptEx", routine,
+                          fmt::ptr(interrupt)));
   return *io;
+}
+
+void Platform::wait_for_isrs(InterruptObject& io) {
+  // An ISR runs holding the object's lock (D5), so taking the lock once waits out one running on
+  // another CPU; one being taken finds the object disconnected when it gets the lock.
+  Cpu& cpu = current_cpu();
+  const Irql before = cpu.irql();
+  if (io.synchronize_irql > before) cpu.raise_irql(io.synchronize_irql);
+  acquire_lock(io.lock);
+  release_lock(io.lock);
+  if (io.synchronize_irql > before) cpu.lower_irql(before);
 }
 
 NTSTATUS Platform::connect(IO_CONNECT_INTERRUPT_PARAMETERS& p) {
@@ -508,6 +541,9 @@ NTSTATUS Platform::connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARA
     endpoint.set_msix_enable(true);
   }
   *p.ConnectionContext.InterruptMessageTable = info;
+  // A new table at a freed one's address is a live table again.
+  disconnected_tables_.erase(std::remove(disconnected_tables_.begin(), disconnected_tables_.end(), info),
+                             disconnected_tables_.end());
   message_tables_.push_back(MessageTable{std::move(storage), config_.message_mode});
   return STATUS_SUCCESS;
 }
@@ -519,25 +555,46 @@ void Platform::disconnect(IO_DISCONNECT_INTERRUPT_PARAMETERS& p) {
       const auto owned = std::find_if(message_tables_.begin(), message_tables_.end(), [info](const MessageTable& t) {
         return reinterpret_cast<PIO_INTERRUPT_MESSAGE_INFO>(t.storage.get()) == info;
       });
-      if (!info || owned == message_tables_.end())
+      if (!info || owned == message_tables_.end()) {
+        const bool again = info && std::find(disconnected_tables_.begin(), disconnected_tables_.end(), info) !=
+                                       disconnected_tables_.end();
         violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
-                  "IoDisconnectInterruptEx: not a message table IoConnectInterruptEx returned");
-      sim::Endpoint endpoint(device_);
-      if (owned->mode == MessageMode::kMsi) {
-        endpoint.set_msi_enable(false);
-      } else {
-        endpoint.set_msix_enable(false);
-        for (ULONG k = 0; k < info->MessageCount; ++k) endpoint.set_message_mask(k, true);
+                  again ? "IoDisconnectInterruptEx: that message table was disconnected already"
+                        : "IoDisconnectInterruptEx: not a message table IoConnectInterruptEx returned");
       }
-      for (ULONG k = 0; k < info->MessageCount; ++k)
-        remove_interrupt(reinterpret_cast<InterruptObject*>(info->MessageInfo[k].InterruptObject));
+      const MessageMode mode = owned->mode;
+      std::vector<InterruptObject*> objects;
+      for (ULONG k = 0; k < info->MessageCount; ++k) {
+        objects.push_back(reinterpret_cast<InterruptObject*>(info->MessageInfo[k].InterruptObject));
+        objects.back()->connected = false;
+      }
+      // What pci.sys undoes, unless another message-based connection still uses the capability.
+      const bool last = std::none_of(message_tables_.begin(), message_tables_.end(), [&](const MessageTable& t) {
+        return &t != &*owned && t.mode == mode;
+      });
+      sim::Endpoint endpoint(device_);
+      if (mode == MessageMode::kMsi) {
+        if (last) endpoint.set_msi_enable(false);
+      } else {
+        for (ULONG k = 0; k < info->MessageCount; ++k) endpoint.set_message_mask(k, true);
+        if (last) endpoint.set_msix_enable(false);
+      }
+      // The table goes back as on Windows; its address is remembered to name a second disconnect.
+      disconnected_tables_.push_back(info);
+      message_tables_.erase(owned);
+      for (InterruptObject* io : objects) wait_for_isrs(*io);
+      for (InterruptObject* io : objects) remove_interrupt(io);
       return;
     }
     case CONNECT_LINE_BASED:
     case CONNECT_FULLY_SPECIFIED:
-    case CONNECT_FULLY_SPECIFIED_GROUP:
-      remove_interrupt(&interrupt_object(p.ConnectionContext.InterruptObject, "IoDisconnectInterruptEx"));
+    case CONNECT_FULLY_SPECIFIED_GROUP: {
+      InterruptObject& io = interrupt_object(p.ConnectionContext.InterruptObject, "IoDisconnectInterruptEx");
+      io.connected = false;
+      wait_for_isrs(io);
+      remove_interrupt(&io);
       return;
+    }
     default:
       violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
                 fmt::format("IoDisconnectInterruptEx with Version {}, not one IoConnectInterruptEx returns", p.Version));

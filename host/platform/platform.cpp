@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <typeinfo>
 
 #include <fmt/format.h>
 
@@ -23,6 +24,15 @@ namespace {
 Platform* g_current_platform = nullptr;  // see Platform::current()
 
 sc_core::sc_time ps(std::uint64_t v) { return sc_core::sc_time::from_value(v); }
+
+// The dynamic type of an exception, demangled: what a report can name.
+std::string abi_name(const std::exception& e) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : typeid(e).name();
+  std::free(demangled);
+  return name;
+}
 
 void validate(const PlatformConfig& c) {
   if (c.cpus == 0 || c.cpus > 64)
@@ -86,7 +96,12 @@ Platform::Platform(const sc_core::sc_module_name& name, PlatformConfig config, s
 }
 
 Platform::~Platform() {
-  finish_trace();
+  try {
+    finish_trace();
+  } catch (const TraceError& e) {
+    // Nobody reads the faults any more: say it where the user will see it, and go on tearing down.
+    fmt::print(stderr, "irqrig: {}\n", e.what());
+  }
   device_.set_upstream_sink({});
   for (const Mapping& m : mappings_) munmap(reinterpret_cast<void*>(m.va), m.length);
   g_current_platform = nullptr;
@@ -97,9 +112,21 @@ Platform& Platform::current() {
   return *g_current_platform;
 }
 
+Cpu* Platform::running_cpu() {
+  // current_cpu_ is only a hint (the CPU that ran last): other simulation threads (the device,
+  // the clock, a testbench) run in between without clearing it, so it is checked against the
+  // SystemC process running now.
+  const sc_core::sc_process_b* running = sc_core::sc_get_current_process_b();
+  if (current_cpu_ && current_cpu_->thread() == running) return current_cpu_;
+  for (auto& c : cpus_)
+    if (c->thread() == running) return current_cpu_ = c.get();
+  return nullptr;
+}
+
 Cpu& Platform::current_cpu() {
-  if (!current_cpu_) violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "a WDK call outside any CPU's context");
-  return *current_cpu_;
+  Cpu* cpu = running_cpu();
+  if (!cpu) violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "a WDK call outside any CPU's context");
+  return *cpu;
 }
 
 void Platform::fault(std::string check, std::string detail, std::optional<std::uint64_t> time_ps) {
@@ -110,20 +137,22 @@ void Platform::fault(std::string check, std::string detail, std::optional<std::u
   faults_.push_back(std::move(f));
 }
 
-void Platform::violation(std::string rule, std::string detail) {
+void Platform::violation(std::string rule, std::string detail) { throw DriverFault(driver_fault(std::move(rule), std::move(detail))); }
+
+Fault Platform::driver_fault(std::string rule, std::string detail) {
   Fault f;
   f.check = "driver_rules";
   f.time_ps = now_ps();
   f.detail = std::move(detail);
   f.rule = std::move(rule);
-  if (current_cpu_) {
-    f.cpu = static_cast<int>(current_cpu_->index());
-    if (const Cpu::Frame* frame = current_cpu_->frame()) {
+  if (Cpu* cpu = running_cpu()) {
+    f.cpu = static_cast<int>(cpu->index());
+    if (const Cpu::Frame* frame = cpu->frame()) {
       f.routine = frame->kind;
       if (frame->routine) f.routine_name = routine_name(frame->routine);
     }
   }
-  throw DriverFault(std::move(f));
+  return f;
 }
 
 bool Platform::all_idle() {
@@ -143,6 +172,11 @@ void Platform::guard(const std::function<void()>& body) {
   } catch (const TraceError& e) {
     fault("trace", e.what());
     sc_core::sc_stop();
+  } catch (const std::exception& e) {
+    // Anything else (a C++ driver's own exception, a rig bug) must not unwind through the SystemC
+    // kernel: the run stops with it recorded.
+    fault("exception", fmt::format("{} escaped a simulation thread: {}", abi_name(e), e.what()));
+    sc_core::sc_stop();
   }
 }
 
@@ -153,7 +187,6 @@ void Platform::run_device() {
   // writes carry their own timestamps and are delivered at exactly those times.
   const std::uint64_t quantum_ps = config_.quantum_cycles * device_.cycle_ps();
   for (;;) {
-    set_current(nullptr);
     const std::uint64_t target = std::max(device_.now_ps(), now_ps()) + quantum_ps;
     device_.advance_to(target);
     wait(ps(device_.now_ps() - now_ps()));
@@ -164,7 +197,6 @@ void Platform::clock_thread() {
   guard([this] {
     for (;;) {
       wait(ps(config_.clock_tick_ps));
-      set_current(nullptr);
       for (auto& c : cpus_) c->post_clock();
     }
   });
@@ -174,7 +206,6 @@ void Platform::ipi_thread() {
   guard([this] {
     for (;;) {
       wait(ps(config_.ipi_period_ps));
-      set_current(nullptr);
       queue_ipi_broadcast(config_.ipi_caller, config_.ipi_worker_ps);
     }
   });
@@ -246,7 +277,8 @@ void Platform::deliver(Upstream& u) {
 
 void Platform::deliver_memory(sim::UpstreamWrite& w) {
   const std::uint64_t bytes = w.data.size() * 4;
-  if (w.address < config_.dma_base || w.address + bytes > config_.dma_base + memory_.size()) {
+  // Differences, not sums: a write near the top of the address space must not wrap into the window.
+  if (w.address < config_.dma_base || bytes > memory_.size() || w.address - config_.dma_base > memory_.size() - bytes) {
     // The IOMMU window: anything outside is reported and never written (DESIGN decision 7).
     fault("dma_window",
           fmt::format("device wrote {} bytes at {:#x}, outside the DMA window {:#x}+{:#x}", bytes, w.address,
@@ -268,7 +300,12 @@ void Platform::deliver_memory(sim::UpstreamWrite& w) {
     for (std::uint64_t r = off; r + 16 <= off + bytes && r + 16 <= ring_end; r += 16) {
       IRQRIG_EVENT_RECORD rec;
       std::memcpy(&rec, &memory_[r], sizeof rec);
-      accounting_.on_written(rec.Sequence, rec.Timestamp * device_.cycle_ps());
+      if (!accounting_.on_written(rec.Sequence, rec.Timestamp * device_.cycle_ps()))
+        fault("event_record",
+              fmt::format("ring slot {} holds sequence number {}, more than {} past every record written before: "
+                          "a corrupt record",
+                          r / 16, rec.Sequence, Accounting::kDefaultMaxAhead),
+              w.time_ps);
     }
   }
 }
@@ -294,8 +331,14 @@ void Platform::unmap_io_space(PVOID va, std::size_t length) {
                                [va](const Mapping& m) { return m.va == reinterpret_cast<std::uintptr_t>(va); });
   if (it == mappings_.end())
     violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "MmUnmapIoSpace of an address MmMapIoSpace did not return");
-  munmap(va, length);
+  // The WDK asks for the NumberOfBytes the mapping was made with; the pages released are the
+  // mapping's own either way.
+  const Mapping m = *it;
   mappings_.erase(it);
+  munmap(reinterpret_cast<void*>(m.va), m.length);
+  if (length != m.length)
+    violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
+              fmt::format("MmUnmapIoSpace of {} bytes at {}, mapped with {} bytes", length, va, m.length));
 }
 
 const Platform::Mapping& Platform::mapping_of(const volatile void* va, unsigned size) {
@@ -310,8 +353,26 @@ std::uint64_t Platform::mmio_read(const volatile void* va, unsigned size) {
   const Mapping& m = mapping_of(va, size);
   const std::uint64_t offset = m.bar_offset + (reinterpret_cast<std::uintptr_t>(va) - m.va);
   const std::uint64_t value = device_.bar_read(0, offset, size);
+  deliver_posted_writes();
   current_cpu().consume_ps(config_.costs.mmio_read_ns * 1000);
   return value;
+}
+
+void Platform::deliver_posted_writes() {
+  // The device answered the read at its own time, up to a quantum ahead of the host: a read
+  // completion never passes the device's posted writes, so every DMA write it sent before the
+  // completion is in memory when the value comes back (the driver's "flush by reading" idiom).
+  // Messages keep their times: an interrupt that reaches its CPU later is only a slower message.
+  sync_upstream();
+  const std::uint64_t completion_ps = device_.now_ps();
+  for (auto it = upstream_.begin(); it != upstream_.end() && it->write.time_ps <= completion_ps;) {
+    if (it->target < 0 && !is_msi_address(it->write.address)) {
+      deliver_memory(it->write);
+      it = upstream_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void Platform::mmio_write(volatile void* va, std::uint64_t value, unsigned size) {

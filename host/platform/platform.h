@@ -33,6 +33,9 @@ enum class RoutineKind : std::uint8_t { kNone, kPassive, kIsr, kDpc, kTimerDpc, 
 /// "ISR", "DPC", "timer DPC", "threaded DPC", "IPI worker", "passive", "none".
 const char* routine_kind_name(RoutineKind kind);
 
+/// Where a DPC came from, in KDPC::IrqrigOrigin.
+enum class DpcOrigin : UCHAR { kDriver = 0, kTimer = 1, kFlushMarker = 2 };
+
 /// A problem the platform saw that fails the run (a driver rule broken, DMA outside the window, an
 /// unsupported MSI...). Driver faults also say where: the rule, the CPU and the routine.
 struct Fault {
@@ -119,6 +122,8 @@ class Cpu : public sc_core::sc_module {
   Cpu(const sc_core::sc_module_name& name, Platform& platform, unsigned index);
 
   unsigned index() const { return index_; }
+  /// This CPU's SystemC thread (null before it first runs).
+  const sc_core::sc_process_b* thread() const { return thread_; }
   Lapic& lapic() { return lapic_; }
   const Lapic& lapic() const { return lapic_; }
   Irql irql() const { return irql_; }
@@ -172,7 +177,7 @@ class Cpu : public sc_core::sc_module {
   void push_frame(RoutineKind kind, const void* routine, std::uint32_t message = ~0u, std::uint8_t vector = 0,
                   std::optional<std::uint64_t> start_ps = std::nullopt);
   void pop_frame();
-  /// Ends every open trace slice at the current time (the run is over).
+  /// Writes every open routine's trace slice, ending now (the trace is finishing).
   void close_frames_for_trace();
 
  private:
@@ -187,7 +192,16 @@ class Cpu : public sc_core::sc_module {
   void clock_interrupt();
   void drain_dpcs();
   void run_dpc_thread();
-  void run_dpc(PRKDPC dpc, RoutineKind kind, Irql expected);
+  /// What a DPC's run needs, read when it leaves its queue.
+  struct DpcCall {
+    PRKDPC dpc;
+    PKDEFERRED_ROUTINE routine;
+    PVOID context, arg1, arg2;
+    std::uint64_t insert_ps;
+    DpcOrigin origin;
+  };
+  static DpcCall dequeued(PRKDPC dpc);
+  void run_dpc(const DpcCall& call, RoutineKind kind, Irql expected);
   void set_irql(Irql irql);
   void account(std::uint64_t now_ps);
   void account();
@@ -200,6 +214,7 @@ class Cpu : public sc_core::sc_module {
 
   Platform& platform_;
   unsigned index_;
+  const sc_core::sc_process_b* thread_ = nullptr;
   Lapic lapic_;
   ProcessorDpcs dpcs_;
   Irql irql_ = kPassiveLevel;
@@ -227,8 +242,6 @@ class Cpu : public sc_core::sc_module {
 
 /// What IoConnectInterruptEx hands out per message or line: the KINTERRUPT of the WDK.
 struct InterruptObject {
-  static constexpr std::uint32_t kMagic = 0x4B494E54;  // 'KINT': tells a real one from a stray pointer
-  std::uint32_t magic = kMagic;
   PKMESSAGE_SERVICE_ROUTINE message_routine = nullptr;  // message-signalled: (Interrupt, Context, MessageID)
   PKSERVICE_ROUTINE line_routine = nullptr;             // line-based or fully specified: (Interrupt, Context)
   PVOID context = nullptr;
@@ -239,6 +252,7 @@ struct InterruptObject {
   KSPIN_LOCK own_lock = 0;
   std::uint8_t vector = 0;
   KAFFINITY cpus = 0;  // the CPUs whose IDT has it
+  bool connected = true;  // false from the moment IoDisconnectInterruptEx begins: never called again
   const void* routine() const {
     return message_routine ? reinterpret_cast<const void*>(message_routine) : reinterpret_cast<const void*>(line_routine);
   }
@@ -250,9 +264,6 @@ struct PlatformCounters {
   std::uint64_t ipi_broadcasts = 0, ipi_worker_calls = 0;
   std::uint64_t timer_expiries = 0;
 };
-
-/// Where a DPC came from, in KDPC::IrqrigOrigin.
-enum class DpcOrigin : UCHAR { kDriver = 0, kTimer = 1, kFlushMarker = 2 };
 
 class Platform : public sc_core::sc_module {
  public:
@@ -266,7 +277,10 @@ class Platform : public sc_core::sc_module {
   /// processor (GS:KPCR); the rig binds it to the simulation, so the WDK's context-free calls
   /// find their kernel. Set while a platform exists.
   static Platform& current();
+  /// The CPU whose thread is running; a violation from any other simulation thread.
   Cpu& current_cpu();
+  /// The same, or null when no CPU's thread is running.
+  Cpu* running_cpu();
   std::uint64_t now_ps() const { return simcontext_->time_stamp().value(); }
 
   const PlatformConfig& config() const { return config_; }
@@ -290,6 +304,8 @@ class Platform : public sc_core::sc_module {
   /// The driver broke a kernel rule: throws DriverFault naming `rule`, the current CPU, its
   /// routine and the time. Never returns.
   [[noreturn]] void violation(std::string rule, std::string detail);
+  /// The fault violation() throws: `rule` and `detail`, the running CPU and routine, now.
+  Fault driver_fault(std::string rule, std::string detail);
   Histogram& msi_to_isr() { return msi_to_isr_; }
   Histogram& isr_to_dpc() { return isr_to_dpc_; }
 
@@ -334,6 +350,7 @@ class Platform : public sc_core::sc_module {
   void dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, std::optional<std::uint64_t> arrived_ps);
   /// Runs this CPU's part of the broadcast in progress (G1, G3), on the IPI it took.
   void join_broadcast(Cpu& cpu);
+  /// A CPU's thread runs now: the hint current_cpu() checks first.
   void set_current(Cpu* cpu) { current_cpu_ = cpu; }
   /// Runs a simulation thread's body; a driver rule broken or a target failure stops the run
   /// with the reason recorded instead of unwinding through the SystemC kernel.
@@ -373,6 +390,8 @@ class Platform : public sc_core::sc_module {
   void deliver_due(std::uint64_t time_ps);
   void deliver(Upstream& u);
   void deliver_memory(sim::UpstreamWrite& w);
+  /// Delivers the DMA writes the device sent up to its current time, ahead of an MMIO read's value.
+  void deliver_posted_writes();
   void queue_timer_dpc(unsigned cpu, PKDPC dpc, std::uint64_t due);
   void signal_insert(Cpu& target, Cpu* inserter, const ProcessorDpcs::Inserted& in);
   NTSTATUS connect_message_based(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS& p);
@@ -425,7 +444,10 @@ class Platform : public sc_core::sc_module {
     std::unique_ptr<std::uint8_t[]> storage;  // the IO_INTERRUPT_MESSAGE_INFO handed out
     MessageMode mode;                         // what the connect enabled, so disconnect undoes that
   };
-  std::vector<MessageTable> message_tables_;
+  std::vector<MessageTable> message_tables_;  // connected ones; disconnect frees the table
+  std::vector<const void*> disconnected_tables_;  // addresses of freed ones: a second disconnect is named
+  /// Waits until no CPU runs an ISR of `io` (its lock taken and released at its SynchronizeIrql).
+  void wait_for_isrs(InterruptObject& io);
   std::vector<std::vector<std::vector<InterruptObject*>>> vectors_;  // [cpu][vector] -> chain
   std::vector<std::uint8_t> next_vector_;                             // per cpu
   KSPIN_LOCK default_interrupt_lock_ = 0;

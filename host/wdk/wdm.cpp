@@ -377,6 +377,8 @@ BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE Sync
                                PVOID SynchronizeContext) {
   auto& io = kernel().interrupt_object(Interrupt, "KeSynchronizeExecution");
   require_irql_at_most("KeSynchronizeExecution", io.synchronize_irql);
+  if (!SynchronizeRoutine)
+    kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "KeSynchronizeExecution: the SynchronizeRoutine is NULL");
   const KIRQL old = KeAcquireInterruptSpinLock(Interrupt);
   const BOOLEAN result = SynchronizeRoutine(SynchronizeContext);
   KeReleaseInterruptSpinLock(Interrupt, old);

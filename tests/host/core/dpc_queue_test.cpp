@@ -75,14 +75,14 @@ TEST(DpcConformance, E7_LowRateOrHigherImportanceRequestsAtOnce) {
 
 // SEMANTICS E7: a pending request or a running drain needs no second request.
 TEST(DpcConformance, E7_NoSecondRequestWhilePendingOrDraining) {
-  int a, b, c;
+  int a, b, c, d;
   ProcessorDpcs p;
   EXPECT_EQ(p.insert(&a, DpcImportance::kMedium, kNormal, kLocal).signal, DpcSignal::kDispatchInterrupt);
   EXPECT_EQ(p.insert(&b, DpcImportance::kHigh, kNormal, kLocal).signal, DpcSignal::kNone);
   p.begin_drain();
   EXPECT_FALSE(p.dispatch_requested());
   EXPECT_EQ(p.insert(&c, DpcImportance::kHigh, kNormal, kLocal).signal, DpcSignal::kNone);
-  EXPECT_EQ(p.insert(&c, DpcImportance::kHigh, kNormal, kRemote).signal, DpcSignal::kNone);
+  EXPECT_EQ(p.insert(&d, DpcImportance::kHigh, kNormal, kRemote).signal, DpcSignal::kNone);
 }
 
 // SEMANTICS E8: another CPU is interrupted only for High/MediumHigh or a deep queue.
@@ -162,8 +162,10 @@ TEST(DpcConformance, E9_AdaptiveDepthFollowsReactOs) {
   ProcessorDpcs p(tuning);
   int a;
   for (int t = 0; t < 5; ++t) {
+    // Once the depth is down to 1 the insert itself requests (a deep queue, E8): that tick finds
+    // the request pending and leaves everything alone.
     p.insert(&a, DpcImportance::kLow, kNormal, kRemote);
-    EXPECT_TRUE(p.tick());
+    EXPECT_EQ(p.tick(), t < 3) << "tick " << t;
     p.begin_drain();
     p.next_normal();
     p.end_drain();
@@ -250,14 +252,14 @@ TEST(DpcConformance, E12_DisabledThreadedDpcsUseTheNormalQueue) {
   EXPECT_EQ(p.threaded_depth(), 0u);
 }
 
-// SEMANTICS E13: a flush marker goes behind every DPC queued before it (High ones included) and
-// requests the drain even for a queue that would wait for the tick; it is not a driver request.
+// SEMANTICS E13: a flush marker goes behind every DPC queued before it and requests the drain even
+// for a queue that would wait for the tick; it is not a driver request.
 TEST(DpcConformance, E13_FlushMarkerQueuesBehindEarlierDpcs) {
-  int low, high, marker, threaded, threaded_marker;
+  int low, low2, marker, threaded, threaded_marker;
   ProcessorDpcs p;
   p.set_request_rate(100);
   p.insert(&low, DpcImportance::kLow, kNormal, kRemote);
-  p.insert(&high, DpcImportance::kLow, kNormal, kRemote);
+  p.insert(&low2, DpcImportance::kLow, kNormal, kRemote);
   p.insert(&threaded, DpcImportance::kMedium, kThreaded, kRemote);
   p.begin_thread();
   p.end_thread();
@@ -269,13 +271,51 @@ TEST(DpcConformance, E13_FlushMarkerQueuesBehindEarlierDpcs) {
   EXPECT_EQ(p.insert_count(), 2u);
   p.begin_drain();
   EXPECT_EQ(p.next_normal(), &low);
-  EXPECT_EQ(p.next_normal(), &high);
+  EXPECT_EQ(p.next_normal(), &low2);
   EXPECT_EQ(p.next_normal(), &marker);
   p.end_drain();
   p.begin_thread();
   EXPECT_EQ(p.next_threaded(), &threaded);
   EXPECT_EQ(p.next_threaded(), &threaded_marker);
   p.end_thread();
+}
+
+// SEMANTICS E13: a High DPC queued before the flush sits at the head, ahead of the marker too.
+TEST(DpcConformance, E13_FlushMarkerQueuesBehindHighImportanceToo) {
+  int medium, high, marker;
+  ProcessorDpcs p;
+  p.insert(&medium, DpcImportance::kMedium, kNormal, kRemote);
+  p.insert(&high, DpcImportance::kHigh, kNormal, kRemote);
+  p.append_marker(&marker, kNormal);
+  p.begin_drain();
+  EXPECT_EQ(p.next_normal(), &high);
+  EXPECT_EQ(p.next_normal(), &medium);
+  EXPECT_EQ(p.next_normal(), &marker);
+  EXPECT_EQ(p.next_normal(), nullptr);
+  p.end_drain();
+}
+
+// SEMANTICS E9 (ReactOS KeUpdateRunTime): a tick that finds a DISPATCH request already pending
+// neither requests again nor lowers MaximumDpcQueueDepth; it counts towards raising it instead.
+TEST(DpcConformance, E9_PendingRequestKeepsTheAdaptiveDepth) {
+  DpcTuning tuning;
+  tuning.adaptive_depth = true;
+  tuning.adjust_threshold = 2;
+  ProcessorDpcs p(tuning);
+  int a, b;
+  p.set_request_rate(0);
+  EXPECT_EQ(p.insert(&a, DpcImportance::kMedium, kNormal, kLocal).signal, DpcSignal::kDispatchInterrupt);
+  EXPECT_FALSE(p.tick());  // the request is pending: the drain is coming anyway
+  EXPECT_EQ(p.maximum_depth(), 4u);
+  p.begin_drain();
+  p.next_normal();
+  p.end_drain();
+  p.insert(&b, DpcImportance::kMedium, kNormal, kRemote);  // waits for the tick
+  EXPECT_TRUE(p.tick());
+  EXPECT_EQ(p.maximum_depth(), 3u);  // found waiting at a low rate: lowered
+  EXPECT_TRUE(p.dispatch_requested());
+  EXPECT_FALSE(p.tick());
+  EXPECT_EQ(p.maximum_depth(), 3u);  // still requested: left alone
 }
 
 }  // namespace

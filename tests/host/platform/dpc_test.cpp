@@ -74,6 +74,33 @@ TEST(DpcPlatformConformance, E3_DpcLeavesQueuedBeforeItsRoutine) {
   EXPECT_EQ(runs, 2);
 }
 
+// SEMANTICS E2, E3: an ISR re-inserting the DPC while its drain pays the routine's entry cost gets
+// TRUE (it has left the queue) and its arguments go to the next run, not to the one under way.
+TEST(DpcPlatformConformance, E2_E3_ReinsertDuringTheEntryCostKeepsTheRunningArguments) {
+  Rig rig(test_config(1));
+  KDPC dpc;
+  int a1 = 0, b1 = 0;
+  std::vector<PVOID> seen;
+  DpcFn fn = [&](PKDPC, PVOID arg1, PVOID) { seen.push_back(arg1); };
+  BOOLEAN reinserted = FALSE;
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    reinserted = KeInsertQueueDpc(&dpc, &b1, nullptr);
+    return TRUE;
+  };
+  rig.at(0, 0, [&] {
+    KeInitializeDpc(&dpc, &dpc_trampoline, &fn);
+    rig.connect_messages(&isr);
+  });
+  // Drains at once: dequeued at 1 us, then 200 ns of entry cost; the ISR runs at 1.15 us, inside it.
+  rig.at(1 * kUs, 0, [&] { KeInsertQueueDpc(&dpc, &a1, nullptr); });
+  rig.device().add_message(1 * kUs + 50 * kNs, 0);
+  rig.run(10 * kUs);
+  EXPECT_TRUE(reinserted);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], &a1);
+  EXPECT_EQ(seen[1], &b1);
+}
+
 // SEMANTICS E4: KeRemoveQueueDpc is TRUE exactly when it was queued, and that insertion never runs.
 TEST(DpcPlatformConformance, E4_RemovedDpcDoesNotRun) {
   Rig rig(test_config(1));

@@ -37,6 +37,26 @@ TEST(DriverFaults, ReleasingALockNotHeldInADpc) {
   EXPECT_NE(f.describe().find("SPIN_LOCK_NOT_OWNED on CPU 1 in DPC"), std::string::npos) << f.describe();
 }
 
+// KeFlushQueuedDpcs from a threaded DPC would wait for itself: a violation, not a hang.
+TEST(DriverFaults, FlushFromAThreadedDpc) {
+  Rig rig(test_config(1));
+  KDPC dpc;
+  DpcFn fn = [&](PKDPC, PVOID, PVOID) {
+    KeFlushQueuedDpcs();
+    rig.mark("flushed");
+  };
+  rig.at(1 * kUs, 0, [&] {
+    KeInitializeThreadedDpc(&dpc, &dpc_trampoline, &fn);
+    KeInsertQueueDpc(&dpc, nullptr, nullptr);
+  });
+  rig.run(100 * kUs);
+  const Fault& f = only_fault(rig);
+  EXPECT_EQ(f.rule, "IRQL_NOT_LESS_OR_EQUAL");
+  EXPECT_EQ(f.routine, RoutineKind::kThreadedDpc);
+  EXPECT_NE(f.detail.find("threaded DPC"), std::string::npos) << f.detail;
+  EXPECT_TRUE(rig.marks().empty());
+}
+
 TEST(DriverFaults, AcquiringALockTwice) {
   Rig rig(test_config(1));
   KSPIN_LOCK lock;

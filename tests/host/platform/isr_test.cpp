@@ -1,6 +1,9 @@
 // SEMANTICS C2-C5 and D1-D5 on the platform: ISRs, their IRQL, nesting, the end of an interrupt.
+#include <cstring>
+
 #include <gtest/gtest.h>
 
+#include "irqrig/regs.h"
 #include "tests/host/platform/rig.h"
 
 namespace irqrig::host::testing {
@@ -290,6 +293,141 @@ TEST(IsrPlatformConformance, D5_IsrCallsForOneObjectNeverOverlap) {
   EXPECT_GE(rig.marks("start")[1].ps, rig.marks("end")[0].ps);
 }
 
+// SEMANTICS D5: IoDisconnectInterruptEx returns only after an ISR of the connection running on
+// another CPU has returned, and no ISR of it starts afterwards.
+TEST(IsrPlatformConformance, D5_DisconnectWaitsForARunningIsr) {
+  PlatformConfig config = test_config(2);
+  config.affinity = {1};
+  Rig rig(config);
+  PIO_INTERRUPT_MESSAGE_INFO table = nullptr;
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    rig.mark("isr begins");
+    KeStallExecutionProcessor(5);
+    rig.mark("isr ends");
+    return TRUE;
+  };
+  rig.at(0, 0, [&] { table = rig.connect_messages(&isr); });
+  rig.device().add_message(1 * kUs, 0);  // the ISR runs on CPU 1 from 1.1 us to 6.1 us
+  rig.at(2 * kUs, 0, [&] {
+    IO_DISCONNECT_INTERRUPT_PARAMETERS d{};
+    d.Version = CONNECT_MESSAGE_BASED;
+    d.ConnectionContext.InterruptMessageTable = table;
+    IoDisconnectInterruptEx(&d);
+    rig.mark("disconnected");
+  });
+  rig.device().add_message(8 * kUs, 0);  // after the disconnect: masked, never an ISR
+  rig.run(20 * kUs);
+  EXPECT_TRUE(rig.platform().faults().empty());
+  ASSERT_EQ(rig.marks("isr begins").size(), 1u);
+  ASSERT_EQ(rig.marks("disconnected").size(), 1u);
+  EXPECT_GE(rig.marks("disconnected")[0].ps, rig.marks("isr ends")[0].ps);
+  EXPECT_GT(rig.index_of("disconnected"), rig.index_of("isr ends"));
+}
+
+// A disconnected message table is freed: disconnecting it again is named as such.
+TEST(IsrPlatformConformance, DisconnectingTwiceIsAViolation) {
+  Rig rig(test_config(1));
+  IsrFn isr = [](PKINTERRUPT, ULONG) { return TRUE; };
+  rig.at(0, 0, [&] {
+    IO_DISCONNECT_INTERRUPT_PARAMETERS d{};
+    d.Version = CONNECT_MESSAGE_BASED;
+    d.ConnectionContext.InterruptMessageTable = rig.connect_messages(&isr);
+    IoDisconnectInterruptEx(&d);
+    rig.mark("once");
+    IoDisconnectInterruptEx(&d);
+    rig.mark("twice");
+  });
+  rig.run(10 * kUs);
+  const auto& faults = rig.platform().faults();
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(faults[0].rule, "DRIVER_VERIFIER_DETECTED_VIOLATION");
+  EXPECT_NE(faults[0].detail.find("disconnected already"), std::string::npos) << faults[0].detail;
+  EXPECT_EQ(rig.marks("once").size(), 1u);
+  EXPECT_TRUE(rig.marks("twice").empty());
+}
+
+// An interrupt object used after its disconnect (KeAcquireInterruptSpinLock, KeSynchronizeExecution)
+// is a violation, and so is KeSynchronizeExecution without a routine.
+TEST(IsrPlatformConformance, DisconnectedInterruptObjectIsAViolation) {
+  Rig rig(test_config(1));
+  LineIsrFn isr = [](PKINTERRUPT) { return TRUE; };
+  rig.at(0, 0, [&] {
+    PKINTERRUPT object = nullptr;
+    IO_CONNECT_INTERRUPT_PARAMETERS p{};
+    p.Version = CONNECT_LINE_BASED;
+    p.LineBased.InterruptObject = &object;
+    p.LineBased.ServiceRoutine = &line_isr_trampoline;
+    p.LineBased.ServiceContext = &isr;
+    ASSERT_EQ(IoConnectInterruptEx(&p), STATUS_SUCCESS);
+    IO_DISCONNECT_INTERRUPT_PARAMETERS d{};
+    d.Version = CONNECT_LINE_BASED;
+    d.ConnectionContext.InterruptObject = object;
+    IoDisconnectInterruptEx(&d);
+    KeAcquireInterruptSpinLock(object);
+  });
+  rig.run(10 * kUs);
+  const auto& faults = rig.platform().faults();
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_NE(faults[0].detail.find("KeAcquireInterruptSpinLock: interrupt object"), std::string::npos)
+      << faults[0].detail;
+  EXPECT_NE(faults[0].detail.find("disconnected"), std::string::npos) << faults[0].detail;
+}
+
+TEST(IsrPlatformConformance, SynchronizeExecutionWithoutARoutineIsAViolation) {
+  Rig rig(test_config(1));
+  LineIsrFn isr = [](PKINTERRUPT) { return TRUE; };
+  rig.at(0, 0, [&] {
+    PKINTERRUPT object = nullptr;
+    IO_CONNECT_INTERRUPT_PARAMETERS p{};
+    p.Version = CONNECT_LINE_BASED;
+    p.LineBased.InterruptObject = &object;
+    p.LineBased.ServiceRoutine = &line_isr_trampoline;
+    p.LineBased.ServiceContext = &isr;
+    ASSERT_EQ(IoConnectInterruptEx(&p), STATUS_SUCCESS);
+    KeSynchronizeExecution(object, nullptr, nullptr);
+  });
+  rig.run(10 * kUs);
+  const auto& faults = rig.platform().faults();
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(faults[0].rule, "DRIVER_VERIFIER_DETECTED_VIOLATION");
+  EXPECT_NE(faults[0].detail.find("SynchronizeRoutine is NULL"), std::string::npos) << faults[0].detail;
+}
+
+// PCIe ordering: a register read's completion does not pass the device's posted writes. The
+// device runs up to a quantum ahead of the host; once READ_REGISTER_ULONG(RING_PROD) has returned
+// a producer index, the records and the producer word it counts are in host memory.
+TEST(MsiPlatformConformance, RegisterReadFlushesTheDevicesPostedWrites) {
+  PlatformConfig config = test_config(1);
+  config.quantum_cycles = 10'000;  // 40 us: the device runs far ahead
+  Rig rig(config);
+  const std::uint64_t ring = config.dma_base, producer = ring + 16ull * config.ring_entries;
+  PUCHAR bar0 = nullptr;
+  ULONG seen_producer = 0, record_dw1 = 0, producer_word = 0;
+  rig.at(0, 0, [&] {
+    PHYSICAL_ADDRESS bar;
+    bar.QuadPart = static_cast<LONGLONG>(rig.platform().bar0_physical());
+    bar0 = static_cast<PUCHAR>(MmMapIoSpace(bar, 1u << regs::kBar0SizeLog2, MmNonCached));
+    WRITE_REGISTER_ULONG(reinterpret_cast<volatile ULONG*>(bar0 + regs::RING_BASE_LO), static_cast<ULONG>(ring));
+    WRITE_REGISTER_ULONG(reinterpret_cast<volatile ULONG*>(bar0 + regs::RING_BASE_HI), static_cast<ULONG>(ring >> 32));
+    WRITE_REGISTER_ULONG(reinterpret_cast<volatile ULONG*>(bar0 + regs::RING_LOG2), 10);
+    WRITE_REGISTER_ULONG(reinterpret_cast<volatile ULONG*>(bar0 + regs::RING_PROD_ADDR_LO), static_cast<ULONG>(producer));
+    WRITE_REGISTER_ULONG(reinterpret_cast<volatile ULONG*>(bar0 + regs::RING_PROD_ADDR_HI),
+                         static_cast<ULONG>(producer >> 32));
+  });
+  rig.device().add_event(45 * kUs, 3);  // in the device's second quantum, 40-80 us
+  rig.at(41 * kUs, 0, [&] {
+    seen_producer = READ_REGISTER_ULONG(reinterpret_cast<volatile ULONG*>(bar0 + regs::RING_PROD));
+    const std::uint8_t* memory = rig.platform().common_buffer();
+    std::memcpy(&record_dw1, memory + 4, 4);
+    std::memcpy(&producer_word, memory + 16ull * config.ring_entries, 4);
+  });
+  rig.run(50 * kUs);
+  EXPECT_TRUE(rig.platform().faults().empty());
+  ASSERT_EQ(seen_producer, 1u);
+  EXPECT_EQ(record_dw1, 0x10003u) << "vector 3, valid";
+  EXPECT_EQ(producer_word, 1u);
+}
+
 }  // namespace
 }  // namespace irqrig::host::testing
 
@@ -375,6 +513,19 @@ TEST(MsiPlatformConformance, B1_B3_UndeliverableMessagesAreFaults) {
   EXPECT_NE(faults[3].detail.find("not a device vector"), std::string::npos);
   EXPECT_EQ(faults[5].check, "dma_window");
   EXPECT_EQ(rig.platform().cpu(0).msi_accepted() + rig.platform().cpu(1).msi_accepted(), 0u);
+}
+
+// A DMA write whose end wraps past 2^64 is outside the window, not a write at a small offset in it.
+TEST(MsiPlatformConformance, B1_DmaNearTheTopOfTheAddressSpaceIsOutsideTheWindow) {
+  Rig rig(test_config(1));
+  rig.device().add_raw(sim::UpstreamWrite{1 * kUs, 0xFFFF'FFFF'FFFF'FFF0ull, std::vector<std::uint32_t>(8, 0xAA), 0xF, 0xF, 0});
+  rig.device().add_raw(sim::UpstreamWrite{2 * kUs, rig.platform().config().dma_base - 4, {1, 2}, 0xF, 0xF, 0});
+  rig.run(10 * kUs);
+  const auto& faults = rig.platform().faults();
+  ASSERT_EQ(faults.size(), 2u);
+  for (const Fault& f : faults) EXPECT_EQ(f.check, "dma_window") << f.detail;
+  for (std::size_t i = 0; i < rig.platform().common_buffer_size(); ++i)
+    ASSERT_EQ(rig.platform().common_buffer()[i], 0) << "byte " << i << " was written";
 }
 
 }  // namespace

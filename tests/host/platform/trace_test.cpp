@@ -61,6 +61,38 @@ TEST(Trace, SlicesAndInstantsPerCpu) {
   EXPECT_DOUBLE_EQ(find("IPI worker", "X", 1)->at("dur").get<double>(), 1.0);
 }
 
+// The trace may be finished while routines are still running: their slices end there, and the
+// run goes on without touching the finished trace.
+TEST(Trace, FinishedWhileAnIsrRunsTheRunGoesOn) {
+  PlatformConfig config = test_config(1);
+  const std::string path = ::testing::TempDir() + "irqrig_trace_finish_test.json";
+  config.trace_path = path;
+  Rig rig(config);
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    KeStallExecutionProcessor(5);
+    rig.mark("isr returns");
+    return TRUE;
+  };
+  rig.at(0, 0, [&] { rig.connect_messages(&isr); });
+  rig.device().add_message(1 * kUs, 0);
+  rig.run(3 * kUs);
+  rig.platform().finish_trace();
+  rig.run(10 * kUs);
+  EXPECT_TRUE(rig.platform().faults().empty());
+  EXPECT_EQ(rig.marks("isr returns").size(), 1u);
+
+  std::ifstream in(path);
+  const auto doc = nlohmann::json::parse(in);
+  std::remove(path.c_str());
+  int isr_slices = 0;
+  for (const auto& e : doc.at("traceEvents"))
+    if (e.at("name") == "ISR") {
+      ++isr_slices;
+      EXPECT_DOUBLE_EQ(e.at("dur").get<double>(), 2.0);  // from 1 us to the finish at 3 us
+    }
+  EXPECT_EQ(isr_slices, 1);
+}
+
 TEST(Trace, UnwritablePathIsAnError) {
   SyntheticDevice device;
   PlatformConfig config = test_config(1);

@@ -12,7 +12,8 @@
 namespace irqrig::host::testing {
 namespace {
 
-// SEMANTICS B1 on the platform: 64 CPUs, a message to APIC ID 63, processor queries, a broadcast to all.
+// SEMANTICS B1 on the platform: 64 CPUs; the destination APIC ID is address bits 19:12, so the
+// message for CPU 63 is 0xFEE3F000 and reaches CPU 63; processor queries, a broadcast to all.
 TEST(WdmPlatform, B1_SixtyFourCpus) {
   Rig rig(test_config(64));
   IsrFn isr = [&](PKINTERRUPT, ULONG id) {
@@ -223,6 +224,61 @@ TEST(WdmPlatform, InterruptSpinLockOfAStrayPointerIsAFault) {
   rig.run(5 * kUs);
   ASSERT_EQ(rig.platform().faults().size(), 1u);
   EXPECT_EQ(rig.platform().faults()[0].rule, "DRIVER_VERIFIER_DETECTED_VIOLATION");
+}
+
+// MmUnmapIoSpace with another size than the mapping's is a violation (the mapping is released).
+TEST(WdmPlatform, UnmappingWithAnotherSizeIsAViolation) {
+  Rig rig(test_config(1));
+  rig.at(0, 0, [&] {
+    PHYSICAL_ADDRESS bar;
+    bar.QuadPart = static_cast<LONGLONG>(rig.platform().bar0_physical());
+    PVOID regs = MmMapIoSpace(bar, 0x1000, MmNonCached);
+    ASSERT_NE(regs, nullptr);
+    MmUnmapIoSpace(regs, 0x2000);
+    rig.mark("unmapped");
+  });
+  rig.run(5 * kUs);
+  const auto& faults = rig.platform().faults();
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(faults[0].rule, "DRIVER_VERIFIER_DETECTED_VIOLATION");
+  EXPECT_NE(faults[0].detail.find("MmUnmapIoSpace of 8192 bytes"), std::string::npos) << faults[0].detail;
+  EXPECT_NE(faults[0].detail.find("mapped with 4096 bytes"), std::string::npos) << faults[0].detail;
+  EXPECT_TRUE(rig.marks().empty());
+}
+
+// A simulation thread that is no CPU (a testbench) calling the WDK is outside any CPU's context,
+// even right after a CPU ran driver code.
+class NotACpu : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(NotACpu);
+  NotACpu(const sc_core::sc_module_name& name, Platform& platform) : sc_module(name), platform_(platform) {
+    SC_THREAD(run);
+  }
+  sc_core::sc_event go;
+  ULONG seen = ~0u;
+
+ private:
+  void run() {
+    wait(go);  // the moment CPU 1's code yields, before any other thread ran
+    platform_.guard([this] { seen = KeGetCurrentProcessorNumber(); });
+  }
+  Platform& platform_;
+};
+
+TEST(WdmPlatform, WdkCallFromAThreadThatIsNoCpuIsAViolation) {
+  Rig rig(test_config(2));
+  NotACpu bench("bench", rig.platform());
+  rig.at(2 * kUs, 1, [&] {
+    rig.mark("cpu 1 ran");
+    bench.go.notify();
+  });
+  rig.run(5 * kUs);
+  EXPECT_EQ(rig.marks("cpu 1 ran").size(), 1u);
+  EXPECT_EQ(bench.seen, ~0u);
+  const auto& faults = rig.platform().faults();
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(faults[0].cpu, -1);
+  EXPECT_NE(faults[0].detail.find("outside any CPU's context"), std::string::npos) << faults[0].detail;
 }
 
 // READ_/WRITE_REGISTER_BUFFER_* move Count elements to and from consecutive registers.
