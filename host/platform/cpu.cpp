@@ -154,14 +154,23 @@ void Cpu::push_frame(RoutineKind kind, const void* routine, std::uint32_t messag
                      std::optional<std::uint64_t> start_ps) {
   const std::uint64_t start = start_ps ? *start_ps : platform_.now_ps();
   account(start);
-  frames_.push_back(Frame{kind, routine, message, vector, start});
+  frames_.push_back(Frame{kind, routine, routine, routine, message, vector, start});
+}
+
+const void* Cpu::set_frame_routine(const void* routine) {
+  if (frames_.empty()) return nullptr;
+  Frame& f = frames_.back();
+  const void* previous = f.routine;
+  f.routine = routine;
+  if (routine != f.entered) f.shown = routine;
+  return previous;
 }
 
 namespace {
 
 nlohmann::ordered_json slice_args(Platform& platform, const Cpu::Frame& f) {
   nlohmann::ordered_json args;
-  if (f.routine) args["routine"] = platform.routine_name(f.routine);
+  if (f.shown) args["routine"] = platform.routine_name(f.shown);
   if (f.kind == RoutineKind::kIsr) {
     args["message"] = f.message;
     args["vector"] = fmt::format("{:#04x}", f.vector);

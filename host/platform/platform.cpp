@@ -107,6 +107,8 @@ Platform::~Platform() {
   g_current_platform = nullptr;
 }
 
+Platform* Platform::current_if_any() { return g_current_platform; }
+
 Platform& Platform::current() {
   if (!g_current_platform) throw std::logic_error("a WDK call outside a running irqrig platform");
   return *g_current_platform;
@@ -138,6 +140,27 @@ void Platform::fault(std::string check, std::string detail, std::optional<std::u
 }
 
 void Platform::violation(std::string rule, std::string detail) { throw DriverFault(driver_fault(std::move(rule), std::move(detail))); }
+
+void Platform::require_irql_at_most(const char* routine, KIRQL limit) {
+  const KIRQL irql = current_cpu().irql();
+  if (irql > limit)
+    violation("IRQL_NOT_LESS_OR_EQUAL",
+              fmt::format("{} called at {}; it requires IRQL <= {}", routine, irql_name(irql), irql_name(limit)));
+}
+
+void Platform::require_irql_at_least(const char* routine, KIRQL limit) {
+  const KIRQL irql = current_cpu().irql();
+  if (irql < limit)
+    violation("IRQL_NOT_GREATER_OR_EQUAL",
+              fmt::format("{} called at {}; it requires IRQL >= {}", routine, irql_name(irql), irql_name(limit)));
+}
+
+void Platform::require_irql(const char* routine, KIRQL level) {
+  const KIRQL irql = current_cpu().irql();
+  if (irql != level)
+    violation(irql > level ? "IRQL_NOT_LESS_OR_EQUAL" : "IRQL_NOT_GREATER_OR_EQUAL",
+              fmt::format("{} called at {}; it requires IRQL = {}", routine, irql_name(irql), irql_name(level)));
+}
 
 Fault Platform::driver_fault(std::string rule, std::string detail) {
   Fault f;

@@ -19,24 +19,6 @@ namespace {
 
 Platform& kernel() { return Platform::current(); }
 
-/// The DDI may be called at IRQL <= limit.
-void require_irql_at_most(const char* routine, KIRQL limit) {
-  Platform& k = kernel();
-  const KIRQL irql = k.current_cpu().irql();
-  if (irql > limit)
-    k.violation("IRQL_NOT_LESS_OR_EQUAL",
-                fmt::format("{} called at {}; it requires IRQL <= {}", routine, irql_name(irql), irql_name(limit)));
-}
-
-/// The DDI must be called at IRQL >= limit.
-void require_irql_at_least(const char* routine, KIRQL limit) {
-  Platform& k = kernel();
-  const KIRQL irql = k.current_cpu().irql();
-  if (irql < limit)
-    k.violation("IRQL_NOT_GREATER_OR_EQUAL",
-                fmt::format("{} called at {}; it requires IRQL >= {}", routine, irql_name(irql), irql_name(limit)));
-}
-
 std::string object_type(UCHAR type) {
   switch (type) {
     case DpcObject: return "a KDPC";
@@ -129,14 +111,14 @@ NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber) {
 }
 
 VOID KeFlushQueuedDpcs(VOID) {
-  require_irql_at_most("KeFlushQueuedDpcs", PASSIVE_LEVEL);
+  kernel().require_irql_at_most("KeFlushQueuedDpcs", PASSIVE_LEVEL);
   kernel().flush_dpcs();
 }
 
 // ---- timers (IRQL <= DISPATCH_LEVEL; KeReadStateTimer at any) ----
 
 VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type) {
-  require_irql_at_most("KeInitializeTimerEx", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeInitializeTimerEx", DISPATCH_LEVEL);
   if (Type != NotificationTimer && Type != SynchronizationTimer)
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
                        fmt::format("KeInitializeTimerEx: {} is not a TIMER_TYPE", static_cast<int>(Type)));
@@ -145,12 +127,12 @@ VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type) {
 }
 
 VOID KeInitializeTimer(PKTIMER Timer) {
-  require_irql_at_most("KeInitializeTimer", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeInitializeTimer", DISPATCH_LEVEL);
   KeInitializeTimerEx(Timer, NotificationTimer);
 }
 
 BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc) {
-  require_irql_at_most("KeSetTimerEx", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeSetTimerEx", DISPATCH_LEVEL);
   require_timer("KeSetTimerEx", Timer);
   if (Dpc) require_dpc("KeSetTimerEx", Dpc);
   if (Period < 0)
@@ -159,12 +141,12 @@ BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dp
 }
 
 BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc) {
-  require_irql_at_most("KeSetTimer", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeSetTimer", DISPATCH_LEVEL);
   return KeSetTimerEx(Timer, DueTime, 0, Dpc);
 }
 
 BOOLEAN KeCancelTimer(PKTIMER Timer) {
-  require_irql_at_most("KeCancelTimer", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeCancelTimer", DISPATCH_LEVEL);
   require_timer("KeCancelTimer", Timer);
   return kernel().cancel_timer(Timer) ? TRUE : FALSE;
 }
@@ -177,7 +159,7 @@ BOOLEAN KeReadStateTimer(PKTIMER Timer) {
 // ---- IPI broadcast (IRQL < IPI_LEVEL) ----
 
 ULONG_PTR KeIpiGenericCall(PKIPI_BROADCAST_WORKER BroadcastFunction, ULONG_PTR Context) {
-  require_irql_at_most("KeIpiGenericCall", IPI_LEVEL - 1);
+  kernel().require_irql_at_most("KeIpiGenericCall", IPI_LEVEL - 1);
   if (!BroadcastFunction)
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "KeIpiGenericCall: the worker is NULL");
   return kernel().ipi_generic_call(BroadcastFunction, Context);
@@ -246,30 +228,30 @@ ULONGLONG KeQueryInterruptTime(VOID) { return kernel().now_ps() / 100'000; }
 VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock) { *SpinLock = 0; }
 
 VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
-  require_irql_at_least("KeAcquireSpinLockAtDpcLevel", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeAcquireSpinLockAtDpcLevel", DISPATCH_LEVEL);
   kernel().acquire_lock(SpinLock);
 }
 
 VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
-  require_irql_at_least("KeReleaseSpinLockFromDpcLevel", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeReleaseSpinLockFromDpcLevel", DISPATCH_LEVEL);
   kernel().release_lock(SpinLock);
 }
 
 KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
-  require_irql_at_most("KeAcquireSpinLock", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeAcquireSpinLock", DISPATCH_LEVEL);
   const KIRQL old = KeRaiseIrqlToDpcLevel();
   kernel().acquire_lock(SpinLock);
   return old;
 }
 
 VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
-  require_irql_at_least("KeReleaseSpinLock", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeReleaseSpinLock", DISPATCH_LEVEL);
   kernel().release_lock(SpinLock);
   KeLowerIrql(NewIrql);
 }
 
 VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle) {
-  require_irql_at_most("KeAcquireInStackQueuedSpinLock", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeAcquireInStackQueuedSpinLock", DISPATCH_LEVEL);
   LockHandle->LockQueue.Next = nullptr;
   LockHandle->LockQueue.Lock = SpinLock;
   LockHandle->OldIrql = KeRaiseIrqlToDpcLevel();
@@ -277,32 +259,32 @@ VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE Lo
 }
 
 VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle) {
-  require_irql_at_least("KeReleaseInStackQueuedSpinLock", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeReleaseInStackQueuedSpinLock", DISPATCH_LEVEL);
   kernel().release_lock(LockHandle->LockQueue.Lock);
   KeLowerIrql(LockHandle->OldIrql);
 }
 
 VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle) {
-  require_irql_at_least("KeAcquireInStackQueuedSpinLockAtDpcLevel", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeAcquireInStackQueuedSpinLockAtDpcLevel", DISPATCH_LEVEL);
   LockHandle->LockQueue.Next = nullptr;
   LockHandle->LockQueue.Lock = SpinLock;
   kernel().acquire_lock(SpinLock, /*queued=*/true);
 }
 
 VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle) {
-  require_irql_at_least("KeReleaseInStackQueuedSpinLockFromDpcLevel", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeReleaseInStackQueuedSpinLockFromDpcLevel", DISPATCH_LEVEL);
   kernel().release_lock(LockHandle->LockQueue.Lock);
 }
 
 // ---- memory-mapped I/O (map/unmap at <= DISPATCH_LEVEL, registers at any IRQL) ----
 
 PVOID MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes, MEMORY_CACHING_TYPE) {
-  require_irql_at_most("MmMapIoSpace", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("MmMapIoSpace", DISPATCH_LEVEL);
   return kernel().map_io_space(static_cast<std::uint64_t>(PhysicalAddress.QuadPart), NumberOfBytes);
 }
 
 VOID MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes) {
-  require_irql_at_most("MmUnmapIoSpace", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("MmUnmapIoSpace", DISPATCH_LEVEL);
   kernel().unmap_io_space(BaseAddress, NumberOfBytes);
 }
 
@@ -345,13 +327,13 @@ VOID WRITE_REGISTER_BUFFER_ULONG64(volatile ULONG64* Register, PULONG64 Buffer, 
 // ---- interrupts ----
 
 NTSTATUS IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters) {
-  require_irql_at_most("IoConnectInterruptEx", PASSIVE_LEVEL);
+  kernel().require_irql_at_most("IoConnectInterruptEx", PASSIVE_LEVEL);
   if (!Parameters) return STATUS_INVALID_PARAMETER;
   return kernel().connect(*Parameters);
 }
 
 VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters) {
-  require_irql_at_most("IoDisconnectInterruptEx", PASSIVE_LEVEL);
+  kernel().require_irql_at_most("IoDisconnectInterruptEx", PASSIVE_LEVEL);
   if (!Parameters)
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "IoDisconnectInterruptEx: Parameters is NULL");
   kernel().disconnect(*Parameters);
@@ -359,7 +341,7 @@ VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters) {
 
 KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt) {
   auto& io = kernel().interrupt_object(Interrupt, "KeAcquireInterruptSpinLock");
-  require_irql_at_most("KeAcquireInterruptSpinLock", io.synchronize_irql);
+  kernel().require_irql_at_most("KeAcquireInterruptSpinLock", io.synchronize_irql);
   KIRQL old;
   KeRaiseIrql(io.synchronize_irql, &old);
   kernel().acquire_lock(io.lock);
@@ -368,7 +350,7 @@ KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt) {
 
 VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql) {
   auto& io = kernel().interrupt_object(Interrupt, "KeReleaseInterruptSpinLock");
-  require_irql_at_least("KeReleaseInterruptSpinLock", io.synchronize_irql);
+  kernel().require_irql_at_least("KeReleaseInterruptSpinLock", io.synchronize_irql);
   kernel().release_lock(io.lock);
   KeLowerIrql(OldIrql);
 }
@@ -376,7 +358,7 @@ VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql) {
 BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE SynchronizeRoutine,
                                PVOID SynchronizeContext) {
   auto& io = kernel().interrupt_object(Interrupt, "KeSynchronizeExecution");
-  require_irql_at_most("KeSynchronizeExecution", io.synchronize_irql);
+  kernel().require_irql_at_most("KeSynchronizeExecution", io.synchronize_irql);
   if (!SynchronizeRoutine)
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "KeSynchronizeExecution: the SynchronizeRoutine is NULL");
   const KIRQL old = KeAcquireInterruptSpinLock(Interrupt);
@@ -483,7 +465,7 @@ bool name_is(const UNICODE_STRING& s, const char* name) {
 }  // namespace
 
 extern "C" PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName) {
-  require_irql_at_most("MmGetSystemRoutineAddress", PASSIVE_LEVEL);
+  kernel().require_irql_at_most("MmGetSystemRoutineAddress", PASSIVE_LEVEL);
   if (!SystemRoutineName) return nullptr;
   for (const Export& e : kExports)
     if (name_is(*SystemRoutineName, e.name)) return e.address;
