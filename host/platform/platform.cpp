@@ -405,6 +405,20 @@ void Platform::mmio_write(volatile void* va, std::uint64_t value, unsigned size)
   current_cpu().consume_ps(config_.costs.mmio_write_ns * 1000);
 }
 
+void Platform::report_pool_leaks(const std::string& driver) {
+  if (!pool_.outstanding()) return;
+  const std::vector<PoolBlock> blocks = pool_.live();
+  std::string list;
+  for (std::size_t i = 0; i < blocks.size() && i < 8; ++i)
+    list += fmt::format("{}'{}' {} bytes{}", i ? ", " : "", Pool::tag_name(blocks[i].tag), blocks[i].bytes,
+                        blocks[i].paged ? " (paged)" : "");
+  if (blocks.size() > 8) list += fmt::format(", and {} more", blocks.size() - 8);
+  faults_.push_back(driver_fault(
+      "DRIVER_VERIFIER_DETECTED_VIOLATION",
+      fmt::format("driver {} stopped with {} pool allocation{} ({} bytes) not freed: {}", driver, blocks.size(),
+                  blocks.size() == 1 ? "" : "s", pool_.outstanding_bytes(), list)));
+}
+
 void Platform::event_processed(const void* record) {
   IRQRIG_EVENT_RECORD rec;
   std::memcpy(&rec, record, sizeof rec);

@@ -21,6 +21,7 @@
 #include "host/core/irql.h"
 #include "host/core/lapic.h"
 #include "host/core/msi.h"
+#include "host/core/pool.h"
 #include "host/core/timer_queue.h"
 #include "host/platform/accounting.h"
 #include "host/platform/trace.h"
@@ -350,6 +351,12 @@ class Platform : public sc_core::sc_module {
   /// The InterruptObject behind a PKINTERRUPT; a violation when it is not one.
   InterruptObject& interrupt_object(PKINTERRUPT interrupt, const char* routine);
   void event_processed(const void* record);
+  /// The pool behind ExAllocatePool2 and friends (wdm.cpp judges each call first).
+  Pool& pool() { return pool_; }
+  /// Driver Verifier's check when a driver stops or unloads: pool it still holds is a leak, recorded
+  /// as a DRIVER_VERIFIER_DETECTED_VIOLATION fault naming `driver`, each block's tag and size. The
+  /// run goes on (the stop has work left); the blocks are freed with the platform.
+  void report_pool_leaks(const std::string& driver);
   /// The KMDF objects alive now (wdf.cpp registers each): a handle is looked up here before the
   /// object behind it is read, so a stale handle is named, never dereferenced.
   std::unordered_set<const void*>& framework_objects() { return framework_objects_; }
@@ -480,6 +487,7 @@ class Platform : public sc_core::sc_module {
   std::unique_ptr<TraceWriter> trace_;
   std::unordered_map<const void*, std::string> routine_names_;
   std::unordered_set<const void*> framework_objects_;
+  Pool pool_;
 };
 
 }  // namespace irqrig::host

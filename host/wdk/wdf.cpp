@@ -890,6 +890,8 @@ void KmdfFramework::unload_driver(bool call_unload) {
     driver_->destroy();
     driver_.reset();
   }
+  // The driver unloads: Driver Verifier reports the pool it has not freed.
+  Platform::current().report_pool_leaks(name_);
   globals_.pub.Driver = nullptr;
   if (globals_slot_) *globals_slot_ = nullptr;
   phase_ = Phase::kLoaded;

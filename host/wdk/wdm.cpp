@@ -52,6 +52,55 @@ void require_timer(const char* routine, const KTIMER* timer) {
                                    fmt::ptr(timer), object_type(timer->Header.Type)));
 }
 
+using irqrig::host::Pool;
+
+/// The parts of a tag that must match at ExFreePoolWithTag (PROTECTED_POOL, bit 31, is not one).
+constexpr ULONG kTagBits = 0x7FFFFFFFu;
+
+std::string tag_text(ULONG tag) { return fmt::format("'{}'", Pool::tag_name(tag)); }
+
+/// What every pool allocation checks before it is served (BAD_POOL_CALLER, Driver Verifier 0xC4).
+void check_allocation(const char* routine, bool paged, SIZE_T bytes, ULONG tag) {
+  Platform& k = kernel();
+  const KIRQL irql = k.current_cpu().irql();
+  const KIRQL limit = paged ? APC_LEVEL : DISPATCH_LEVEL;
+  if (irql > limit)
+    k.violation("BAD_POOL_CALLER", fmt::format("{} of {} pool at {}; it requires IRQL <= {}", routine,
+                                               paged ? "paged" : "non-paged", irql_name(irql), irql_name(limit)));
+  if (tag == 0)
+    k.violation("BAD_POOL_CALLER", fmt::format("{} with a tag of zero: the allocation could not be tracked", routine));
+  if (bytes == 0)
+    k.violation("DRIVER_VERIFIER_DETECTED_VIOLATION", fmt::format("{} of zero bytes", routine));
+}
+
+/// A failed allocation the caller asked to raise on: with no handler in a driver's frames, the
+/// exception is unhandled.
+[[noreturn]] void raise_allocation_failure(const char* routine, const std::string& why) {
+  kernel().violation("KMODE_EXCEPTION_NOT_HANDLED",
+                     fmt::format("{} raised STATUS_INSUFFICIENT_RESOURCES ({})", routine, why));
+}
+
+void free_pool(const char* routine, PVOID p, const ULONG* tag) {
+  Platform& k = kernel();
+  switch (k.pool().check_free(p)) {
+    case Pool::FreeCheck::kOk: break;
+    case Pool::FreeCheck::kNotAllocated:
+      k.violation("BAD_POOL_CALLER", fmt::format("{} of {}, an address not allocated from pool", routine, fmt::ptr(p)));
+    case Pool::FreeCheck::kFreedAlready:
+      k.violation("BAD_POOL_CALLER", fmt::format("{} of {}, freed already", routine, fmt::ptr(p)));
+  }
+  const irqrig::host::PoolBlock block = *k.pool().block(p);
+  const KIRQL irql = k.current_cpu().irql();
+  const KIRQL limit = block.paged ? APC_LEVEL : DISPATCH_LEVEL;
+  if (irql > limit)
+    k.violation("BAD_POOL_CALLER", fmt::format("{} of {} pool at {}; it requires IRQL <= {}", routine,
+                                               block.paged ? "paged" : "non-paged", irql_name(irql), irql_name(limit)));
+  if (tag && (*tag & kTagBits) != (block.tag & kTagBits))
+    k.violation("BAD_POOL_CALLER", fmt::format("{} of {} with tag {}; it was allocated with tag {}", routine,
+                                               fmt::ptr(p), tag_text(*tag), tag_text(block.tag)));
+  k.pool().free(p);
+}
+
 /// A routine MmGetSystemRoutineAddress can find.
 struct Export {
   const char* name;
@@ -276,6 +325,51 @@ VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle) 
   kernel().release_lock(LockHandle->LockQueue.Lock);
 }
 
+// ---- pool (non-paged at <= DISPATCH_LEVEL, paged at <= APC_LEVEL) ----
+
+PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag) {
+  constexpr POOL_FLAGS kTypes = POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED;
+  constexpr POOL_FLAGS kKnown = POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINITIALIZED | POOL_FLAG_CACHE_ALIGNED |
+                                POOL_FLAG_RAISE_ON_FAILURE | kTypes;
+  const POOL_FLAGS type = Flags & kTypes;
+  const bool paged = type == POOL_FLAG_PAGED;
+  check_allocation("ExAllocatePool2", paged, NumberOfBytes, Tag);
+  // A required flag it does not serve (session pool, reserved bits, no or two pool types) fails
+  // the allocation; optional flags (the high half) it does not serve are ignored.
+  const POOL_FLAGS unknown = Flags & 0xFFFFFFFFull & ~kKnown;
+  if (unknown || (type != POOL_FLAG_NON_PAGED && type != POOL_FLAG_NON_PAGED_EXECUTE && !paged)) {
+    if (Flags & POOL_FLAG_RAISE_ON_FAILURE)
+      raise_allocation_failure("ExAllocatePool2", fmt::format("flags {:#x} are not a pool request", Flags));
+    return nullptr;
+  }
+  const std::size_t alignment = (Flags & POOL_FLAG_CACHE_ALIGNED) ? Pool::kCacheLine : Pool::kAlignment;
+  return kernel().pool().allocate(NumberOfBytes, Tag, paged, alignment, !(Flags & POOL_FLAG_UNINITIALIZED));
+}
+
+PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
+  const auto raw = static_cast<unsigned>(PoolType);
+  const bool raise = raw & POOL_RAISE_IF_ALLOCATION_FAILURE;
+  const unsigned base = raw & ~unsigned{POOL_RAISE_IF_ALLOCATION_FAILURE | POOL_QUOTA_FAIL_INSTEAD_OF_RAISE};
+  const bool paged = base == PagedPool || base == PagedPoolCacheAligned;
+  check_allocation("ExAllocatePoolWithTag", paged, NumberOfBytes, Tag);
+  if (base == NonPagedPoolMustSucceed || base == NonPagedPoolCacheAlignedMustS)
+    kernel().violation("BAD_POOL_CALLER", "ExAllocatePoolWithTag of must-succeed pool, which Windows no longer has");
+  const bool cache_aligned =
+      base == NonPagedPoolCacheAligned || base == PagedPoolCacheAligned || base == NonPagedPoolNxCacheAligned;
+  if (base != NonPagedPool && base != NonPagedPoolNx && !paged && !cache_aligned) {
+    // Session pool and the reserved types are not a driver's to ask for.
+    if (raise) raise_allocation_failure("ExAllocatePoolWithTag", fmt::format("pool type {}", raw));
+    return nullptr;
+  }
+  // Not zeroed: the memory holds Pool::kUninitialized until the driver writes it.
+  return kernel().pool().allocate(NumberOfBytes, Tag, paged, cache_aligned ? Pool::kCacheLine : Pool::kAlignment,
+                                  false);
+}
+
+VOID ExFreePoolWithTag(PVOID P, ULONG Tag) { free_pool("ExFreePoolWithTag", P, &Tag); }
+
+VOID ExFreePool(PVOID P) { free_pool("ExFreePool", P, nullptr); }
+
 // ---- memory-mapped I/O (map/unmap at <= DISPATCH_LEVEL, registers at any IRQL) ----
 
 PVOID MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes, MEMORY_CACHING_TYPE) {
@@ -425,6 +519,10 @@ const Export kExports[] = {
     IRQRIG_EXPORT(KeReleaseInStackQueuedSpinLock),
     IRQRIG_EXPORT(KeAcquireInStackQueuedSpinLockAtDpcLevel),
     IRQRIG_EXPORT(KeReleaseInStackQueuedSpinLockFromDpcLevel),
+    IRQRIG_EXPORT(ExAllocatePool2),
+    IRQRIG_EXPORT(ExAllocatePoolWithTag),
+    IRQRIG_EXPORT(ExFreePoolWithTag),
+    IRQRIG_EXPORT(ExFreePool),
     IRQRIG_EXPORT(MmMapIoSpace),
     IRQRIG_EXPORT(MmUnmapIoSpace),
     IRQRIG_EXPORT(MmGetSystemRoutineAddress),
