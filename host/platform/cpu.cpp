@@ -119,34 +119,32 @@ void Cpu::set_irql(Irql irql) {
 
 void Cpu::account() { account(platform_.now_ps()); }
 
+namespace {
+
+// The figure a routine's time counts in (docs/host-model.md "Time accounting").
+void add_time(CpuStats& stats, RoutineKind kind, std::uint64_t ps) {
+  switch (kind) {
+    case RoutineKind::kIsr: stats.isr_ps += ps; break;
+    case RoutineKind::kDpc:
+    case RoutineKind::kTimerDpc:
+    case RoutineKind::kThreadedDpc: stats.dpc_ps += ps; break;
+    case RoutineKind::kIpiWorker: stats.ipi_ps += ps; break;
+    case RoutineKind::kPassive:
+    case RoutineKind::kNone: stats.other_ps += ps; break;
+  }
+}
+
+}  // namespace
+
 void Cpu::account(std::uint64_t now) {
   const std::uint64_t spent = now - account_since_ps_;
   account_since_ps_ = now;
-  if (frames_.empty()) return;  // idle
-  switch (frames_.back().kind) {
-    case RoutineKind::kIsr: stats_.isr_ps += spent; break;
-    case RoutineKind::kDpc:
-    case RoutineKind::kTimerDpc:
-    case RoutineKind::kThreadedDpc: stats_.dpc_ps += spent; break;
-    case RoutineKind::kIpiWorker: stats_.ipi_ps += spent; break;
-    case RoutineKind::kPassive:
-    case RoutineKind::kNone: stats_.other_ps += spent; break;
-  }
+  if (!frames_.empty()) add_time(stats_, frames_.back().kind, spent);  // else idle
 }
 
 CpuStats Cpu::stats() const {
   CpuStats s = stats_;
-  if (frames_.empty()) return s;
-  const std::uint64_t spent = platform_.now_ps() - account_since_ps_;
-  switch (frames_.back().kind) {
-    case RoutineKind::kIsr: s.isr_ps += spent; break;
-    case RoutineKind::kDpc:
-    case RoutineKind::kTimerDpc:
-    case RoutineKind::kThreadedDpc: s.dpc_ps += spent; break;
-    case RoutineKind::kIpiWorker: s.ipi_ps += spent; break;
-    case RoutineKind::kPassive:
-    case RoutineKind::kNone: s.other_ps += spent; break;
-  }
+  if (!frames_.empty()) add_time(s, frames_.back().kind, platform_.now_ps() - account_since_ps_);
   return s;
 }
 

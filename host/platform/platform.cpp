@@ -25,11 +25,11 @@ Platform* g_current_platform = nullptr;  // see Platform::current()
 
 sc_core::sc_time ps(std::uint64_t v) { return sc_core::sc_time::from_value(v); }
 
-// The dynamic type of an exception, demangled: what a report can name.
-std::string abi_name(const std::exception& e) {
+// A C++ symbol as a reader writes it; the mangled name when it is none.
+std::string demangle(const char* symbol) {
   int status = 0;
-  char* demangled = abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status);
-  std::string name = status == 0 && demangled ? demangled : typeid(e).name();
+  char* demangled = abi::__cxa_demangle(symbol, nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : symbol;
   std::free(demangled);
   return name;
 }
@@ -198,7 +198,7 @@ void Platform::guard(const std::function<void()>& body) {
   } catch (const std::exception& e) {
     // Anything else (a C++ driver's own exception, a rig bug) must not unwind through the SystemC
     // kernel: the run stops with it recorded.
-    fault("exception", fmt::format("{} escaped a simulation thread: {}", abi_name(e), e.what()));
+    fault("exception", fmt::format("{} escaped a simulation thread: {}", demangle(typeid(e).name()), e.what()));
     sc_core::sc_stop();
   }
 }
@@ -437,10 +437,7 @@ const std::string& Platform::routine_name(const void* routine) {
   if (routine && dladdr(routine, &info)) {
     // Only an exact symbol: dladdr otherwise names the nearest exported one before it.
     if (info.dli_sname && info.dli_saddr == routine) {
-      int status = 0;
-      char* demangled = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
-      name = status == 0 && demangled ? demangled : info.dli_sname;
-      std::free(demangled);
+      name = demangle(info.dli_sname);
     } else if (info.dli_fname) {
       const char* slash = std::strrchr(info.dli_fname, '/');
       name = fmt::format("{}+{:#x}", slash ? slash + 1 : info.dli_fname,
