@@ -546,18 +546,21 @@ TEST(MsiPlatformConformance, B1_B3_UndeliverableMessagesAreFaults) {
   rig.device().add_raw(sim::UpstreamWrite{2 * kUs, 0xFEE05000, {0x61}, 0xF, 0, 0});   // APIC ID 5
   rig.device().add_raw(sim::UpstreamWrite{3 * kUs, 0xFEE00004, {0x61}, 0xF, 0, 0});   // logical
   rig.device().add_raw(sim::UpstreamWrite{4 * kUs, 0xFEE00000, {0xE1}, 0xF, 0, 0});   // the IPI vector
+  rig.device().add_raw(sim::UpstreamWrite{4 * kUs + 500 * kNs, 0xFEE00000, {0xD1}, 0xF, 0, 0});  // the clock's
   rig.device().add_raw(sim::UpstreamWrite{5 * kUs, 0xFEE00000, {0x61, 0}, 0xF, 0xF, 0});  // two DWs
   // B1: just below 0xFEE0_0000 an MSI-shaped write is memory, not an interrupt: outside the window.
   rig.device().add_raw(sim::UpstreamWrite{6 * kUs, 0xFEDF'FFFC, {0x61}, 0xF, 0, 0});
   rig.run(10 * kUs);
   const auto& faults = rig.platform().faults();
-  ASSERT_EQ(faults.size(), 6u);
-  for (std::size_t i = 0; i < 5; ++i) {
+  ASSERT_EQ(faults.size(), 7u);
+  const std::uint64_t times[] = {1 * kUs, 2 * kUs, 3 * kUs, 4 * kUs, 4 * kUs + 500 * kNs, 5 * kUs};
+  for (std::size_t i = 0; i < 6; ++i) {
     EXPECT_EQ(faults[i].check, "msi_format") << faults[i].detail;
-    EXPECT_EQ(faults[i].time_ps, (i + 1) * kUs);
+    EXPECT_EQ(faults[i].time_ps, times[i]);
   }
   EXPECT_NE(faults[3].detail.find("not a device vector"), std::string::npos);
-  EXPECT_EQ(faults[5].check, "dma_window");
+  EXPECT_NE(faults[4].detail.find("not a device vector"), std::string::npos);
+  EXPECT_EQ(faults[6].check, "dma_window");
   EXPECT_EQ(rig.platform().cpu(0).msi_accepted() + rig.platform().cpu(1).msi_accepted(), 0u);
 }
 
