@@ -120,34 +120,32 @@ void Cpu::set_irql(Irql irql) {
 
 void Cpu::account() { account(platform_.now_ps()); }
 
+namespace {
+
+// The figure a routine's time counts in (docs/host-model.md "Time accounting").
+void add_time(CpuStats& stats, RoutineKind kind, std::uint64_t ps) {
+  switch (kind) {
+    case RoutineKind::kIsr: stats.isr_ps += ps; break;
+    case RoutineKind::kDpc:
+    case RoutineKind::kTimerDpc:
+    case RoutineKind::kThreadedDpc: stats.dpc_ps += ps; break;
+    case RoutineKind::kIpiWorker: stats.ipi_ps += ps; break;
+    case RoutineKind::kPassive:
+    case RoutineKind::kNone: stats.other_ps += ps; break;
+  }
+}
+
+}  // namespace
+
 void Cpu::account(std::uint64_t now) {
   const std::uint64_t spent = now - account_since_ps_;
   account_since_ps_ = now;
-  if (frames_.empty()) return;  // idle
-  switch (frames_.back().kind) {
-    case RoutineKind::kIsr: stats_.isr_ps += spent; break;
-    case RoutineKind::kDpc:
-    case RoutineKind::kTimerDpc:
-    case RoutineKind::kThreadedDpc: stats_.dpc_ps += spent; break;
-    case RoutineKind::kIpiWorker: stats_.ipi_ps += spent; break;
-    case RoutineKind::kPassive:
-    case RoutineKind::kNone: stats_.other_ps += spent; break;
-  }
+  if (!frames_.empty()) add_time(stats_, frames_.back().kind, spent);  // else idle
 }
 
 CpuStats Cpu::stats() const {
   CpuStats s = stats_;
-  if (frames_.empty()) return s;
-  const std::uint64_t spent = platform_.now_ps() - account_since_ps_;
-  switch (frames_.back().kind) {
-    case RoutineKind::kIsr: s.isr_ps += spent; break;
-    case RoutineKind::kDpc:
-    case RoutineKind::kTimerDpc:
-    case RoutineKind::kThreadedDpc: s.dpc_ps += spent; break;
-    case RoutineKind::kIpiWorker: s.ipi_ps += spent; break;
-    case RoutineKind::kPassive:
-    case RoutineKind::kNone: s.other_ps += spent; break;
-  }
+  if (!frames_.empty()) add_time(s, frames_.back().kind, platform_.now_ps() - account_since_ps_);
   return s;
 }
 
@@ -155,14 +153,23 @@ void Cpu::push_frame(RoutineKind kind, const void* routine, std::uint32_t messag
                      std::optional<std::uint64_t> start_ps) {
   const std::uint64_t start = start_ps ? *start_ps : platform_.now_ps();
   account(start);
-  frames_.push_back(Frame{kind, routine, message, vector, start});
+  frames_.push_back(Frame{kind, routine, routine, routine, message, vector, start});
+}
+
+const void* Cpu::set_frame_routine(const void* routine) {
+  if (frames_.empty()) return nullptr;
+  Frame& f = frames_.back();
+  const void* previous = f.routine;
+  f.routine = routine;
+  if (routine != f.entered) f.shown = routine;
+  return previous;
 }
 
 namespace {
 
 nlohmann::ordered_json slice_args(Platform& platform, const Cpu::Frame& f) {
   nlohmann::ordered_json args;
-  if (f.routine) args["routine"] = platform.routine_name(f.routine);
+  if (f.shown) args["routine"] = platform.routine_name(f.shown);
   if (f.kind == RoutineKind::kIsr) {
     args["message"] = f.message;
     args["vector"] = fmt::format("{:#04x}", f.vector);

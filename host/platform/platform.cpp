@@ -25,11 +25,11 @@ Platform* g_current_platform = nullptr;  // see Platform::current()
 
 sc_core::sc_time ps(std::uint64_t v) { return sc_core::sc_time::from_value(v); }
 
-// The dynamic type of an exception, demangled: what a report can name.
-std::string abi_name(const std::exception& e) {
+// A C++ symbol as a reader writes it; the mangled name when it is none.
+std::string demangle(const char* symbol) {
   int status = 0;
-  char* demangled = abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status);
-  std::string name = status == 0 && demangled ? demangled : typeid(e).name();
+  char* demangled = abi::__cxa_demangle(symbol, nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : symbol;
   std::free(demangled);
   return name;
 }
@@ -107,6 +107,8 @@ Platform::~Platform() {
   g_current_platform = nullptr;
 }
 
+Platform* Platform::current_if_any() { return g_current_platform; }
+
 Platform& Platform::current() {
   if (!g_current_platform) throw std::logic_error("a WDK call outside a running irqrig platform");
   return *g_current_platform;
@@ -138,6 +140,27 @@ void Platform::fault(std::string check, std::string detail, std::optional<std::u
 }
 
 void Platform::violation(std::string rule, std::string detail) { throw DriverFault(driver_fault(std::move(rule), std::move(detail))); }
+
+void Platform::require_irql_at_most(const char* routine, KIRQL limit) {
+  const KIRQL irql = current_cpu().irql();
+  if (irql > limit)
+    violation("IRQL_NOT_LESS_OR_EQUAL",
+              fmt::format("{} called at {}; it requires IRQL <= {}", routine, irql_name(irql), irql_name(limit)));
+}
+
+void Platform::require_irql_at_least(const char* routine, KIRQL limit) {
+  const KIRQL irql = current_cpu().irql();
+  if (irql < limit)
+    violation("IRQL_NOT_GREATER_OR_EQUAL",
+              fmt::format("{} called at {}; it requires IRQL >= {}", routine, irql_name(irql), irql_name(limit)));
+}
+
+void Platform::require_irql(const char* routine, KIRQL level) {
+  const KIRQL irql = current_cpu().irql();
+  if (irql != level)
+    violation(irql > level ? "IRQL_NOT_LESS_OR_EQUAL" : "IRQL_NOT_GREATER_OR_EQUAL",
+              fmt::format("{} called at {}; it requires IRQL = {}", routine, irql_name(irql), irql_name(level)));
+}
 
 Fault Platform::driver_fault(std::string rule, std::string detail) {
   Fault f;
@@ -175,7 +198,7 @@ void Platform::guard(const std::function<void()>& body) {
   } catch (const std::exception& e) {
     // Anything else (a C++ driver's own exception, a rig bug) must not unwind through the SystemC
     // kernel: the run stops with it recorded.
-    fault("exception", fmt::format("{} escaped a simulation thread: {}", abi_name(e), e.what()));
+    fault("exception", fmt::format("{} escaped a simulation thread: {}", demangle(typeid(e).name()), e.what()));
     sc_core::sc_stop();
   }
 }
@@ -382,6 +405,20 @@ void Platform::mmio_write(volatile void* va, std::uint64_t value, unsigned size)
   current_cpu().consume_ps(config_.costs.mmio_write_ns * 1000);
 }
 
+void Platform::report_pool_leaks(const std::string& driver) {
+  if (!pool_.outstanding()) return;
+  const std::vector<PoolBlock> blocks = pool_.live();
+  std::string list;
+  for (std::size_t i = 0; i < blocks.size() && i < 8; ++i)
+    list += fmt::format("{}'{}' {} bytes{}", i ? ", " : "", Pool::tag_name(blocks[i].tag), blocks[i].bytes,
+                        blocks[i].paged ? " (paged)" : "");
+  if (blocks.size() > 8) list += fmt::format(", and {} more", blocks.size() - 8);
+  faults_.push_back(driver_fault(
+      "DRIVER_VERIFIER_DETECTED_VIOLATION",
+      fmt::format("driver {} stopped with {} pool allocation{} ({} bytes) not freed: {}", driver, blocks.size(),
+                  blocks.size() == 1 ? "" : "s", pool_.outstanding_bytes(), list)));
+}
+
 void Platform::event_processed(const void* record) {
   IRQRIG_EVENT_RECORD rec;
   std::memcpy(&rec, record, sizeof rec);
@@ -400,10 +437,7 @@ const std::string& Platform::routine_name(const void* routine) {
   if (routine && dladdr(routine, &info)) {
     // Only an exact symbol: dladdr otherwise names the nearest exported one before it.
     if (info.dli_sname && info.dli_saddr == routine) {
-      int status = 0;
-      char* demangled = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
-      name = status == 0 && demangled ? demangled : info.dli_sname;
-      std::free(demangled);
+      name = demangle(info.dli_sname);
     } else if (info.dli_fname) {
       const char* slash = std::strrchr(info.dli_fname, '/');
       name = fmt::format("{}+{:#x}", slash ? slash + 1 : info.dli_fname,

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <systemc>
@@ -20,6 +21,7 @@
 #include "host/core/irql.h"
 #include "host/core/lapic.h"
 #include "host/core/msi.h"
+#include "host/core/pool.h"
 #include "host/core/timer_queue.h"
 #include "host/platform/accounting.h"
 #include "host/platform/trace.h"
@@ -166,12 +168,19 @@ class Cpu : public sc_core::sc_module {
   /// The routine this CPU is running, innermost first.
   struct Frame {
     RoutineKind kind;
-    const void* routine;      // the driver function, for faults and the trace
+    const void* entered;      // the function the platform called (a driver's, or a framework's dispatcher)
+    const void* routine;      // the driver function running now: what a fault names
+    const void* shown;        // the driver function the trace slice names
     std::uint32_t message;    // ISR: MessageID; ~0 otherwise
     std::uint8_t vector;      // ISR: the IDT vector
     std::uint64_t start_ps;
   };
   const Frame* frame() const { return frames_.empty() ? nullptr : &frames_.back(); }
+  /// A framework (KMDF) calling a driver callback from the routine the platform entered names it:
+  /// faults raised meanwhile name `routine`, and so does the frame's trace slice (the last callback
+  /// named in it). Returns the routine named before, to name again when the callback returns.
+  /// Nothing happens outside any routine.
+  const void* set_frame_routine(const void* routine);
   /// Enters a routine, at `start_ps` when it began earlier than now (an interrupt taken while this
   /// CPU slept through its entry cost, see loop()).
   void push_frame(RoutineKind kind, const void* routine, std::uint32_t message = ~0u, std::uint8_t vector = 0,
@@ -277,6 +286,8 @@ class Platform : public sc_core::sc_module {
   /// processor (GS:KPCR); the rig binds it to the simulation, so the WDK's context-free calls
   /// find their kernel. Set while a platform exists.
   static Platform& current();
+  /// The same, or null when no platform exists (framework objects freed after the run).
+  static Platform* current_if_any();
   /// The CPU whose thread is running; a violation from any other simulation thread.
   Cpu& current_cpu();
   /// The same, or null when no CPU's thread is running.
@@ -304,6 +315,11 @@ class Platform : public sc_core::sc_module {
   /// The driver broke a kernel rule: throws DriverFault naming `rule`, the current CPU, its
   /// routine and the time. Never returns.
   [[noreturn]] void violation(std::string rule, std::string detail);
+  /// The checks a DDI makes of its caller's IRQL (`routine` names the DDI): at most `limit`
+  /// (IRQL_NOT_LESS_OR_EQUAL), at least `limit` (IRQL_NOT_GREATER_OR_EQUAL), exactly `level`.
+  void require_irql_at_most(const char* routine, KIRQL limit);
+  void require_irql_at_least(const char* routine, KIRQL limit);
+  void require_irql(const char* routine, KIRQL level);
   /// The fault violation() throws: `rule` and `detail`, the running CPU and routine, now.
   Fault driver_fault(std::string rule, std::string detail);
   Histogram& msi_to_isr() { return msi_to_isr_; }
@@ -335,6 +351,15 @@ class Platform : public sc_core::sc_module {
   /// The InterruptObject behind a PKINTERRUPT; a violation when it is not one.
   InterruptObject& interrupt_object(PKINTERRUPT interrupt, const char* routine);
   void event_processed(const void* record);
+  /// The pool behind ExAllocatePool2 and friends (wdm.cpp judges each call first).
+  Pool& pool() { return pool_; }
+  /// Driver Verifier's check when a driver stops or unloads: pool it still holds is a leak, recorded
+  /// as a DRIVER_VERIFIER_DETECTED_VIOLATION fault naming `driver`, each block's tag and size. The
+  /// run goes on (the stop has work left); the blocks are freed with the platform.
+  void report_pool_leaks(const std::string& driver);
+  /// The KMDF objects alive now (wdf.cpp registers each): a handle is looked up here before the
+  /// object behind it is read, so a stale handle is named, never dereferenced.
+  std::unordered_set<const void*>& framework_objects() { return framework_objects_; }
 
   // ---- what a testbench or a synthetic device drives ----
   /// Calls KeIpiGenericCall from a PASSIVE_LEVEL thread on CPU `caller`, with a worker that spends
@@ -463,6 +488,8 @@ class Platform : public sc_core::sc_module {
   std::unique_ptr<Broadcast> broadcast_;
   std::unique_ptr<TraceWriter> trace_;
   std::unordered_map<const void*, std::string> routine_names_;
+  std::unordered_set<const void*> framework_objects_;
+  Pool pool_;
 };
 
 }  // namespace irqrig::host

@@ -26,8 +26,6 @@ struct WDFDEVICE_INIT {
 namespace irqrig::host {
 namespace {
 
-constexpr std::uint32_t kMagic = 0x424F5846;  // "FXOB": a live framework object
-
 enum class Kind { kDriver, kDevice, kInterrupt, kDpc, kSpinLock, kResourceList, kDmaEnabler, kCommonBuffer, kKey };
 
 const char* name_of(Kind k) {
@@ -47,6 +45,40 @@ const char* name_of(Kind k) {
 
 ULONG cpu_index() { return KeGetCurrentProcessorNumber(); }
 
+/// While a driver callback runs, the CPU's frame names it: a fault or a trace slice shows the
+/// driver's EvtInterruptIsr (say), not the framework's dispatcher the platform called.
+class NamedRoutine {
+ public:
+  explicit NamedRoutine(const void* routine) {
+    if (Platform* p = Platform::current_if_any())
+      if ((cpu_ = p->running_cpu())) previous_ = cpu_->set_frame_routine(routine);
+  }
+  ~NamedRoutine() {
+    if (cpu_) cpu_->set_frame_routine(previous_);
+  }
+  NamedRoutine(const NamedRoutine&) = delete;
+  NamedRoutine& operator=(const NamedRoutine&) = delete;
+
+ private:
+  Cpu* cpu_ = nullptr;
+  const void* previous_ = nullptr;
+};
+
+/// Calls the driver's callback `fn` with its name on the CPU's frame.
+template <class Fn, class... Args>
+auto call_driver(Fn* fn, Args&&... args) {
+  const NamedRoutine named(reinterpret_cast<const void*>(fn));
+  return fn(std::forward<Args>(args)...);
+}
+
+/// PASSIVE_LEVEL outside the DPC thread: where the framework may wait (a threaded DPC runs at
+/// PASSIVE_LEVEL but must be treated as DISPATCH_LEVEL code).
+bool may_wait() {
+  if (KeGetCurrentIrql() != PASSIVE_LEVEL) return false;
+  const Cpu::Frame* f = Platform::current().current_cpu().frame();
+  return !f || f->kind != RoutineKind::kThreadedDpc;
+}
+
 /// A KMDF verifier break: the run stops; the platform adds the CPU, the driver routine and the time.
 [[noreturn]] void violation(const char* routine, const std::string& what) {
   Platform::current().violation("WDF_VIOLATION", fmt::format("{}: {}", routine, what));
@@ -55,22 +87,6 @@ ULONG cpu_index() { return KeGetCurrentProcessorNumber(); }
 [[noreturn]] void not_owned(const char* routine, const char* lock) {
   Platform::current().violation("SPIN_LOCK_NOT_OWNED",
                                 fmt::format("{}: CPU {} releases {} it does not hold", routine, cpu_index(), lock));
-}
-
-void require_irql_at_most(const char* routine, KIRQL limit) {
-  const KIRQL irql = KeGetCurrentIrql();
-  if (irql > limit)
-    Platform::current().violation(
-        "IRQL_NOT_LESS_OR_EQUAL",
-        fmt::format("{} called at {}; it requires IRQL <= {}", routine, irql_name(irql), irql_name(limit)));
-}
-
-void require_irql(const char* routine, KIRQL level) {
-  const KIRQL irql = KeGetCurrentIrql();
-  if (irql != level)
-    Platform::current().violation(
-        irql > level ? "IRQL_NOT_LESS_OR_EQUAL" : "IRQL_NOT_GREATER_OR_EQUAL",
-        fmt::format("{} called at {}; it requires IRQL = {}", routine, irql_name(irql), irql_name(level)));
 }
 
 // Context memory: a 16-byte header naming the owner and the type, then the zeroed context,
@@ -91,11 +107,16 @@ class KmdfFramework;
 
 namespace wdf {
 
-/// A framework object: its parent owns it; deleting it deletes its children first.
+/// A framework object: its parent owns it; deleting it deletes its children first. Each live
+/// object is in the platform's framework_objects(), which handle checks consult.
 class Object {
  public:
-  Object(KmdfFramework& fx, Kind kind, Object* parent) : fx_(fx), kind_(kind), parent_(parent) {}
-  virtual ~Object() { magic_ = 0; }
+  Object(KmdfFramework& fx, Kind kind, Object* parent) : fx_(fx), kind_(kind), parent_(parent) {
+    Platform::current().framework_objects().insert(this);
+  }
+  virtual ~Object() {
+    if (Platform* p = Platform::current_if_any()) p->framework_objects().erase(this);
+  }
   Object(const Object&) = delete;
   Object& operator=(const Object&) = delete;
 
@@ -103,18 +124,27 @@ class Object {
   Kind kind() const { return kind_; }
   Object* parent() const { return parent_; }
   WDFOBJECT handle() { return static_cast<Object*>(this); }
-  bool live() const { return magic_ == kMagic; }
+  /// Its deletion has begun (cleanup ran or runs, or a deferred deletion is on its way).
+  bool deleting() const { return deleting_; }
+  void set_deleting() { deleting_ = true; }
 
-  /// Cleanup callbacks, children first; then the framework's own rundown (`dispose`).
+  /// Cleanup callbacks, children first; then the framework's own rundown (`dispose`). Callbacks
+  /// may delete objects (siblings included): the walk is over a snapshot and skips what is gone.
   void cleanup() {
-    for (auto it = children_.rbegin(); it != children_.rend(); ++it) (*it)->cleanup();
+    if (cleaned_) return;
+    cleaned_ = deleting_ = true;
+    for (Object* child : snapshot())
+      if (has_child(child)) child->cleanup();
     dispose();
-    if (cleanup_) cleanup_(handle());
+    if (cleanup_) call_driver(cleanup_, handle());
   }
   /// Destroy callbacks, children first (called after every cleanup, as KMDF does on deletion).
   void destroy() {
-    for (auto it = children_.rbegin(); it != children_.rend(); ++it) (*it)->destroy();
-    if (destroy_) destroy_(handle());
+    if (destroyed_) return;
+    destroyed_ = true;
+    for (Object* child : snapshot())
+      if (has_child(child)) child->destroy();
+    if (destroy_) call_driver(destroy_, handle());
   }
 
   template <class T, class... Args>
@@ -128,6 +158,10 @@ class Object {
     children_.erase(std::remove_if(children_.begin(), children_.end(),
                                    [&child](const std::unique_ptr<Object>& c) { return c.get() == &child; }),
                     children_.end());
+  }
+  bool has_child(const Object* child) const {
+    return std::any_of(children_.begin(), children_.end(),
+                       [child](const std::unique_ptr<Object>& c) { return c.get() == child; });
   }
 
   /// Attaches the attributes' callbacks and context. Fails as KMDF does on a bad Size.
@@ -172,7 +206,14 @@ class Object {
   virtual void dispose() {}
 
  private:
-  std::uint32_t magic_ = kMagic;
+  /// The children now, youngest first (the order KMDF deletes them in).
+  std::vector<Object*> snapshot() const {
+    std::vector<Object*> out;
+    for (auto it = children_.rbegin(); it != children_.rend(); ++it) out.push_back(it->get());
+    return out;
+  }
+
+  bool deleting_ = false, cleaned_ = false, destroyed_ = false;
   KmdfFramework& fx_;
   Kind kind_;
   Object* parent_;
@@ -184,9 +225,10 @@ class Object {
 
 Object& object_of(WDFOBJECT h, const char* routine) {
   if (!h) violation(routine, "NULL object handle");
-  auto* o = static_cast<Object*>(h);
-  if (!o->live()) violation(routine, "invalid object handle (not a live framework object)");
-  return *o;
+  // Looked up before it is read: a deleted object's handle points at freed memory.
+  if (!Platform::current().framework_objects().count(h))
+    violation(routine, "invalid object handle (not a live framework object)");
+  return *static_cast<Object*>(h);
 }
 
 template <class T>
@@ -283,23 +325,22 @@ class Dpc : public Object {
 
   static VOID thunk(PKDPC, PVOID context, PVOID, PVOID) {
     auto* self = static_cast<Dpc*>(context);
-    self->running_on_ = static_cast<long>(cpu_index());
     // F1: automatic serialization runs the callback under the parent's callback lock.
     if (self->serialization_) KeAcquireSpinLockAtDpcLevel(self->serialization_);
-    self->config_.EvtDpcFunc(reinterpret_cast<WDFDPC>(self->handle()));
+    call_driver(self->config_.EvtDpcFunc, reinterpret_cast<WDFDPC>(self->handle()));
     if (self->serialization_) KeReleaseSpinLockFromDpcLevel(self->serialization_);
-    self->running_on_ = -1;
   }
 
   KDPC dpc_{};
   WDF_DPC_CONFIG config_;
   PKSPIN_LOCK serialization_;
-  long running_on_ = -1;
 
  protected:
   void dispose() override {
-    // A queued DPC must not run once its object is gone: dequeue it, and wait out one running.
-    if (!KeRemoveQueueDpc(&dpc_) && running_on_ >= 0) KeFlushQueuedDpcs();
+    // A queued DPC must not run once its object is gone: dequeue it; not queued, it may be
+    // running or about to (dequeued, paying its entry cost), so wait for every DPC queued now.
+    // KMDF disposes a DPC object at PASSIVE_LEVEL for this (delete_object defers it there).
+    if (!KeRemoveQueueDpc(&dpc_)) KeFlushQueuedDpcs();
   }
 };
 
@@ -326,24 +367,22 @@ class Interrupt : public Object {
   /// F4: called from the message's ISR chain at DIRQL holding the interrupt lock.
   BOOLEAN isr(ULONG message_id) {
     if (spin_) spin_->acquire_at_irql();
-    const BOOLEAN claimed = config_.EvtInterruptIsr(wdf(), message_id);
+    const BOOLEAN claimed = call_driver(config_.EvtInterruptIsr, wdf(), message_id);
     if (spin_) spin_->release_at_irql();
     return claimed;
   }
 
   static VOID dpc_thunk(PKDPC, PVOID context, PVOID, PVOID) {
     auto* self = static_cast<Interrupt*>(context);
-    self->dpc_running_on_ = static_cast<long>(cpu_index());
     if (self->serialization_) KeAcquireSpinLockAtDpcLevel(self->serialization_);
-    self->config_.EvtInterruptDpc(self->wdf(), reinterpret_cast<WDFOBJECT>(self->device_.handle()));
+    call_driver(self->config_.EvtInterruptDpc, self->wdf(), reinterpret_cast<WDFOBJECT>(self->device_.handle()));
     if (self->serialization_) KeReleaseSpinLockFromDpcLevel(self->serialization_);
-    self->dpc_running_on_ = -1;
   }
 
   /// The interrupt lock at the interrupt's SynchronizeIrql: the WDFSPINLOCK of the configuration,
   /// else the KINTERRUPT's lock, else (no message granted to it) a lock of its own.
   void acquire_lock(const char* routine) {
-    require_irql_at_most(routine, sync_irql_);
+    Platform::current().require_irql_at_most(routine, sync_irql_);
     if (lock_owner_ == static_cast<long>(cpu_index()))
       violation(routine, "acquiring an interrupt lock this CPU already holds (a deadlock)");
     KIRQL old;
@@ -388,11 +427,11 @@ class Interrupt : public Object {
   bool enabled_ = false;
   long lock_owner_ = -1;
   KIRQL lock_old_irql_ = PASSIVE_LEVEL;
-  long dpc_running_on_ = -1;
 
  protected:
   void dispose() override {
-    if (!KeRemoveQueueDpc(&dpc_) && dpc_running_on_ >= 0) KeFlushQueuedDpcs();
+    // As a DPC object's: the framework deletes interrupts at PASSIVE_LEVEL, in the remove sequence.
+    if (!KeRemoveQueueDpc(&dpc_)) KeFlushQueuedDpcs();
   }
 };
 
@@ -501,6 +540,7 @@ class KmdfFramework {
   PDRIVER_OBJECT driver_object() { return &driver_object_; }
   /// Deletes one object at the driver's request (WdfObjectDelete).
   void delete_object(wdf::Object& o);
+  void finish_delete(wdf::Object& o);
 
  private:
   static std::wstring widen(const std::string& s) { return std::wstring(s.begin(), s.end()); }
@@ -666,7 +706,7 @@ NTSTATUS KmdfFramework::start(const IRQRIG_RESOURCES& res) {
   if (globals_slot_) *globals_slot_ = &globals_.pub;
 
   phase_ = Phase::kDriverEntry;
-  NTSTATUS st = entry_(&driver_object_, &registry_path_us_);
+  NTSTATUS st = call_driver(entry_, &driver_object_, &registry_path_us_);
   if (!NT_SUCCESS(st)) {
     // The framework deletes a driver object whose DriverEntry failed; EvtDriverUnload is not called.
     unload_driver(false);
@@ -703,7 +743,7 @@ NTSTATUS KmdfFramework::start(const IRQRIG_RESOURCES& res) {
   WDFDEVICE_INIT init;
   init.framework = this;
   WDF_PNPPOWER_EVENT_CALLBACKS_INIT(&init.pnp);
-  st = driver_->config_.EvtDriverDeviceAdd(reinterpret_cast<WDFDRIVER>(driver_->handle()), &init);
+  st = call_driver(driver_->config_.EvtDriverDeviceAdd, reinterpret_cast<WDFDRIVER>(driver_->handle()), &init);
   if (NT_SUCCESS(st) && !device_) st = STATUS_INVALID_DEVICE_STATE;
   if (!NT_SUCCESS(st)) {
     const std::string why = failure_.empty() ? (device_ ? "EvtDriverDeviceAdd failed"
@@ -719,8 +759,8 @@ NTSTATUS KmdfFramework::start(const IRQRIG_RESOURCES& res) {
   const auto& pnp = device_->pnp_;
   const WDFDEVICE dev = reinterpret_cast<WDFDEVICE>(device_->handle());
   if (pnp.EvtDevicePrepareHardware) {
-    st = pnp.EvtDevicePrepareHardware(dev, reinterpret_cast<WDFCMRESLIST>(raw_->handle()),
-                                      reinterpret_cast<WDFCMRESLIST>(translated_->handle()));
+    st = call_driver(pnp.EvtDevicePrepareHardware, dev, reinterpret_cast<WDFCMRESLIST>(raw_->handle()),
+                     reinterpret_cast<WDFCMRESLIST>(translated_->handle()));
     if (!NT_SUCCESS(st)) {
       const std::string why = failure_.empty() ? "EvtDevicePrepareHardware failed" : failure_;
       remove_device();
@@ -732,7 +772,7 @@ NTSTATUS KmdfFramework::start(const IRQRIG_RESOURCES& res) {
 
   phase_ = Phase::kStarting;
   if (pnp.EvtDeviceD0Entry) {
-    st = pnp.EvtDeviceD0Entry(dev, WdfPowerDeviceD3Final);
+    st = call_driver(pnp.EvtDeviceD0Entry, dev, WdfPowerDeviceD3Final);
     if (!NT_SUCCESS(st)) {
       remove_device();
       unload_driver();
@@ -742,14 +782,15 @@ NTSTATUS KmdfFramework::start(const IRQRIG_RESOURCES& res) {
   in_d0_ = true;
   st = enable_interrupts();
   if (NT_SUCCESS(st) && pnp.EvtDeviceD0EntryPostInterruptsEnabled)
-    st = pnp.EvtDeviceD0EntryPostInterruptsEnabled(dev, WdfPowerDeviceD3Final);
+    st = call_driver(pnp.EvtDeviceD0EntryPostInterruptsEnabled, dev, WdfPowerDeviceD3Final);
   for (wdf::DmaEnabler* e : device_->dma_enablers_) {
     const WDFDMAENABLER h = e->wdf();
-    if (NT_SUCCESS(st) && e->config_.EvtDmaEnablerFill) st = e->config_.EvtDmaEnablerFill(h);
-    if (NT_SUCCESS(st) && e->config_.EvtDmaEnablerEnable) st = e->config_.EvtDmaEnablerEnable(h);
-    if (NT_SUCCESS(st) && e->config_.EvtDmaEnablerSelfManagedIoStart) e->config_.EvtDmaEnablerSelfManagedIoStart(h);
+    if (NT_SUCCESS(st) && e->config_.EvtDmaEnablerFill) st = call_driver(e->config_.EvtDmaEnablerFill, h);
+    if (NT_SUCCESS(st) && e->config_.EvtDmaEnablerEnable) st = call_driver(e->config_.EvtDmaEnablerEnable, h);
+    if (NT_SUCCESS(st) && e->config_.EvtDmaEnablerSelfManagedIoStart)
+      call_driver(e->config_.EvtDmaEnablerSelfManagedIoStart, h);
   }
-  if (NT_SUCCESS(st) && pnp.EvtDeviceSelfManagedIoInit) st = pnp.EvtDeviceSelfManagedIoInit(dev);
+  if (NT_SUCCESS(st) && pnp.EvtDeviceSelfManagedIoInit) st = call_driver(pnp.EvtDeviceSelfManagedIoInit, dev);
   if (!NT_SUCCESS(st)) {
     const std::string why = failure_.empty() ? "the device's power-up sequence failed" : failure_;
     remove_device();
@@ -770,7 +811,8 @@ NTSTATUS KmdfFramework::enable_interrupts() {
     }
     // EvtInterruptEnable runs at DIRQL holding the interrupt lock.
     in->acquire_lock("EvtInterruptEnable");
-    const NTSTATUS st = in->config_.EvtInterruptEnable(in->wdf(), reinterpret_cast<WDFDEVICE>(device_->handle()));
+    const NTSTATUS st =
+        call_driver(in->config_.EvtInterruptEnable, in->wdf(), reinterpret_cast<WDFDEVICE>(device_->handle()));
     in->release_lock("EvtInterruptEnable");
     if (!NT_SUCCESS(st)) return fail(st, "EvtInterruptEnable failed");
     in->enabled_ = true;
@@ -784,7 +826,7 @@ void KmdfFramework::disable_interrupts() {
     wdf::Interrupt* in = *it;
     if (in->enabled_ && in->config_.EvtInterruptDisable) {
       in->acquire_lock("EvtInterruptDisable");
-      in->config_.EvtInterruptDisable(in->wdf(), dev);
+      call_driver(in->config_.EvtInterruptDisable, in->wdf(), dev);
       in->release_lock("EvtInterruptDisable");
     }
     in->enabled_ = false;
@@ -805,47 +847,51 @@ void KmdfFramework::disconnect() {
 // The remove sequence from wherever the start got to; then the device's objects are deleted.
 void KmdfFramework::remove_device() {
   phase_ = Phase::kStopping;
+  // Out of D0 (a start that failed before it), the messages go first: no ISR may find an
+  // interrupt object the deletion below frees. In D0 they go after EvtInterruptDisable.
+  if (!in_d0_) disconnect();
   if (device_) {
     const auto& pnp = device_->pnp_;
     const WDFDEVICE dev = reinterpret_cast<WDFDEVICE>(device_->handle());
     if (in_d0_) {
-      if (pnp.EvtDeviceSelfManagedIoSuspend) pnp.EvtDeviceSelfManagedIoSuspend(dev);
+      if (pnp.EvtDeviceSelfManagedIoSuspend) call_driver(pnp.EvtDeviceSelfManagedIoSuspend, dev);
       for (auto it = device_->dma_enablers_.rbegin(); it != device_->dma_enablers_.rend(); ++it) {
         const auto& c = (*it)->config_;
-        if (c.EvtDmaEnablerSelfManagedIoStop) c.EvtDmaEnablerSelfManagedIoStop((*it)->wdf());
-        if (c.EvtDmaEnablerDisable) c.EvtDmaEnablerDisable((*it)->wdf());
-        if (c.EvtDmaEnablerFlush) c.EvtDmaEnablerFlush((*it)->wdf());
+        if (c.EvtDmaEnablerSelfManagedIoStop) call_driver(c.EvtDmaEnablerSelfManagedIoStop, (*it)->wdf());
+        if (c.EvtDmaEnablerDisable) call_driver(c.EvtDmaEnablerDisable, (*it)->wdf());
+        if (c.EvtDmaEnablerFlush) call_driver(c.EvtDmaEnablerFlush, (*it)->wdf());
       }
-      if (pnp.EvtDeviceD0ExitPreInterruptsDisabled) pnp.EvtDeviceD0ExitPreInterruptsDisabled(dev, WdfPowerDeviceD3Final);
+      if (pnp.EvtDeviceD0ExitPreInterruptsDisabled)
+        call_driver(pnp.EvtDeviceD0ExitPreInterruptsDisabled, dev, WdfPowerDeviceD3Final);
       disable_interrupts();
       disconnect();
-      if (pnp.EvtDeviceD0Exit) pnp.EvtDeviceD0Exit(dev, WdfPowerDeviceD3Final);
-      if (pnp.EvtDeviceSelfManagedIoFlush) pnp.EvtDeviceSelfManagedIoFlush(dev);
+      if (pnp.EvtDeviceD0Exit) call_driver(pnp.EvtDeviceD0Exit, dev, WdfPowerDeviceD3Final);
+      if (pnp.EvtDeviceSelfManagedIoFlush) call_driver(pnp.EvtDeviceSelfManagedIoFlush, dev);
       in_d0_ = false;
     }
-    disconnect();
     if (hardware_prepared_ && pnp.EvtDeviceReleaseHardware)
-      pnp.EvtDeviceReleaseHardware(dev, reinterpret_cast<WDFCMRESLIST>(translated_->handle()));
+      call_driver(pnp.EvtDeviceReleaseHardware, dev, reinterpret_cast<WDFCMRESLIST>(translated_->handle()));
     hardware_prepared_ = false;
-    if (pnp.EvtDeviceSelfManagedIoCleanup) pnp.EvtDeviceSelfManagedIoCleanup(dev);
+    if (pnp.EvtDeviceSelfManagedIoCleanup) call_driver(pnp.EvtDeviceSelfManagedIoCleanup, dev);
     device_->cleanup();
     device_->destroy();
     driver_->remove_child(*device_);
     device_ = nullptr;
     raw_ = translated_ = nullptr;
   }
-  disconnect();
   by_message_.clear();
 }
 
 void KmdfFramework::unload_driver(bool call_unload) {
   if (driver_) {
     if (call_unload && driver_->config_.EvtDriverUnload)
-      driver_->config_.EvtDriverUnload(reinterpret_cast<WDFDRIVER>(driver_->handle()));
+      call_driver(driver_->config_.EvtDriverUnload, reinterpret_cast<WDFDRIVER>(driver_->handle()));
     driver_->cleanup();
     driver_->destroy();
     driver_.reset();
   }
+  // The driver unloads: Driver Verifier reports the pool it has not freed.
+  Platform::current().report_pool_leaks(name_);
   globals_.pub.Driver = nullptr;
   if (globals_slot_) *globals_slot_ = nullptr;
   phase_ = Phase::kLoaded;
@@ -877,7 +923,23 @@ void KmdfFramework::delete_object(wdf::Object& o) {
     default:
       break;
   }
-  if (o.kind() == Kind::kCommonBuffer) require_irql("WdfObjectDelete", PASSIVE_LEVEL);
+  if (o.kind() == Kind::kCommonBuffer) Platform::current().require_irql("WdfObjectDelete", PASSIVE_LEVEL);
+  // Deleted already (by its parent's deletion under way, or a deferred deletion): nothing to add.
+  if (o.deleting()) return;
+  if (o.kind() == Kind::kDpc && !may_wait()) {
+    // KMDF disposes a DPC object at PASSIVE_LEVEL (it may have to wait for the DPC to finish):
+    // from DISPATCH_LEVEL the deletion is finished by a system worker thread on this CPU. The
+    // object stays valid until then, so a DPC already running still has it.
+    o.set_deleting();
+    Platform::current().current_cpu().queue_passive([this, object = &o] {
+      if (Platform::current().framework_objects().count(object)) finish_delete(*object);
+    });
+    return;
+  }
+  finish_delete(o);
+}
+
+void KmdfFramework::finish_delete(wdf::Object& o) {
   o.cleanup();
   o.destroy();
   o.parent()->remove_child(o);
@@ -899,6 +961,7 @@ const std::string& KmdfHost::failure() const { return fx_->failure(); }
 // The WDF calls.
 
 using irqrig::host::KmdfFramework;
+using irqrig::host::Platform;
 using irqrig::host::violation;
 namespace wdf = irqrig::host::wdf;
 using wdf::as;
@@ -928,7 +991,7 @@ PVOID WdfObjectGetTypedContextWorker(WDFOBJECT Handle, PCWDF_OBJECT_CONTEXT_TYPE
 
 NTSTATUS WdfObjectAllocateContext(WDFOBJECT Handle, PWDF_OBJECT_ATTRIBUTES ContextAttributes, PVOID* Context) {
   wdf::Object& o = wdf::object_of(Handle, "WdfObjectAllocateContext");
-  irqrig::host::require_irql_at_most("WdfObjectAllocateContext", DISPATCH_LEVEL);
+  Platform::current().require_irql_at_most("WdfObjectAllocateContext", DISPATCH_LEVEL);
   if (!ContextAttributes || !ContextAttributes->ContextTypeInfo) return STATUS_INVALID_PARAMETER;
   if (ContextAttributes->Size != sizeof(WDF_OBJECT_ATTRIBUTES)) return STATUS_INFO_LENGTH_MISMATCH;
   if (ContextAttributes->ParentObject) return STATUS_WDF_OBJECT_ATTRIBUTES_INVALID;
@@ -944,13 +1007,13 @@ WDFOBJECT WdfObjectContextGetObject(PVOID ContextPointer) {
 
 VOID WdfObjectDelete(WDFOBJECT Object) {
   wdf::Object& o = wdf::object_of(Object, "WdfObjectDelete");
-  irqrig::host::require_irql_at_most("WdfObjectDelete", DISPATCH_LEVEL);
+  Platform::current().require_irql_at_most("WdfObjectDelete", DISPATCH_LEVEL);
   o.fx().delete_object(o);
 }
 
 VOID WdfObjectAcquireLock(WDFOBJECT Object) {
   auto& device = as<wdf::Device>(Object, "WdfObjectAcquireLock");
-  irqrig::host::require_irql_at_most("WdfObjectAcquireLock", DISPATCH_LEVEL);
+  Platform::current().require_irql_at_most("WdfObjectAcquireLock", DISPATCH_LEVEL);
   if (device.level_ == WdfExecutionLevelPassive)
     violation("WdfObjectAcquireLock", "the passive-level callback lock (a mutex) is not modelled");
   device.callback_lock_irql_ = KeAcquireSpinLockRaiseToDpc(&device.callback_lock_);
@@ -964,7 +1027,7 @@ VOID WdfObjectReleaseLock(WDFOBJECT Object) {
 NTSTATUS WdfDriverCreate(PDRIVER_OBJECT DriverObject, PCUNICODE_STRING RegistryPath,
                          PWDF_OBJECT_ATTRIBUTES DriverAttributes, PWDF_DRIVER_CONFIG DriverConfig, WDFDRIVER* Driver) {
   KmdfFramework& fx = KmdfFramework::of(DriverObject, "WdfDriverCreate");
-  irqrig::host::require_irql("WdfDriverCreate", PASSIVE_LEVEL);
+  Platform::current().require_irql("WdfDriverCreate", PASSIVE_LEVEL);
   (void)RegistryPath;
   if (!DriverConfig) return STATUS_INVALID_PARAMETER;
   if (DriverConfig->Size != sizeof(WDF_DRIVER_CONFIG)) return STATUS_INFO_LENGTH_MISMATCH;
@@ -984,7 +1047,7 @@ PDRIVER_OBJECT WdfDriverWdmGetDriverObject(WDFDRIVER Driver) {
 NTSTATUS WdfDriverOpenParametersRegistryKey(WDFDRIVER Driver, ACCESS_MASK, PWDF_OBJECT_ATTRIBUTES KeyAttributes,
                                             WDFKEY* Key) {
   auto& d = as<wdf::Driver>(Driver, "WdfDriverOpenParametersRegistryKey");
-  irqrig::host::require_irql("WdfDriverOpenParametersRegistryKey", PASSIVE_LEVEL);
+  Platform::current().require_irql("WdfDriverOpenParametersRegistryKey", PASSIVE_LEVEL);
   if (!Key) return STATUS_INVALID_PARAMETER;
   wdf::Object* parent = parent_of(KeyAttributes, "WdfDriverOpenParametersRegistryKey");
   auto& key = (parent ? *parent : d).add_child<wdf::Key>(d.fx(), parent ? *parent : d, d.fx().registry());
@@ -999,7 +1062,7 @@ NTSTATUS WdfDriverOpenParametersRegistryKey(WDFDRIVER Driver, ACCESS_MASK, PWDF_
 NTSTATUS WdfDeviceOpenRegistryKey(WDFDEVICE Device, ULONG DeviceInstanceKeyType, ACCESS_MASK,
                                   PWDF_OBJECT_ATTRIBUTES KeyAttributes, WDFKEY* Key) {
   auto& d = as<wdf::Device>(Device, "WdfDeviceOpenRegistryKey");
-  irqrig::host::require_irql("WdfDeviceOpenRegistryKey", PASSIVE_LEVEL);
+  Platform::current().require_irql("WdfDeviceOpenRegistryKey", PASSIVE_LEVEL);
   if (!Key) return STATUS_INVALID_PARAMETER;
   // The device's hardware key (PLUGPLAY_REGKEY_DEVICE) holds the same settings; the others are empty.
   static const std::map<std::wstring, ULONG> kEmpty;
@@ -1017,7 +1080,7 @@ NTSTATUS WdfDeviceOpenRegistryKey(WDFDEVICE Device, ULONG DeviceInstanceKeyType,
 
 NTSTATUS WdfRegistryQueryULong(WDFKEY Key, PCUNICODE_STRING ValueName, PULONG Value) {
   auto& key = as<wdf::Key>(Key, "WdfRegistryQueryULong");
-  irqrig::host::require_irql("WdfRegistryQueryULong", PASSIVE_LEVEL);
+  Platform::current().require_irql("WdfRegistryQueryULong", PASSIVE_LEVEL);
   if (!ValueName || !Value || !ValueName->Buffer) return STATUS_INVALID_PARAMETER;
   const std::wstring name(ValueName->Buffer, ValueName->Length / sizeof(WCHAR));
   const auto it = key.values_.find(name);
@@ -1059,7 +1122,7 @@ VOID WdfDeviceInitSetIoType(PWDFDEVICE_INIT DeviceInit, WDF_DEVICE_IO_TYPE IoTyp
 NTSTATUS WdfDeviceCreate(PWDFDEVICE_INIT* DeviceInit, PWDF_OBJECT_ATTRIBUTES DeviceAttributes, WDFDEVICE* Device) {
   if (!DeviceInit || !*DeviceInit || !(*DeviceInit)->framework)
     violation("WdfDeviceCreate", "not the WDFDEVICE_INIT of EvtDriverDeviceAdd");
-  irqrig::host::require_irql("WdfDeviceCreate", PASSIVE_LEVEL);
+  Platform::current().require_irql("WdfDeviceCreate", PASSIVE_LEVEL);
   if (!Device) return STATUS_INVALID_PARAMETER;
   const NTSTATUS st = (*DeviceInit)->framework->create_device(**DeviceInit, DeviceAttributes, Device);
   if (NT_SUCCESS(st)) *DeviceInit = nullptr;  // consumed, as KMDF does
@@ -1072,7 +1135,7 @@ WDFDRIVER WdfDeviceGetDriver(WDFDEVICE Device) {
 }
 
 NTSTATUS WdfDpcCreate(PWDF_DPC_CONFIG Config, PWDF_OBJECT_ATTRIBUTES Attributes, WDFDPC* Dpc) {
-  irqrig::host::require_irql_at_most("WdfDpcCreate", DISPATCH_LEVEL);
+  Platform::current().require_irql_at_most("WdfDpcCreate", DISPATCH_LEVEL);
   if (!Config || !Config->EvtDpcFunc || !Dpc) return STATUS_INVALID_PARAMETER;
   if (Config->Size != sizeof(WDF_DPC_CONFIG)) return STATUS_INFO_LENGTH_MISMATCH;
   // A DPC object's parent is a device or an object under one (KMDF requires it).
@@ -1104,9 +1167,9 @@ BOOLEAN WdfDpcEnqueue(WDFDPC Dpc) {
 BOOLEAN WdfDpcCancel(WDFDPC Dpc, BOOLEAN Wait) {
   auto& dpc = as<wdf::Dpc>(Dpc, "WdfDpcCancel");
   if (Wait) {
-    irqrig::host::require_irql("WdfDpcCancel(Wait=TRUE)", PASSIVE_LEVEL);
+    Platform::current().require_irql("WdfDpcCancel(Wait=TRUE)", PASSIVE_LEVEL);
   } else {
-    irqrig::host::require_irql_at_most("WdfDpcCancel", DISPATCH_LEVEL);
+    Platform::current().require_irql_at_most("WdfDpcCancel", DISPATCH_LEVEL);
   }
   // F3: KeRemoveQueueDpc, then a flush if that found nothing queued and the caller waits.
   const BOOLEAN removed = KeRemoveQueueDpc(&dpc.dpc_);
@@ -1124,7 +1187,7 @@ PKDPC WdfDpcWdmGetDpc(WDFDPC Dpc) { return &as<wdf::Dpc>(Dpc, "WdfDpcWdmGetDpc")
 NTSTATUS WdfInterruptCreate(WDFDEVICE Device, PWDF_INTERRUPT_CONFIG Configuration, PWDF_OBJECT_ATTRIBUTES Attributes,
                             WDFINTERRUPT* Interrupt) {
   auto& device = as<wdf::Device>(Device, "WdfInterruptCreate");
-  irqrig::host::require_irql("WdfInterruptCreate", PASSIVE_LEVEL);
+  Platform::current().require_irql("WdfInterruptCreate", PASSIVE_LEVEL);
   if (!Configuration || !Interrupt || !Configuration->EvtInterruptIsr) return STATUS_INVALID_PARAMETER;
   if (Configuration->Size != sizeof(WDF_INTERRUPT_CONFIG)) return STATUS_INFO_LENGTH_MISMATCH;
   // Passive-level interrupt handling (an ISR at PASSIVE_LEVEL under a wait lock, work items) is
@@ -1156,7 +1219,7 @@ NTSTATUS WdfInterruptCreate(WDFDEVICE Device, PWDF_INTERRUPT_CONFIG Configuratio
 
 BOOLEAN WdfInterruptQueueDpcForIsr(WDFINTERRUPT Interrupt) {
   auto& in = as<wdf::Interrupt>(Interrupt, "WdfInterruptQueueDpcForIsr");
-  irqrig::host::require_irql_at_most("WdfInterruptQueueDpcForIsr", in.sync_irql_);
+  Platform::current().require_irql_at_most("WdfInterruptQueueDpcForIsr", in.sync_irql_);
   if (!in.config_.EvtInterruptDpc)
     violation("WdfInterruptQueueDpcForIsr", "the interrupt object has no EvtInterruptDpc");
   // F5: the interrupt's one DPC, on the current processor; queued already -> FALSE.
@@ -1165,10 +1228,10 @@ BOOLEAN WdfInterruptQueueDpcForIsr(WDFINTERRUPT Interrupt) {
 
 BOOLEAN WdfInterruptSynchronize(WDFINTERRUPT Interrupt, PFN_WDF_INTERRUPT_SYNCHRONIZE Callback, WDFCONTEXT Context) {
   auto& in = as<wdf::Interrupt>(Interrupt, "WdfInterruptSynchronize");
-  irqrig::host::require_irql_at_most("WdfInterruptSynchronize", DISPATCH_LEVEL);
+  Platform::current().require_irql_at_most("WdfInterruptSynchronize", DISPATCH_LEVEL);
   if (!Callback) violation("WdfInterruptSynchronize", "NULL callback");
   in.acquire_lock("WdfInterruptSynchronize");
-  const BOOLEAN result = Callback(Interrupt, Context);
+  const BOOLEAN result = irqrig::host::call_driver(Callback, Interrupt, Context);
   in.release_lock("WdfInterruptSynchronize");
   return result;
 }
@@ -1208,7 +1271,7 @@ PKINTERRUPT WdfInterruptWdmGetInterrupt(WDFINTERRUPT Interrupt) {
 
 NTSTATUS IrqrigWdfSpinLockCreate(PWDF_DRIVER_GLOBALS DriverGlobals, PWDF_OBJECT_ATTRIBUTES SpinLockAttributes,
                                  WDFSPINLOCK* SpinLock) {
-  irqrig::host::require_irql_at_most("WdfSpinLockCreate", DISPATCH_LEVEL);
+  Platform::current().require_irql_at_most("WdfSpinLockCreate", DISPATCH_LEVEL);
   if (!SpinLock) return STATUS_INVALID_PARAMETER;
   wdf::Object* parent = parent_of(SpinLockAttributes, "WdfSpinLockCreate");
   if (!parent) {
@@ -1227,7 +1290,7 @@ NTSTATUS IrqrigWdfSpinLockCreate(PWDF_DRIVER_GLOBALS DriverGlobals, PWDF_OBJECT_
 
 VOID WdfSpinLockAcquire(WDFSPINLOCK SpinLock) {
   auto& lock = as<wdf::SpinLock>(SpinLock, "WdfSpinLockAcquire");
-  irqrig::host::require_irql_at_most("WdfSpinLockAcquire", lock.level_);
+  Platform::current().require_irql_at_most("WdfSpinLockAcquire", lock.level_);
   lock.acquire("WdfSpinLockAcquire");
 }
 
@@ -1238,7 +1301,7 @@ VOID WdfSpinLockRelease(WDFSPINLOCK SpinLock) {
 NTSTATUS WdfDmaEnablerCreate(WDFDEVICE Device, PWDF_DMA_ENABLER_CONFIG Config, PWDF_OBJECT_ATTRIBUTES Attributes,
                              WDFDMAENABLER* DmaEnablerHandle) {
   auto& device = as<wdf::Device>(Device, "WdfDmaEnablerCreate");
-  irqrig::host::require_irql("WdfDmaEnablerCreate", PASSIVE_LEVEL);
+  Platform::current().require_irql("WdfDmaEnablerCreate", PASSIVE_LEVEL);
   if (!Config || !DmaEnablerHandle) return STATUS_INVALID_PARAMETER;
   if (Config->Size != sizeof(WDF_DMA_ENABLER_CONFIG)) return STATUS_INFO_LENGTH_MISMATCH;
   if (Config->Profile <= WdfDmaProfileInvalid || Config->Profile >= WdfDmaProfileMaximum || Config->MaximumLength == 0)
@@ -1258,7 +1321,7 @@ NTSTATUS WdfDmaEnablerCreate(WDFDEVICE Device, PWDF_DMA_ENABLER_CONFIG Config, P
 NTSTATUS WdfCommonBufferCreate(WDFDMAENABLER DmaEnabler, size_t Length, PWDF_OBJECT_ATTRIBUTES Attributes,
                                WDFCOMMONBUFFER* CommonBuffer) {
   auto& enabler = as<wdf::DmaEnabler>(DmaEnabler, "WdfCommonBufferCreate");
-  irqrig::host::require_irql("WdfCommonBufferCreate", PASSIVE_LEVEL);
+  Platform::current().require_irql("WdfCommonBufferCreate", PASSIVE_LEVEL);
   if (!CommonBuffer || Length == 0) return STATUS_INVALID_PARAMETER;
   auto& fx = enabler.fx();
   const IRQRIG_RESOURCES& res = fx.resources();

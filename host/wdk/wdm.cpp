@@ -19,24 +19,6 @@ namespace {
 
 Platform& kernel() { return Platform::current(); }
 
-/// The DDI may be called at IRQL <= limit.
-void require_irql_at_most(const char* routine, KIRQL limit) {
-  Platform& k = kernel();
-  const KIRQL irql = k.current_cpu().irql();
-  if (irql > limit)
-    k.violation("IRQL_NOT_LESS_OR_EQUAL",
-                fmt::format("{} called at {}; it requires IRQL <= {}", routine, irql_name(irql), irql_name(limit)));
-}
-
-/// The DDI must be called at IRQL >= limit.
-void require_irql_at_least(const char* routine, KIRQL limit) {
-  Platform& k = kernel();
-  const KIRQL irql = k.current_cpu().irql();
-  if (irql < limit)
-    k.violation("IRQL_NOT_GREATER_OR_EQUAL",
-                fmt::format("{} called at {}; it requires IRQL >= {}", routine, irql_name(irql), irql_name(limit)));
-}
-
 std::string object_type(UCHAR type) {
   switch (type) {
     case DpcObject: return "a KDPC";
@@ -68,6 +50,55 @@ void require_timer(const char* routine, const KTIMER* timer) {
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
                        fmt::format("{}: the object at {} is not an initialized KTIMER but {}", routine,
                                    fmt::ptr(timer), object_type(timer->Header.Type)));
+}
+
+using irqrig::host::Pool;
+
+/// The parts of a tag that must match at ExFreePoolWithTag (PROTECTED_POOL, bit 31, is not one).
+constexpr ULONG kTagBits = 0x7FFFFFFFu;
+
+std::string tag_text(ULONG tag) { return fmt::format("'{}'", Pool::tag_name(tag)); }
+
+/// What every pool allocation checks before it is served (BAD_POOL_CALLER, Driver Verifier 0xC4).
+void check_allocation(const char* routine, bool paged, SIZE_T bytes, ULONG tag) {
+  Platform& k = kernel();
+  const KIRQL irql = k.current_cpu().irql();
+  const KIRQL limit = paged ? APC_LEVEL : DISPATCH_LEVEL;
+  if (irql > limit)
+    k.violation("BAD_POOL_CALLER", fmt::format("{} of {} pool at {}; it requires IRQL <= {}", routine,
+                                               paged ? "paged" : "non-paged", irql_name(irql), irql_name(limit)));
+  if (tag == 0)
+    k.violation("BAD_POOL_CALLER", fmt::format("{} with a tag of zero: the allocation could not be tracked", routine));
+  if (bytes == 0)
+    k.violation("DRIVER_VERIFIER_DETECTED_VIOLATION", fmt::format("{} of zero bytes", routine));
+}
+
+/// A failed allocation the caller asked to raise on: with no handler in a driver's frames, the
+/// exception is unhandled.
+[[noreturn]] void raise_allocation_failure(const char* routine, const std::string& why) {
+  kernel().violation("KMODE_EXCEPTION_NOT_HANDLED",
+                     fmt::format("{} raised STATUS_INSUFFICIENT_RESOURCES ({})", routine, why));
+}
+
+void free_pool(const char* routine, PVOID p, const ULONG* tag) {
+  Platform& k = kernel();
+  switch (k.pool().check_free(p)) {
+    case Pool::FreeCheck::kOk: break;
+    case Pool::FreeCheck::kNotAllocated:
+      k.violation("BAD_POOL_CALLER", fmt::format("{} of {}, an address not allocated from pool", routine, fmt::ptr(p)));
+    case Pool::FreeCheck::kFreedAlready:
+      k.violation("BAD_POOL_CALLER", fmt::format("{} of {}, freed already", routine, fmt::ptr(p)));
+  }
+  const irqrig::host::PoolBlock block = *k.pool().block(p);
+  const KIRQL irql = k.current_cpu().irql();
+  const KIRQL limit = block.paged ? APC_LEVEL : DISPATCH_LEVEL;
+  if (irql > limit)
+    k.violation("BAD_POOL_CALLER", fmt::format("{} of {} pool at {}; it requires IRQL <= {}", routine,
+                                               block.paged ? "paged" : "non-paged", irql_name(irql), irql_name(limit)));
+  if (tag && (*tag & kTagBits) != (block.tag & kTagBits))
+    k.violation("BAD_POOL_CALLER", fmt::format("{} of {} with tag {}; it was allocated with tag {}", routine,
+                                               fmt::ptr(p), tag_text(*tag), tag_text(block.tag)));
+  k.pool().free(p);
 }
 
 /// A routine MmGetSystemRoutineAddress can find.
@@ -129,14 +160,14 @@ NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber) {
 }
 
 VOID KeFlushQueuedDpcs(VOID) {
-  require_irql_at_most("KeFlushQueuedDpcs", PASSIVE_LEVEL);
+  kernel().require_irql_at_most("KeFlushQueuedDpcs", PASSIVE_LEVEL);
   kernel().flush_dpcs();
 }
 
 // ---- timers (IRQL <= DISPATCH_LEVEL; KeReadStateTimer at any) ----
 
 VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type) {
-  require_irql_at_most("KeInitializeTimerEx", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeInitializeTimerEx", DISPATCH_LEVEL);
   if (Type != NotificationTimer && Type != SynchronizationTimer)
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION",
                        fmt::format("KeInitializeTimerEx: {} is not a TIMER_TYPE", static_cast<int>(Type)));
@@ -145,12 +176,12 @@ VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type) {
 }
 
 VOID KeInitializeTimer(PKTIMER Timer) {
-  require_irql_at_most("KeInitializeTimer", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeInitializeTimer", DISPATCH_LEVEL);
   KeInitializeTimerEx(Timer, NotificationTimer);
 }
 
 BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc) {
-  require_irql_at_most("KeSetTimerEx", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeSetTimerEx", DISPATCH_LEVEL);
   require_timer("KeSetTimerEx", Timer);
   if (Dpc) require_dpc("KeSetTimerEx", Dpc);
   if (Period < 0)
@@ -159,12 +190,12 @@ BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dp
 }
 
 BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc) {
-  require_irql_at_most("KeSetTimer", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeSetTimer", DISPATCH_LEVEL);
   return KeSetTimerEx(Timer, DueTime, 0, Dpc);
 }
 
 BOOLEAN KeCancelTimer(PKTIMER Timer) {
-  require_irql_at_most("KeCancelTimer", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeCancelTimer", DISPATCH_LEVEL);
   require_timer("KeCancelTimer", Timer);
   return kernel().cancel_timer(Timer) ? TRUE : FALSE;
 }
@@ -177,7 +208,7 @@ BOOLEAN KeReadStateTimer(PKTIMER Timer) {
 // ---- IPI broadcast (IRQL < IPI_LEVEL) ----
 
 ULONG_PTR KeIpiGenericCall(PKIPI_BROADCAST_WORKER BroadcastFunction, ULONG_PTR Context) {
-  require_irql_at_most("KeIpiGenericCall", IPI_LEVEL - 1);
+  kernel().require_irql_at_most("KeIpiGenericCall", IPI_LEVEL - 1);
   if (!BroadcastFunction)
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "KeIpiGenericCall: the worker is NULL");
   return kernel().ipi_generic_call(BroadcastFunction, Context);
@@ -246,30 +277,30 @@ ULONGLONG KeQueryInterruptTime(VOID) { return kernel().now_ps() / 100'000; }
 VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock) { *SpinLock = 0; }
 
 VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
-  require_irql_at_least("KeAcquireSpinLockAtDpcLevel", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeAcquireSpinLockAtDpcLevel", DISPATCH_LEVEL);
   kernel().acquire_lock(SpinLock);
 }
 
 VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
-  require_irql_at_least("KeReleaseSpinLockFromDpcLevel", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeReleaseSpinLockFromDpcLevel", DISPATCH_LEVEL);
   kernel().release_lock(SpinLock);
 }
 
 KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
-  require_irql_at_most("KeAcquireSpinLock", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeAcquireSpinLock", DISPATCH_LEVEL);
   const KIRQL old = KeRaiseIrqlToDpcLevel();
   kernel().acquire_lock(SpinLock);
   return old;
 }
 
 VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
-  require_irql_at_least("KeReleaseSpinLock", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeReleaseSpinLock", DISPATCH_LEVEL);
   kernel().release_lock(SpinLock);
   KeLowerIrql(NewIrql);
 }
 
 VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle) {
-  require_irql_at_most("KeAcquireInStackQueuedSpinLock", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("KeAcquireInStackQueuedSpinLock", DISPATCH_LEVEL);
   LockHandle->LockQueue.Next = nullptr;
   LockHandle->LockQueue.Lock = SpinLock;
   LockHandle->OldIrql = KeRaiseIrqlToDpcLevel();
@@ -277,32 +308,77 @@ VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE Lo
 }
 
 VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle) {
-  require_irql_at_least("KeReleaseInStackQueuedSpinLock", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeReleaseInStackQueuedSpinLock", DISPATCH_LEVEL);
   kernel().release_lock(LockHandle->LockQueue.Lock);
   KeLowerIrql(LockHandle->OldIrql);
 }
 
 VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle) {
-  require_irql_at_least("KeAcquireInStackQueuedSpinLockAtDpcLevel", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeAcquireInStackQueuedSpinLockAtDpcLevel", DISPATCH_LEVEL);
   LockHandle->LockQueue.Next = nullptr;
   LockHandle->LockQueue.Lock = SpinLock;
   kernel().acquire_lock(SpinLock, /*queued=*/true);
 }
 
 VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle) {
-  require_irql_at_least("KeReleaseInStackQueuedSpinLockFromDpcLevel", DISPATCH_LEVEL);
+  kernel().require_irql_at_least("KeReleaseInStackQueuedSpinLockFromDpcLevel", DISPATCH_LEVEL);
   kernel().release_lock(LockHandle->LockQueue.Lock);
 }
+
+// ---- pool (non-paged at <= DISPATCH_LEVEL, paged at <= APC_LEVEL) ----
+
+PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag) {
+  constexpr POOL_FLAGS kTypes = POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED;
+  constexpr POOL_FLAGS kKnown = POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINITIALIZED | POOL_FLAG_CACHE_ALIGNED |
+                                POOL_FLAG_RAISE_ON_FAILURE | kTypes;
+  const POOL_FLAGS type = Flags & kTypes;
+  const bool paged = type == POOL_FLAG_PAGED;
+  check_allocation("ExAllocatePool2", paged, NumberOfBytes, Tag);
+  // A required flag it does not serve (session pool, reserved bits, no or two pool types) fails
+  // the allocation; optional flags (the high half) it does not serve are ignored.
+  const POOL_FLAGS unknown = Flags & 0xFFFFFFFFull & ~kKnown;
+  if (unknown || (type != POOL_FLAG_NON_PAGED && type != POOL_FLAG_NON_PAGED_EXECUTE && !paged)) {
+    if (Flags & POOL_FLAG_RAISE_ON_FAILURE)
+      raise_allocation_failure("ExAllocatePool2", fmt::format("flags {:#x} are not a pool request", Flags));
+    return nullptr;
+  }
+  const std::size_t alignment = (Flags & POOL_FLAG_CACHE_ALIGNED) ? Pool::kCacheLine : Pool::kAlignment;
+  return kernel().pool().allocate(NumberOfBytes, Tag, paged, alignment, !(Flags & POOL_FLAG_UNINITIALIZED));
+}
+
+PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
+  const auto raw = static_cast<unsigned>(PoolType);
+  const bool raise = raw & POOL_RAISE_IF_ALLOCATION_FAILURE;
+  const unsigned base = raw & ~unsigned{POOL_RAISE_IF_ALLOCATION_FAILURE | POOL_QUOTA_FAIL_INSTEAD_OF_RAISE};
+  const bool paged = base == PagedPool || base == PagedPoolCacheAligned;
+  check_allocation("ExAllocatePoolWithTag", paged, NumberOfBytes, Tag);
+  if (base == NonPagedPoolMustSucceed || base == NonPagedPoolCacheAlignedMustS)
+    kernel().violation("BAD_POOL_CALLER", "ExAllocatePoolWithTag of must-succeed pool, which Windows no longer has");
+  const bool cache_aligned =
+      base == NonPagedPoolCacheAligned || base == PagedPoolCacheAligned || base == NonPagedPoolNxCacheAligned;
+  if (base != NonPagedPool && base != NonPagedPoolNx && !paged && !cache_aligned) {
+    // Session pool and the reserved types are not a driver's to ask for.
+    if (raise) raise_allocation_failure("ExAllocatePoolWithTag", fmt::format("pool type {}", raw));
+    return nullptr;
+  }
+  // Not zeroed: the memory holds Pool::kUninitialized until the driver writes it.
+  return kernel().pool().allocate(NumberOfBytes, Tag, paged, cache_aligned ? Pool::kCacheLine : Pool::kAlignment,
+                                  false);
+}
+
+VOID ExFreePoolWithTag(PVOID P, ULONG Tag) { free_pool("ExFreePoolWithTag", P, &Tag); }
+
+VOID ExFreePool(PVOID P) { free_pool("ExFreePool", P, nullptr); }
 
 // ---- memory-mapped I/O (map/unmap at <= DISPATCH_LEVEL, registers at any IRQL) ----
 
 PVOID MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes, MEMORY_CACHING_TYPE) {
-  require_irql_at_most("MmMapIoSpace", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("MmMapIoSpace", DISPATCH_LEVEL);
   return kernel().map_io_space(static_cast<std::uint64_t>(PhysicalAddress.QuadPart), NumberOfBytes);
 }
 
 VOID MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes) {
-  require_irql_at_most("MmUnmapIoSpace", DISPATCH_LEVEL);
+  kernel().require_irql_at_most("MmUnmapIoSpace", DISPATCH_LEVEL);
   kernel().unmap_io_space(BaseAddress, NumberOfBytes);
 }
 
@@ -345,13 +421,13 @@ VOID WRITE_REGISTER_BUFFER_ULONG64(volatile ULONG64* Register, PULONG64 Buffer, 
 // ---- interrupts ----
 
 NTSTATUS IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters) {
-  require_irql_at_most("IoConnectInterruptEx", PASSIVE_LEVEL);
+  kernel().require_irql_at_most("IoConnectInterruptEx", PASSIVE_LEVEL);
   if (!Parameters) return STATUS_INVALID_PARAMETER;
   return kernel().connect(*Parameters);
 }
 
 VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters) {
-  require_irql_at_most("IoDisconnectInterruptEx", PASSIVE_LEVEL);
+  kernel().require_irql_at_most("IoDisconnectInterruptEx", PASSIVE_LEVEL);
   if (!Parameters)
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "IoDisconnectInterruptEx: Parameters is NULL");
   kernel().disconnect(*Parameters);
@@ -359,7 +435,7 @@ VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters) {
 
 KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt) {
   auto& io = kernel().interrupt_object(Interrupt, "KeAcquireInterruptSpinLock");
-  require_irql_at_most("KeAcquireInterruptSpinLock", io.synchronize_irql);
+  kernel().require_irql_at_most("KeAcquireInterruptSpinLock", io.synchronize_irql);
   KIRQL old;
   KeRaiseIrql(io.synchronize_irql, &old);
   kernel().acquire_lock(io.lock);
@@ -368,7 +444,7 @@ KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt) {
 
 VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql) {
   auto& io = kernel().interrupt_object(Interrupt, "KeReleaseInterruptSpinLock");
-  require_irql_at_least("KeReleaseInterruptSpinLock", io.synchronize_irql);
+  kernel().require_irql_at_least("KeReleaseInterruptSpinLock", io.synchronize_irql);
   kernel().release_lock(io.lock);
   KeLowerIrql(OldIrql);
 }
@@ -376,7 +452,7 @@ VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql) {
 BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE SynchronizeRoutine,
                                PVOID SynchronizeContext) {
   auto& io = kernel().interrupt_object(Interrupt, "KeSynchronizeExecution");
-  require_irql_at_most("KeSynchronizeExecution", io.synchronize_irql);
+  kernel().require_irql_at_most("KeSynchronizeExecution", io.synchronize_irql);
   if (!SynchronizeRoutine)
     kernel().violation("DRIVER_VERIFIER_DETECTED_VIOLATION", "KeSynchronizeExecution: the SynchronizeRoutine is NULL");
   const KIRQL old = KeAcquireInterruptSpinLock(Interrupt);
@@ -443,6 +519,10 @@ const Export kExports[] = {
     IRQRIG_EXPORT(KeReleaseInStackQueuedSpinLock),
     IRQRIG_EXPORT(KeAcquireInStackQueuedSpinLockAtDpcLevel),
     IRQRIG_EXPORT(KeReleaseInStackQueuedSpinLockFromDpcLevel),
+    IRQRIG_EXPORT(ExAllocatePool2),
+    IRQRIG_EXPORT(ExAllocatePoolWithTag),
+    IRQRIG_EXPORT(ExFreePoolWithTag),
+    IRQRIG_EXPORT(ExFreePool),
     IRQRIG_EXPORT(MmMapIoSpace),
     IRQRIG_EXPORT(MmUnmapIoSpace),
     IRQRIG_EXPORT(MmGetSystemRoutineAddress),
@@ -483,7 +563,7 @@ bool name_is(const UNICODE_STRING& s, const char* name) {
 }  // namespace
 
 extern "C" PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName) {
-  require_irql_at_most("MmGetSystemRoutineAddress", PASSIVE_LEVEL);
+  kernel().require_irql_at_most("MmGetSystemRoutineAddress", PASSIVE_LEVEL);
   if (!SystemRoutineName) return nullptr;
   for (const Export& e : kExports)
     if (name_is(*SystemRoutineName, e.name)) return e.address;

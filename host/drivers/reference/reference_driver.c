@@ -17,20 +17,45 @@ typedef struct _DEVICE_EXTENSION {
   ULONG RingMask;
   ULONG Consumer;
   volatile LONG IsrCount;
+  /* For messages that share an IDT vector (SEMANTICS D3: more messages on a CPU than it has
+   * vectors): which of them sent an interrupt, learned from the records' vectors. */
+  ULONG MessageCount;
+  BOOLEAN* Shared;        /* per message: another of ours has the same vector on the same CPU */
+  volatile LONG* Pending; /* per message: records counted against it, not yet claimed by its ISR */
+  volatile LONG ScanIndex; /* records before this ring index have been counted */
 } DEVICE_EXTENSION, *PDEVICE_EXTENSION;
 
 static volatile ULONG* Reg(PDEVICE_EXTENSION Ext, ULONG Offset) { return (volatile ULONG*)(Ext->Bar0 + Offset); }
 
+/* Whether records for MessageID arrived since its ISR last claimed one. Every record before
+ * `Producer` is counted once, by whichever ISR reaches it first, against the message its vector is
+ * sent on (MSI-X: the vector; MSI: the vector modulo the messages granted). */
+static BOOLEAN ClaimMessage(PDEVICE_EXTENSION Ext, ULONG MessageID, ULONG Producer) {
+  for (;;) {
+    const LONG scan = Ext->ScanIndex;
+    const IRQRIG_EVENT_RECORD* record;
+    if ((LONG)(Producer - (ULONG)scan) <= 0) break; /* another ISR may have read a later index */
+    if (InterlockedCompareExchange(&Ext->ScanIndex, scan + 1, scan) != scan) continue;
+    record = &Ext->Ring[(ULONG)scan & Ext->RingMask];
+    InterlockedIncrement(&Ext->Pending[record->Vector % Ext->MessageCount]);
+  }
+  return InterlockedExchange(&Ext->Pending[MessageID], 0) != 0 ? TRUE : FALSE;
+}
+
 static BOOLEAN ReferenceIsr(PKINTERRUPT Interrupt, PVOID ServiceContext, ULONG MessageID) {
   PDEVICE_EXTENSION ext = (PDEVICE_EXTENSION)ServiceContext;
+  ULONG producer;
   (void)Interrupt;
-  (void)MessageID;
   /* The read flushes the device's posted record writes ahead of it (a completion never passes a
    * posted write), so everything up to this producer index is in memory when the DPC looks. */
-  (void)READ_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_PROD));
+  producer = READ_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_PROD));
+  /* A message alone on its vector is ours whenever it arrives. One sharing its vector with
+   * another of our messages is called for both: it claims the interrupt only when records for
+   * its own message arrived, so the chain reaches the message that was sent (D3). */
+  if (MessageID >= ext->MessageCount || (ext->Shared[MessageID] && !ClaimMessage(ext, MessageID, producer)))
+    return FALSE;
   InterlockedIncrement(&ext->IsrCount);
   KeInsertQueueDpc(&ext->Dpc, NULL, NULL);
-  /* Message-signalled interrupts are never shared: this message is ours. */
   return TRUE;
 }
 
@@ -53,6 +78,25 @@ static VOID ReferenceDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1
   }
   WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_CONS), ext->Consumer);
   KeReleaseInStackQueuedSpinLock(&lock);
+}
+
+static VOID ReleaseExtension(PDEVICE_EXTENSION Ext) {
+  MmUnmapIoSpace(Ext->Bar0, Ext->Bar0Length);
+  free(Ext->Shared);
+  free((void*)Ext->Pending);
+  free(Ext);
+}
+
+/* The connect decides the vectors: a message is shared when another has its vector and CPU. */
+static VOID MarkSharedMessages(PDEVICE_EXTENSION Ext) {
+  ULONG j, k;
+  const PIO_INTERRUPT_MESSAGE_INFO m = Ext->Messages;
+  if (m->MessageCount < Ext->MessageCount) Ext->MessageCount = m->MessageCount;
+  for (k = 0; k < Ext->MessageCount; k++)
+    for (j = 0; j < Ext->MessageCount; j++)
+      if (j != k && m->MessageInfo[j].Vector == m->MessageInfo[k].Vector &&
+          m->MessageInfo[j].TargetProcessorSet == m->MessageInfo[k].TargetProcessorSet)
+        Ext->Shared[k] = TRUE;
 }
 
 static NTSTATUS ReferenceStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceContext) {
@@ -112,12 +156,21 @@ static NTSTATUS ReferenceStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceC
   connect.MessageBased.SynchronizeIrql = 0;
   connect.MessageBased.FloatingSave = FALSE;
   connect.MessageBased.FallBackServiceRoutine = NULL;
+  /* What the ISR needs to tell shared messages apart is in place before the first can arrive. */
+  ext->MessageCount = Res->MessageCount;
+  ext->ScanIndex = (LONG)ext->Consumer;
+  ext->Shared = (BOOLEAN*)calloc(Res->MessageCount ? Res->MessageCount : 1, sizeof *ext->Shared);
+  ext->Pending = (volatile LONG*)calloc(Res->MessageCount ? Res->MessageCount : 1, sizeof *ext->Pending);
+  if (!ext->Shared || !ext->Pending) {
+    ReleaseExtension(ext);
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
   status = IoConnectInterruptEx(&connect);
   if (!NT_SUCCESS(status)) {
-    MmUnmapIoSpace(ext->Bar0, ext->Bar0Length);
-    free(ext);
+    ReleaseExtension(ext);
     return status;
   }
+  MarkSharedMessages(ext);
   *DeviceContext = ext;
   return STATUS_SUCCESS;
 }
@@ -128,9 +181,13 @@ static VOID ReferenceStopDevice(PVOID DeviceContext) {
   if (!ext) return;
   disconnect.Version = CONNECT_MESSAGE_BASED;
   disconnect.ConnectionContext.InterruptMessageTable = ext->Messages;
+  /* Returns once no ISR runs any more. The DPC may still be queued (a Low or remote one can wait
+   * for a clock tick) or running: dequeue it, then wait for every DPC queued before, so nothing
+   * touches the extension or the mapping once they are gone. */
   IoDisconnectInterruptEx(&disconnect);
-  MmUnmapIoSpace(ext->Bar0, ext->Bar0Length);
-  free(ext);
+  KeRemoveQueueDpc(&ext->Dpc);
+  KeFlushQueuedDpcs();
+  ReleaseExtension(ext);
 }
 
 const IRQRIG_DRIVER IrqrigReferenceDriver = {"reference", ReferenceStartDevice, ReferenceStopDevice};

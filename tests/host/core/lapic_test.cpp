@@ -93,5 +93,38 @@ TEST(LapicConformance, B6_EoiWithNothingInServiceIsHarmless) {
   EXPECT_TRUE(l.idle());
 }
 
+// SEMANTICS B4, B6 at the edges of the 64-bit words IRR and ISR are kept in: the highest bit is
+// found across words, and EOI clears the right one.
+TEST(LapicConformance, B4_B6_VectorsAtWordBoundaries) {
+  for (const std::uint8_t low : {0x3F, 0x7F, 0xBF}) {
+    const auto high = static_cast<std::uint8_t>(low + 1);  // 0x40, 0x80, 0xC0: the next word
+    Lapic l;
+    l.accept(low);
+    ASSERT_EQ(l.deliverable(), low) << std::hex << int{low};
+    l.accept(high);
+    ASSERT_EQ(l.deliverable(), high) << std::hex << int{high};
+    l.take(high);
+    EXPECT_TRUE(l.isr(high));
+    EXPECT_FALSE(l.irr(high));
+    EXPECT_TRUE(l.irr(low));
+    EXPECT_FALSE(l.deliverable()) << "class of " << std::hex << int{low} << " is below the one in service";
+    EXPECT_EQ(l.eoi(), high);
+    ASSERT_EQ(l.deliverable(), low);
+    l.take(low);
+    EXPECT_EQ(l.eoi(), low);
+    EXPECT_TRUE(l.idle());
+  }
+  // 0xFF, the very top bit, and 0x10, the lowest legal vector.
+  Lapic l;
+  l.accept(0x10);
+  l.accept(0xFF);
+  EXPECT_EQ(l.deliverable(), 0xFF);
+  l.take(0xFF);
+  EXPECT_EQ(l.ppr(), 0xF0);
+  EXPECT_FALSE(l.deliverable());
+  EXPECT_EQ(l.eoi(), 0xFF);
+  EXPECT_EQ(l.deliverable(), 0x10);
+}
+
 }  // namespace
 }  // namespace irqrig::host

@@ -93,6 +93,19 @@ TEST(PluginRun, AKmdfDriverWithoutFrameworkDriverSaysWhyItDidNotStart) {
   EXPECT_NE(detail.find("WdfDriverCreate"), std::string::npos) << detail;
 }
 
+// Pool a WDM driver still holds when it stops is a leak, reported as Driver Verifier does: the
+// block's tag and size, not the one it freed.
+TEST(PluginRun, PoolLeftAtStopIsADriverVerifierViolation) {
+  const auto j = run_report(std::string("run scenarios/default.yaml --quiet --set run.until=time --set run.time_us=50 "
+                                        "--driver ") + WDM_POOL_LEAK, 1);
+  const std::string detail = check_detail(j, "driver_rules");
+  EXPECT_NE(detail.find("DRIVER_VERIFIER_DETECTED_VIOLATION"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("wdm_pool_leak stopped with 1 pool allocation (8 bytes) not freed: 'Leak' 8 bytes"),
+            std::string::npos)
+      << detail;
+  EXPECT_EQ(detail.find("Stch"), std::string::npos) << detail;
+}
+
 TEST(PluginRun, AnUnusablePluginIsBadInput) {
   const Result r = run(std::string("run tests/host/cli/data/small.yaml --driver ") + MISSING_SYMBOL);
   EXPECT_EQ(r.code, 2) << r.output;

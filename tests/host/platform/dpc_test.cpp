@@ -101,6 +101,29 @@ TEST(DpcPlatformConformance, E2_E3_ReinsertDuringTheEntryCostKeepsTheRunningArgu
   EXPECT_EQ(seen[1], &b1);
 }
 
+// SEMANTICS E3, E4: removing a DPC that has left its queue but whose routine has not started (its
+// entry cost is being paid) finds nothing queued: FALSE, and the routine still runs, once.
+TEST(DpcPlatformConformance, E3_E4_RemoveDuringTheEntryCostFindsNothingQueued) {
+  Rig rig(test_config(1));
+  KDPC dpc;
+  int runs = 0;
+  DpcFn fn = [&](PKDPC, PVOID, PVOID) { ++runs; };
+  BOOLEAN removed = TRUE;
+  IsrFn isr = [&](PKINTERRUPT, ULONG) {
+    removed = KeRemoveQueueDpc(&dpc);
+    return TRUE;
+  };
+  rig.at(0, 0, [&] {
+    KeInitializeDpc(&dpc, &dpc_trampoline, &fn);
+    rig.connect_messages(&isr);
+  });
+  rig.at(1 * kUs, 0, [&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
+  rig.device().add_message(1 * kUs + 50 * kNs, 0);
+  rig.run(10 * kUs);
+  EXPECT_FALSE(removed);
+  EXPECT_EQ(runs, 1);
+}
+
 // SEMANTICS E4: KeRemoveQueueDpc is TRUE exactly when it was queued, and that insertion never runs.
 TEST(DpcPlatformConformance, E4_RemovedDpcDoesNotRun) {
   Rig rig(test_config(1));
@@ -208,6 +231,34 @@ TEST(DpcPlatformConformance, E7_LowImportanceWaitsForDepthWhenDpcsAreFrequent) {
   ASSERT_GE(three, 0);
   EXPECT_EQ(rig.index_of("low"), three + 1);  // none before, all four right after the fourth insert
   EXPECT_EQ(fourth, three + 5);
+}
+
+// SEMANTICS E9 [choice] on the platform: with adaptive depth, each tick that finds a remote DPC
+// waiting at a low request rate lowers CPU 1's MaximumDpcQueueDepth (4 -> 1 in three ticks); then
+// a single remote Medium insert reaches that depth and interrupts CPU 1 at once (E8).
+TEST(DpcPlatformConformance, E9_AdaptiveDepthOnThePlatform) {
+  PlatformConfig config = test_config(2);
+  config.clock_tick_ps = 100 * kUs;
+  config.dpc.adaptive_depth = true;
+  Rig rig(config);
+  KDPC dpc;
+  DpcFn fn = [&](PKDPC, PVOID, PVOID) { rig.mark("dpc"); };
+  std::vector<std::size_t> depths;
+  rig.at(0, 0, [&] {
+    KeInitializeDpc(&dpc, &dpc_trampoline, &fn);
+    KeSetTargetProcessorDpc(&dpc, 1);
+  });
+  for (unsigned k = 0; k < 4; ++k)
+    rig.at(k * 100 * kUs + 50 * kUs, 0, [&] {
+      depths.push_back(rig.platform().cpu(1).dpcs().maximum_depth());
+      KeInsertQueueDpc(&dpc, nullptr, nullptr);
+    });
+  rig.run(400 * kUs);
+  EXPECT_EQ(depths, (std::vector<std::size_t>{4, 3, 2, 1}));
+  const auto runs = rig.marks("dpc");
+  ASSERT_EQ(runs.size(), 4u);
+  for (unsigned k = 0; k < 3; ++k) EXPECT_EQ(runs[k].ps / (100 * kUs), k + 1) << "run " << k << " at a tick";
+  EXPECT_LT(runs[3].ps, 360 * kUs) << "the fourth ran at once, not at the 400 us tick";
 }
 
 // SEMANTICS E7: while DPCs have been rare (rate < MinimumDpcRate, as at boot) a Low DPC runs at once.

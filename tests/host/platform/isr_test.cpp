@@ -165,6 +165,55 @@ TEST(IrqlPlatformConformance, C5_DrainAtTheEndOfTheInterrupt) {
   EXPECT_EQ(rig.marks()[1].ps, rig.marks()[0].ps + 200 * kNs);  // straight after, plus dpc_ns
 }
 
+// SEMANTICS B4 on the platform: while 0x61's ISR is in service, a message on 0x65 (same class)
+// waits for its EOI and one on 0x71 (higher class) preempts it at once.
+TEST(LapicPlatformConformance, B4_SameClassWaitsHigherClassPreempts) {
+  Rig rig(test_config(1));
+  LineIsrFn isr61 = [&](PKINTERRUPT) {
+    rig.mark("61 begins");
+    KeStallExecutionProcessor(5);
+    rig.mark("61 ends");
+    return TRUE;
+  };
+  LineIsrFn isr65 = [&](PKINTERRUPT) {
+    rig.mark("65");
+    return TRUE;
+  };
+  LineIsrFn isr71 = [&](PKINTERRUPT) {
+    rig.mark("71");
+    return TRUE;
+  };
+  std::vector<PKINTERRUPT> objects(3);
+  rig.at(0, 0, [&] {
+    const std::pair<ULONG, LineIsrFn*> connections[] = {{0x61, &isr61}, {0x65, &isr65}, {0x71, &isr71}};
+    for (std::size_t i = 0; i < 3; ++i) {
+      IO_CONNECT_INTERRUPT_PARAMETERS p{};
+      p.Version = CONNECT_FULLY_SPECIFIED;
+      p.FullySpecified.InterruptObject = &objects[i];
+      p.FullySpecified.ServiceRoutine = &line_isr_trampoline;
+      p.FullySpecified.ServiceContext = connections[i].second;
+      p.FullySpecified.Vector = connections[i].first;
+      p.FullySpecified.Irql = static_cast<KIRQL>(connections[i].first >> 4);
+      p.FullySpecified.SynchronizeIrql = p.FullySpecified.Irql;
+      p.FullySpecified.ProcessorEnableMask = 1;
+      ASSERT_EQ(IoConnectInterruptEx(&p), STATUS_SUCCESS);
+    }
+  });
+  rig.device().add_raw(sim::UpstreamWrite{1 * kUs, 0xFEE00000, {0x61}, 0xF, 0, 0});
+  rig.device().add_raw(sim::UpstreamWrite{2 * kUs, 0xFEE00000, {0x65}, 0xF, 0, 0});
+  rig.device().add_raw(sim::UpstreamWrite{3 * kUs, 0xFEE00000, {0x71}, 0xF, 0, 0});
+  rig.run(20 * kUs);
+  EXPECT_TRUE(rig.platform().faults().empty());
+  ASSERT_EQ(rig.marks().size(), 4u);
+  EXPECT_EQ(rig.marks()[0].what, "61 begins");
+  EXPECT_EQ(rig.marks()[1].what, "71");
+  EXPECT_EQ(rig.marks()[1].ps, 3 * kUs + 100 * kNs);  // at once, plus its entry cost
+  EXPECT_EQ(rig.marks()[1].irql, 7);
+  EXPECT_EQ(rig.marks()[2].what, "61 ends");
+  EXPECT_EQ(rig.marks()[3].what, "65");
+  EXPECT_GE(rig.marks()[3].ps, rig.marks()[2].ps);
+}
+
 // SEMANTICS D1: UnifiedIrql is the maximum of the messages' IRQLs; every ISR runs at it.
 TEST(IsrPlatformConformance, D1_UnifiedIrqlIsTheMaximum) {
   PlatformConfig config = test_config(1);
@@ -501,17 +550,21 @@ TEST(MsiPlatformConformance, B1_B3_UndeliverableMessagesAreFaults) {
   rig.device().add_raw(sim::UpstreamWrite{2 * kUs, 0xFEE05000, {0x61}, 0xF, 0, 0});   // APIC ID 5
   rig.device().add_raw(sim::UpstreamWrite{3 * kUs, 0xFEE00004, {0x61}, 0xF, 0, 0});   // logical
   rig.device().add_raw(sim::UpstreamWrite{4 * kUs, 0xFEE00000, {0xE1}, 0xF, 0, 0});   // the IPI vector
+  rig.device().add_raw(sim::UpstreamWrite{4 * kUs + 500 * kNs, 0xFEE00000, {0xD1}, 0xF, 0, 0});  // the clock's
   rig.device().add_raw(sim::UpstreamWrite{5 * kUs, 0xFEE00000, {0x61, 0}, 0xF, 0xF, 0});  // two DWs
-  rig.device().add_raw(sim::UpstreamWrite{6 * kUs, 0x2000, {1}, 0xF, 0, 0});  // DMA outside the window
+  // B1: just below 0xFEE0_0000 an MSI-shaped write is memory, not an interrupt: outside the window.
+  rig.device().add_raw(sim::UpstreamWrite{6 * kUs, 0xFEDF'FFFC, {0x61}, 0xF, 0, 0});
   rig.run(10 * kUs);
   const auto& faults = rig.platform().faults();
-  ASSERT_EQ(faults.size(), 6u);
-  for (std::size_t i = 0; i < 5; ++i) {
+  ASSERT_EQ(faults.size(), 7u);
+  const std::uint64_t times[] = {1 * kUs, 2 * kUs, 3 * kUs, 4 * kUs, 4 * kUs + 500 * kNs, 5 * kUs};
+  for (std::size_t i = 0; i < 6; ++i) {
     EXPECT_EQ(faults[i].check, "msi_format") << faults[i].detail;
-    EXPECT_EQ(faults[i].time_ps, (i + 1) * kUs);
+    EXPECT_EQ(faults[i].time_ps, times[i]);
   }
   EXPECT_NE(faults[3].detail.find("not a device vector"), std::string::npos);
-  EXPECT_EQ(faults[5].check, "dma_window");
+  EXPECT_NE(faults[4].detail.find("not a device vector"), std::string::npos);
+  EXPECT_EQ(faults[6].check, "dma_window");
   EXPECT_EQ(rig.platform().cpu(0).msi_accepted() + rig.platform().cpu(1).msi_accepted(), 0u);
 }
 

@@ -93,6 +93,32 @@ TEST(Trace, FinishedWhileAnIsrRunsTheRunGoesOn) {
   EXPECT_EQ(isr_slices, 1);
 }
 
+// A trace that fails while the run goes (a full disk) stops the run with a `trace` fault; tearing
+// the platform down afterwards, with a routine still open, does not throw out of the destructor.
+TEST(Trace, WriteFailureIsAFaultAndTheTeardownSurvivesIt) {
+  PlatformConfig config = test_config(2);
+  config.affinity = {0};
+  config.trace_path = "/dev/full";
+  std::vector<Fault> faults;
+  bool passive_open = false;
+  {
+    Rig rig(config);
+    IsrFn isr = [](PKINTERRUPT, ULONG) { return TRUE; };
+    rig.at(0, 0, [&] { rig.connect_messages(&isr); });
+    rig.at(0, 1, [&] {
+      passive_open = true;
+      KeStallExecutionProcessor(1000);  // still running when the run stops
+    });
+    rig.device().add_burst(1 * kUs, 2000, 500 * kNs, {0}, false);  // far more than a stream buffer of slices
+    rig.run(1 * kMs);
+    faults = rig.platform().faults();
+  }  // ~Platform ends the trace: CPU 1's open slice cannot be written either
+  EXPECT_TRUE(passive_open);
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(faults[0].check, "trace");
+  EXPECT_NE(faults[0].detail.find("write failed"), std::string::npos) << faults[0].detail;
+}
+
 TEST(Trace, UnwritablePathIsAnError) {
   SyntheticDevice device;
   PlatformConfig config = test_config(1);

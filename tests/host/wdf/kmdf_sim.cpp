@@ -43,6 +43,7 @@ struct KmdfSim::Parts {
     p.cpus = c.cpus;
     p.costs = c.costs;
     p.affinity = c.affinity;
+    p.trace_path = c.trace_path;
     return p;
   }
 

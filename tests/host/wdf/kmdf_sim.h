@@ -24,6 +24,7 @@ struct SimConfig {
   std::vector<unsigned> affinity = {0};  ///< the CPU of each granted message
   RoutineCosts costs;
   std::uint64_t limit_us = 500;          ///< the run ends here at the latest
+  std::string trace_path;                ///< a Chrome trace of the run; empty: none
 };
 
 class Bench;

@@ -15,6 +15,7 @@ BOOLEAN TestIsr(WDFINTERRUPT Interrupt, ULONG MessageID) {
   dev->isr_irql = KeGetCurrentIrql();
   dev->isr_message = MessageID;
   if (dev->config.isr_stall_us) KeStallExecutionProcessor(dev->config.isr_stall_us);
+  if (dev->config.isr_breaks_a_rule) KeFlushQueuedDpcs();
   if (dev->config.interrupt_dpc) {
     const BOOLEAN queued = WdfInterruptQueueDpcForIsr(Interrupt);
     if (n < static_cast<LONG>(kMaxRecords)) dev->queue_results[n] = queued;
@@ -200,6 +201,9 @@ NTSTATUS TestDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPa
   if (NT_SUCCESS(status)) TestDriverContext(driver)->config = config;
   return status;
 }
+
+const void* test_isr_routine() { return reinterpret_cast<const void*>(&TestIsr); }
+const void* test_dpc_routine() { return reinterpret_cast<const void*>(&TestDpc); }
 
 TestDevice& the_test_device() { return *TestDeviceContext(TestDriverContext(WdfGetDriver())->device); }
 

@@ -17,6 +17,7 @@ struct TestDriverConfig {
   bool spin_lock_for_interrupts = false;  ///< a WDFSPINLOCK as the interrupts' SpinLock
   ULONG isr_stall_us = 0;
   ULONG dpc_stall_us = 0;
+  bool isr_breaks_a_rule = false;  ///< the ISR calls KeFlushQueuedDpcs (IRQL_NOT_LESS_OR_EQUAL at DIRQL)
 };
 
 /// What the callbacks on the way out record; owned by the test, which outlives the driver.
@@ -77,6 +78,10 @@ NTSTATUS TestDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPa
 
 /// The device of the loaded test driver (through WdfGetDriver, as driver code would find it).
 TestDevice& the_test_device();
+
+/// The driver's EvtInterruptIsr and EvtDpcFunc, for tests looking for their names in faults and traces.
+const void* test_isr_routine();
+const void* test_dpc_routine();
 
 /// Simulated time now, in nanoseconds.
 unsigned long long sim_now_ns();

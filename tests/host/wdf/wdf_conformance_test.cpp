@@ -1,6 +1,12 @@
 // Conformance of the framework's DPC and interrupt objects (SEMANTICS F1-F5) and of the start and
 // remove sequences it plays around a KMDF driver, on the co-simulated platform.
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <string>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "host/wdk/kmdf_host.h"
 #include "tests/host/wdf/kmdf_sim.h"
@@ -207,6 +213,139 @@ TEST(Wdf, F3_CancelWithWaitReturnsAfterTheRunningDpc) {
       EXPECT_EQ(dev.dpc_calls, 1);
       EXPECT_GE(returned, dev.dpc_end_ns);
     });
+  });
+}
+
+// Deleting a DPC object whose DPC has just left its queue on another CPU (it is paying the
+// routine's entry cost) waits for the routine: EvtDpcFunc runs with a valid object and the
+// deletion returns after it.
+TEST(Wdf, DeletingADpcObjectWaitsForADpcAboutToRun) {
+  in_child([] {
+    with_driver({}, StallingDpcEntry, [](Bench& b, TestDevice& dev) {
+      b.on_cpu(0, [&] {
+        KeSetImportanceDpc(WdfDpcWdmGetDpc(dev.dpc), HighImportance);  // runs on CPU 1 at once (E8)
+        KeSetTargetProcessorDpc(WdfDpcWdmGetDpc(dev.dpc), 1);
+        EXPECT_TRUE(WdfDpcEnqueue(dev.dpc));
+      });
+      b.wait_ns(200);  // dequeued on CPU 1, inside its 800 ns entry cost: the routine has not started
+      ASSERT_EQ(dev.dpc_start_ns, 0u);
+      const WDFDPC dpc = dev.dpc;
+      unsigned long long deleted = 0;
+      b.on_cpu(0, [&] {
+        WdfObjectDelete(dpc);
+        deleted = sim_now_ns();
+      });
+      EXPECT_EQ(dev.dpc_calls, 1);
+      EXPECT_GE(deleted, dev.dpc_end_ns);
+      EXPECT_EQ(b.platform().framework_objects().count(dpc), 0u);
+    });
+  });
+}
+
+// WdfObjectDelete of a DPC object is allowed at DISPATCH_LEVEL; KMDF finishes the deletion at
+// PASSIVE_LEVEL (it may have to wait for the DPC), so a DPC running elsewhere is no fault.
+TEST(Wdf, DeletingADpcObjectAtDispatchLevelIsFinishedAtPassive) {
+  in_child([] {
+    with_driver({}, StallingDpcEntry, [](Bench& b, TestDevice& dev) {
+      b.on_cpu(0, [&] {
+        KeSetImportanceDpc(WdfDpcWdmGetDpc(dev.dpc), HighImportance);
+        KeSetTargetProcessorDpc(WdfDpcWdmGetDpc(dev.dpc), 1);
+        EXPECT_TRUE(WdfDpcEnqueue(dev.dpc));
+      });
+      b.wait_ns(5000);  // running on CPU 1 (it stalls 20 us)
+      const WDFDPC dpc = dev.dpc;
+      bool live_after_delete = false;
+      b.on_cpu(0, [&] {
+        KIRQL old;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        WdfObjectDelete(dpc);
+        live_after_delete = b.platform().framework_objects().count(dpc) == 1;
+        WdfObjectDelete(dpc);  // under way already: nothing more
+        KeLowerIrql(old);
+      });
+      b.wait_idle();
+      EXPECT_TRUE(live_after_delete);
+      EXPECT_EQ(dev.dpc_calls, 1);
+      EXPECT_EQ(b.platform().framework_objects().count(dpc), 0u);
+    });
+  });
+}
+
+/// Two sibling objects under the device; the younger one's cleanup deletes the older one, which
+/// the device's deletion has not reached yet.
+struct SiblingContext {
+  WDFSPINLOCK older;
+  int* cleanups;
+  int* destroys;
+};
+WDF_DECLARE_CONTEXT_TYPE(SiblingContext)
+
+VOID CountingCleanup(WDFOBJECT object) {
+  SiblingContext* ctx = WdfObjectGet_SiblingContext(object);
+  ++*ctx->cleanups;
+}
+VOID CountingDestroy(WDFOBJECT object) {
+  SiblingContext* ctx = WdfObjectGet_SiblingContext(object);
+  ++*ctx->destroys;
+}
+VOID YoungerCleanup(WDFOBJECT object) {
+  SiblingContext* ctx = WdfObjectGet_SiblingContext(object);
+  WdfObjectDelete(ctx->older);
+}
+
+// A cleanup callback deleting a sibling the parent's deletion has not reached: the sibling is
+// cleaned up and destroyed exactly once, and the walk goes on.
+TEST(Wdf, CleanupCallbackDeletingASiblingRunsItsCallbacksOnce) {
+  in_child([] {
+    int cleanups = 0, destroys = 0;
+    with_driver({}, PlainEntry, [&](Bench& b, TestDevice& dev) {
+      b.on_cpu(0, [&] {
+        WDF_OBJECT_ATTRIBUTES a;
+        WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(&a, SiblingContext);
+        a.ParentObject = dev.device;
+        a.EvtCleanupCallback = CountingCleanup;
+        a.EvtDestroyCallback = CountingDestroy;
+        WDFSPINLOCK older, younger;
+        ASSERT_EQ(WdfSpinLockCreate(&a, &older), STATUS_SUCCESS);
+        WdfObjectGet_SiblingContext(older)->cleanups = &cleanups;
+        WdfObjectGet_SiblingContext(older)->destroys = &destroys;
+        a.EvtCleanupCallback = YoungerCleanup;
+        a.EvtDestroyCallback = nullptr;
+        ASSERT_EQ(WdfSpinLockCreate(&a, &younger), STATUS_SUCCESS);
+        WdfObjectGet_SiblingContext(younger)->older = older;
+      });
+    });
+    EXPECT_EQ(cleanups, 1);
+    EXPECT_EQ(destroys, 1);
+  });
+}
+
+// Trace slices of KMDF callbacks name the driver's EvtInterruptIsr and EvtDpcFunc, not the
+// framework's dispatchers the platform called.
+TEST(Wdf, TraceSlicesNameTheDriversCallbacks) {
+  in_child([] {
+    SimConfig config;
+    config.trace_path = ::testing::TempDir() + "irqrig_wdf_trace_test.json";
+    std::string isr_name, dpc_name;
+    with_driver(config, DpcEntry, [&](Bench& b, TestDevice& dev) {
+      b.post(0, static_cast<std::uint8_t>(info_of(dev.interrupts[0]).Vector));
+      b.on_cpu(1, [&] { EXPECT_TRUE(WdfDpcEnqueue(dev.dpc)); });
+      b.wait_idle();
+      isr_name = b.platform().routine_name(test_isr_routine());
+      dpc_name = b.platform().routine_name(test_dpc_routine());
+      b.platform().finish_trace();
+    });
+    std::ifstream in(config.trace_path);
+    const auto doc = nlohmann::json::parse(in);
+    std::remove(config.trace_path.c_str());
+    std::set<std::string> isr_routines, dpc_routines;
+    for (const auto& e : doc.at("traceEvents")) {
+      if (e.at("ph") != "X") continue;
+      if (e.at("name") == "ISR") isr_routines.insert(e.at("args").at("routine").get<std::string>());
+      if (e.at("name") == "DPC") dpc_routines.insert(e.at("args").at("routine").get<std::string>());
+    }
+    EXPECT_EQ(isr_routines, std::set<std::string>{isr_name});
+    EXPECT_TRUE(dpc_routines.count(dpc_name)) << "DPC slices name " << *dpc_routines.begin();
   });
 }
 

@@ -141,6 +141,53 @@ TEST(WdfMisuse, CancelWithWaitAtDispatchLevel) {
   });
 }
 
+// A deleted object's handle is named as such, never read.
+TEST(WdfMisuse, AHandleOfADeletedObject) {
+  in_child([] {
+    const Outcome out = misuse(MisuseEntry, 0, 0, [](TestDevice& dev) {
+      WDF_OBJECT_ATTRIBUTES attributes;
+      WDF_OBJECT_ATTRIBUTES_INIT(&attributes);
+      attributes.ParentObject = dev.device;
+      WDFSPINLOCK lock;
+      ASSERT_EQ(WdfSpinLockCreate(&attributes, &lock), STATUS_SUCCESS);
+      WdfObjectDelete(lock);
+      WdfSpinLockAcquire(lock);
+    });
+    expect_fault(out, {"WDF_VIOLATION", "WdfSpinLockAcquire", "not a live framework object"}, 0);
+  });
+}
+
+NTSTATUS IsrBreaksARuleEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) {
+  static const TestDriverConfig config = [] {
+    TestDriverConfig c;
+    c.isr_breaks_a_rule = true;
+    return c;
+  }();
+  return TestDriverEntry(DriverObject, RegistryPath, config);
+}
+
+// A rule broken inside EvtInterruptIsr names the driver's EvtInterruptIsr, not the framework's
+// dispatcher the platform called.
+TEST(WdfMisuse, AFaultInEvtInterruptIsrNamesTheDriversRoutine) {
+  in_child([] {
+    KmdfSim sim({});
+    KmdfHost host("misuse", IsrBreaksARuleEntry, &WdfDriverGlobals);
+    sim.run([&](Bench& b) {
+      ASSERT_TRUE(NT_SUCCESS(b.start(host))) << host.failure();
+      WDF_INTERRUPT_INFO info;
+      WDF_INTERRUPT_INFO_INIT(&info);
+      WdfInterruptGetInfo(the_test_device().interrupts[0], &info);
+      b.post(0, static_cast<std::uint8_t>(info.Vector));
+      b.wait_ns(5000);
+    });
+    const auto& faults = sim.platform().faults();
+    ASSERT_EQ(faults.size(), 1u);
+    EXPECT_EQ(faults[0].rule, "IRQL_NOT_LESS_OR_EQUAL");
+    EXPECT_EQ(faults[0].routine, RoutineKind::kIsr);
+    EXPECT_EQ(faults[0].routine_name, sim.platform().routine_name(test_isr_routine()));
+  });
+}
+
 void pageable_routine() { PAGED_CODE(); }
 
 TEST(WdfMisuse, PagedCodeAtDispatchLevel) {

@@ -197,6 +197,64 @@ VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle);
 VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
 VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle);
 
+/* ---- pool memory ---- */
+/* ExAllocatePool2's flags: the low 32 bits are required (an unknown one fails the allocation), the
+ * high 32 optional (ignored when unknown). Exactly one of NON_PAGED, NON_PAGED_EXECUTE, PAGED. */
+typedef ULONG64 POOL_FLAGS;
+#define POOL_FLAG_REQUIRED_START 0x0000000000000001ULL
+#define POOL_FLAG_USE_QUOTA 0x0000000000000001ULL
+#define POOL_FLAG_UNINITIALIZED 0x0000000000000002ULL
+#define POOL_FLAG_SESSION 0x0000000000000004ULL
+#define POOL_FLAG_CACHE_ALIGNED 0x0000000000000008ULL
+#define POOL_FLAG_RESERVED1 0x0000000000000010ULL
+#define POOL_FLAG_RAISE_ON_FAILURE 0x0000000000000020ULL
+#define POOL_FLAG_NON_PAGED 0x0000000000000040ULL
+#define POOL_FLAG_NON_PAGED_EXECUTE 0x0000000000000080ULL
+#define POOL_FLAG_PAGED 0x0000000000000100ULL
+#define POOL_FLAG_RESERVED2 0x0000000000000200ULL
+#define POOL_FLAG_RESERVED3 0x0000000000000400ULL
+#define POOL_FLAG_REQUIRED_END 0x0000000080000000ULL
+#define POOL_FLAG_OPTIONAL_START 0x0000000100000000ULL
+#define POOL_FLAG_SPECIAL_POOL 0x0000000100000000ULL
+#define POOL_FLAG_OPTIONAL_END 0x8000000000000000ULL
+
+/* The pool types of the older allocation calls (ExAllocatePoolWithTag). */
+typedef enum _POOL_TYPE {
+  NonPagedPool,
+  NonPagedPoolExecute = NonPagedPool,
+  PagedPool,
+  NonPagedPoolMustSucceed = NonPagedPool + 2,
+  DontUseThisType,
+  NonPagedPoolCacheAligned = NonPagedPool + 4,
+  PagedPoolCacheAligned,
+  NonPagedPoolCacheAlignedMustS = NonPagedPool + 6,
+  MaxPoolType,
+  NonPagedPoolBase = 0,
+  NonPagedPoolBaseMustSucceed = NonPagedPoolBase + 2,
+  NonPagedPoolBaseCacheAligned = NonPagedPoolBase + 4,
+  NonPagedPoolBaseCacheAlignedMustS = NonPagedPoolBase + 6,
+  NonPagedPoolSession = 32,
+  PagedPoolSession = NonPagedPoolSession + 1,
+  NonPagedPoolMustSucceedSession = PagedPoolSession + 1,
+  DontUseThisTypeSession = NonPagedPoolMustSucceedSession + 1,
+  NonPagedPoolCacheAlignedSession = DontUseThisTypeSession + 1,
+  PagedPoolCacheAlignedSession = NonPagedPoolCacheAlignedSession + 1,
+  NonPagedPoolCacheAlignedMustSSession = PagedPoolCacheAlignedSession + 1,
+  NonPagedPoolNx = 512,
+  NonPagedPoolNxCacheAligned = NonPagedPoolNx + 4,
+  NonPagedPoolSessionNx = NonPagedPoolNx + 32
+} POOL_TYPE;
+#define POOL_QUOTA_FAIL_INSTEAD_OF_RAISE 8
+#define POOL_RAISE_IF_ALLOCATION_FAILURE 16
+
+/* Non-paged pool at IRQL <= DISPATCH_LEVEL, paged pool at <= APC_LEVEL. ExAllocatePool2 zeroes the
+ * memory unless POOL_FLAG_UNINITIALIZED; ExAllocatePoolWithTag does not. A tag is four characters,
+ * written reversed ('tseT' shows as "Test"); 0 is not allowed. */
+PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag);
+PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+VOID ExFreePoolWithTag(PVOID P, ULONG Tag);
+VOID ExFreePool(PVOID P);
+
 /* ---- memory-mapped I/O ---- */
 typedef enum _MEMORY_CACHING_TYPE { MmNonCached = 0, MmCached = 1, MmWriteCombined = 2 } MEMORY_CACHING_TYPE;
 PVOID MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes, MEMORY_CACHING_TYPE CacheType);
