@@ -69,5 +69,13 @@ TEST(StockScenarios, ThreadedDpcsDrainTheRingBetweenBroadcasts) {
   EXPECT_GT(j["dpc"]["runs"].get<int>(), 0);
 }
 
+// SEMANTICS H1: 8 frames per message unless 10 us pass first; the base point of the sweep.
+TEST(StockScenarios, ModerationSweepBaseCoalescesAboutEightEventsPerMessage) {
+  const nlohmann::json j = run_stock("moderation_sweep");
+  const double per_message = j["device"]["events"].get<double>() / j["device"]["msi_sent"].get<double>();
+  EXPECT_GT(per_message, 4.0);
+  EXPECT_LE(per_message, 8.0);
+}
+
 }  // namespace
 }  // namespace irqrig::test
