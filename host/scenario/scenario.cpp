@@ -1,6 +1,7 @@
 #include "host/scenario/scenario.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -475,24 +476,69 @@ class ScenarioReader {
   std::map<std::string, Recorded> expect_;
 };
 
+// Where each document of a YAML stream starts and whether it has content, from the parser's events.
+class DocumentScan : public YAML::EventHandler {
+ public:
+  struct Document {
+    YAML::Mark start;
+    bool content = false;
+  };
+  std::vector<Document> documents;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { documents.push_back({mark, false}); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { seen(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { seen(mark); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    seen(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    seen(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void seen(const YAML::Mark& mark) {
+    if (!documents.empty() && !documents.back().content) {
+      documents.back().content = true;
+      documents.back().start = mark;
+    }
+  }
+};
+
 YAML::Node load_document(const std::string& text, const std::string& file) {
-  std::vector<YAML::Node> documents;
+  // Not YAML::LoadAll: yaml-cpp 0.7 loops forever, allocating, on some malformed streams (the
+  // two bytes "!," are one; jbeder/yaml-cpp#1319, found by tests/fuzz/scenario_fuzz). Documents
+  // are counted at the event level with a bound — every real document takes at least one byte —
+  // and the first is loaded alone.
+  DocumentScan scan;
+  YAML::Node first;
   try {
-    documents = YAML::LoadAll(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(scan)) {
+      if (scan.documents.size() > text.size() + 1) {
+        const YAML::Mark at = scan.documents.back().start;
+        throw ScenarioError(file, at.line + 1, "", "YAML syntax error: the parser makes no progress here", at.column + 1);
+      }
+    }
+    first = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw ScenarioError(file, e.mark.line + 1, "", fmt::format("YAML syntax error: {}", e.msg), e.mark.column + 1);
   }
-  if (documents.empty() || (documents.size() == 1 && is_null(documents[0]))) {
+  // A trailing `---` opens an empty document; only a second document with content is a mistake.
+  std::size_t count = scan.documents.size();
+  while (count > 1 && !scan.documents[count - 1].content) --count;
+  if (count > 1) {
+    const YAML::Mark mark = scan.documents[1].start;
+    throw ScenarioError(file, mark.line + 1, "", "a scenario is one YAML document; a second one starts here");
+  }
+  if (count == 0 || is_null(first)) {
     throw ScenarioError(file, 0, "", "the file is empty; a scenario is a map with at least device.bursts");
   }
-  // A trailing `---` opens an empty document; only a second document with content is a mistake.
-  while (documents.size() > 1 && is_null(documents.back())) documents.pop_back();
-  if (documents.size() > 1) {
-    YAML::Mark mark = documents[1].Mark();
-    throw ScenarioError(file, mark.is_null() ? 0 : mark.line + 1, "",
-                        "a scenario is one YAML document; a second one starts here");
-  }
-  const YAML::Node& root = documents[0];
+  const YAML::Node& root = first;
   if (!root.IsMap()) {
     YAML::Mark mark = root.Mark();
     throw ScenarioError(file, mark.is_null() ? 0 : mark.line + 1, "",
