@@ -359,7 +359,7 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   for (const CpuHold& h : s.faults.hold_cpus)
     plan.holds.push_back({h.cpu, static_cast<Irql>(h.irql), h.from_us * 1'000'000, h.for_us * 1'000'000});
   if (const auto& st = s.faults.ipi_storm)
-    plan.storm = FaultPlan::Storm{st->from_us * 1'000'000, st->for_us * 1'000'000, st->period_ns * 1000, st->worker_ns * 1000, 0};
+    plan.storm = FaultPlan::Storm{st->from_us * 1'000'000, st->for_us * 1'000'000, st->period_ns * 1000, st->worker_ns * 1000, st->cpu};
   for (const AffinityChange& c : s.faults.affinity_changes) plan.rewrites.push_back({c.at_us * 1'000'000, c.vector, c.cpu});
   for (const TableRewrite& t : s.faults.table_rewrites) plan.rewrites.push_back({t.at_us * 1'000'000, t.vector, std::nullopt});
 

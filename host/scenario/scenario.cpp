@@ -547,6 +547,7 @@ class ScenarioReader {
       s.for_us = read_uint(origin_, st.require("for_us"), st.child("for_us"), 1);
       s.period_ns = read_uint(origin_, st.require("period_ns"), st.child("period_ns"), 1);
       if (auto worker = st.get("worker_ns")) s.worker_ns = read_uint(origin_, *worker, st.child("worker_ns"));
+      if (auto cpu = st.get("cpu")) s.cpu = read_fault_cpu(*cpu, st.child("cpu"));
       if (s.worker_ns >= s.period_ns) {
         origin_.fail(*storm, st.path(),
                      fmt::format("worker_ns ({}) must be shorter than period_ns ({}), or the broadcasts pile up",

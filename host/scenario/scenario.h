@@ -94,9 +94,11 @@ struct CpuHold {
   std::uint64_t from_us = 0, for_us = 0;
   friend bool operator==(const CpuHold&, const CpuHold&) = default;
 };
-/// `faults.ipi_storm`: a KeIpiGenericCall broadcast every period_ns from from_us for for_us.
+/// `faults.ipi_storm`: a KeIpiGenericCall broadcast every period_ns from from_us for for_us, from a
+/// PASSIVE_LEVEL thread on CPU `cpu`.
 struct IpiStorm {
   std::uint64_t from_us = 0, for_us = 0, period_ns = 0, worker_ns = 0;
+  unsigned cpu = 0;
   friend bool operator==(const IpiStorm&, const IpiStorm&) = default;
 };
 /// One `faults.affinity_changes` entry: message `vector` re-targeted to `cpu` at at_us.

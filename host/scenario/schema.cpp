@@ -83,6 +83,7 @@ constexpr std::array kKnownKeys = std::to_array<std::string_view>({
     "faults.ipi_storm.for_us",
     "faults.ipi_storm.period_ns",
     "faults.ipi_storm.worker_ns",
+    "faults.ipi_storm.cpu",
     "faults.affinity_changes",
     "faults.affinity_changes.*",
     "faults.affinity_changes.*.at_us",

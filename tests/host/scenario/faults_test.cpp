@@ -53,7 +53,7 @@ TEST(ScenarioFaults, EveryKeyIsStored) {
     - { cpu: 1, irql: 15, from_us: 10, for_us: 200 }
     - { cpu: 1, irql: 3, from_us: 210, for_us: 5 }
     - { cpu: 2, from_us: 0, for_us: 1 }
-  ipi_storm: { from_us: 100, for_us: 200, period_ns: 2000, worker_ns: 500 }
+  ipi_storm: { from_us: 100, for_us: 200, period_ns: 2000, worker_ns: 500, cpu: 3 }
   affinity_changes: [ { at_us: 50, vector: 2, cpu: 3 } ]
   table_rewrites: [ { at_us: 30, vector: 1 } ]
 )",
@@ -63,7 +63,7 @@ TEST(ScenarioFaults, EveryKeyIsStored) {
   EXPECT_EQ(f.drop_msi, (DropMsi{0.25, {5, 17}}));
   EXPECT_THAT(f.hold_cpus, ElementsAre(CpuHold{1, 15, 10, 200}, CpuHold{1, 3, 210, 5}, CpuHold{2, 15, 0, 1}));
   ASSERT_TRUE(f.ipi_storm);
-  EXPECT_EQ(*f.ipi_storm, (IpiStorm{100, 200, 2000, 500}));
+  EXPECT_EQ(*f.ipi_storm, (IpiStorm{100, 200, 2000, 500, 3}));
   EXPECT_THAT(f.affinity_changes, ElementsAre(AffinityChange{50, 2, 3}));
   EXPECT_THAT(f.table_rewrites, ElementsAre(TableRewrite{30, 1}));
 }
@@ -103,6 +103,8 @@ TEST(ScenarioFaults, BadValuesNameFileLineAndKey) {
   expect_at(fault_error("  ipi_storm: { for_us: 10, period_ns: 500, worker_ns: 500 }\n"), 7, "faults.ipi_storm",
             "shorter than period_ns");
   expect_at(fault_error("  ipi_storm: { period_ns: 500 }\n"), 7, "faults.ipi_storm.for_us", "");
+  expect_at(fault_error("  ipi_storm: { for_us: 10, period_ns: 500, cpu: 4 }\n"), 7, "faults.ipi_storm.cpu",
+            "CPU 4 does not exist");
   expect_at(fault_error("  affinity_changes: [ { at_us: 1, vector: 4, cpu: 0 } ]\n"), 7,
             "faults.affinity_changes.0.vector", "out of range");
   expect_at(fault_error("  affinity_changes: [ { at_us: 1, vector: 0, cpu: 9 } ]\n"), 7,
