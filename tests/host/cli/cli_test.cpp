@@ -439,7 +439,7 @@ TEST(Cli, FaultDroppedLastMsiIsHardwareLossNotDriverLoss) {
 }
 
 TEST(Cli, FaultDropMsiByProbabilityIsSeededAndDeterministic) {
-  const std::string sets = "--set faults.drop_msi.probability=0.05";
+  const std::string sets = "--set faults.drop_msi.probability=0.05 --set faults.msi_jitter_ns=500";
   auto a = run_faults("drop_p_a", sets);
   auto b = run_faults("drop_p_b", sets);
   const auto dropped = u(a["faults"]["msi_dropped"]);
