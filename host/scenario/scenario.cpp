@@ -95,6 +95,7 @@ class ScenarioReader {
     if (auto host = top.get("host"); host && !is_null(*host)) read_host(MapView(origin_, *host, "host"));
     if (scenario_.affinity.empty()) resolve_affinity("spread");
     if (auto run = top.get("run"); run && !is_null(*run)) read_run(MapView(origin_, *run, "run"));
+    if (auto faults = top.get("faults"); faults && !is_null(*faults)) read_faults(MapView(origin_, *faults, "faults"));
     if (auto expect = top.get("expect"); expect && !is_null(*expect)) read_expect(*expect, "expect", "");
     for (const auto& [path, recorded] : expect_) scenario_.expect[path] = recorded.bound;
     // Lost and duplicated events always fail a run unless the scenario says otherwise (decision 6).
@@ -468,6 +469,116 @@ class ScenarioReader {
       origin_.fail(key, path, fmt::format("bounds {} again (already bounded at line {})", report, it->second.line));
     }
     if (from_override) it->second = Recorded{bound, true, line};
+  }
+
+  // ---- `faults:` (docs/faults.md); read after host and device, whose CPUs and vectors it names ----
+  unsigned read_fault_cpu(const YAML::Node& node, const std::string& path) {
+    std::uint64_t cpu = read_uint(origin_, node, path);
+    if (cpu >= scenario_.cpus) {
+      origin_.fail(node, path,
+                   fmt::format("CPU {} does not exist: host.cpus is {}, so 0..{}", cpu, scenario_.cpus, scenario_.cpus - 1));
+    }
+    return static_cast<unsigned>(cpu);
+  }
+
+  // Re-writing an entry needs MSI-X: an MSI capability has one address for all its messages.
+  void require_msix(const YAML::Node& node, const std::string& path) {
+    if (scenario_.mode == InterruptMode::kMsi) {
+      origin_.fail_at_key(node, path,
+                          "needs device.interrupts.mode msix: under MSI every message shares the capability's one "
+                          "Message Address, so one message cannot be re-targeted or re-written alone");
+    }
+  }
+
+  void read_faults(const MapView& view) {
+    Faults& f = scenario_.faults;
+    if (auto jitter = view.get("msi_jitter_ns")) {
+      f.msi_jitter_ns = read_uint(origin_, *jitter, view.child("msi_jitter_ns"), 0, 10'000'000);
+    }
+    if (auto drop = view.get("drop_msi"); drop && !is_null(*drop)) {
+      MapView d(origin_, *drop, view.child("drop_msi"));
+      if (auto p = d.get("probability")) {
+        f.drop_msi.probability = read_number(origin_, *p, d.child("probability"));
+        if (!(f.drop_msi.probability >= 0 && f.drop_msi.probability <= 1)) {
+          origin_.fail(*p, d.child("probability"), fmt::format("must be in [0, 1], got {}", p->Scalar()));
+        }
+      }
+      if (auto nth = d.get("nth")) {
+        std::vector<YAML::Node> items = list_items(origin_, *nth, d.child("nth"));
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          std::string path = join_path(d.child("nth"), std::to_string(i));
+          std::uint64_t n = read_uint(origin_, items[i], path);
+          if (n == 0) origin_.fail(items[i], path, "MSI numbers count from 1 (the first MSI the device sends)");
+          if (!f.drop_msi.nth.empty() && n <= f.drop_msi.nth.back()) {
+            origin_.fail(items[i], path, fmt::format("must be greater than the entry before it ({})", f.drop_msi.nth.back()));
+          }
+          f.drop_msi.nth.push_back(n);
+        }
+      }
+      if (!d.get("probability") && !d.get("nth")) {
+        origin_.fail(*drop, d.path(), "give probability: P (0..1), nth: [N, ...] (1-based MSI numbers) or both");
+      }
+    }
+    if (auto holds = view.get("hold_cpus"); holds && !is_null(*holds)) {
+      std::vector<YAML::Node> items = list_items(origin_, *holds, view.child("hold_cpus"));
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        MapView h(origin_, items[i], join_path(view.child("hold_cpus"), std::to_string(i)));
+        CpuHold hold;
+        hold.cpu = read_fault_cpu(h.require("cpu"), h.child("cpu"));
+        if (auto irql = h.get("irql")) {
+          hold.irql = static_cast<unsigned>(read_uint(origin_, *irql, h.child("irql"), 3, 15));
+        }
+        hold.from_us = read_uint(origin_, h.require("from_us"), h.child("from_us"));
+        hold.for_us = read_uint(origin_, h.require("for_us"), h.child("for_us"), 1);
+        for (const CpuHold& other : f.hold_cpus) {
+          if (other.cpu == hold.cpu && hold.from_us < other.from_us + other.for_us &&
+              other.from_us < hold.from_us + hold.for_us) {
+            origin_.fail(items[i], h.path(),
+                         fmt::format("overlaps the hold of CPU {} from {} us for {} us; one hold per CPU at a time",
+                                     other.cpu, other.from_us, other.for_us));
+          }
+        }
+        f.hold_cpus.push_back(hold);
+      }
+    }
+    if (auto storm = view.get("ipi_storm"); storm && !is_null(*storm)) {
+      MapView st(origin_, *storm, view.child("ipi_storm"));
+      IpiStorm s;
+      if (auto from = st.get("from_us")) s.from_us = read_uint(origin_, *from, st.child("from_us"));
+      s.for_us = read_uint(origin_, st.require("for_us"), st.child("for_us"), 1);
+      s.period_ns = read_uint(origin_, st.require("period_ns"), st.child("period_ns"), 1);
+      if (auto worker = st.get("worker_ns")) s.worker_ns = read_uint(origin_, *worker, st.child("worker_ns"));
+      if (auto cpu = st.get("cpu")) s.cpu = read_fault_cpu(*cpu, st.child("cpu"));
+      if (s.worker_ns >= s.period_ns) {
+        origin_.fail(*storm, st.path(),
+                     fmt::format("worker_ns ({}) must be shorter than period_ns ({}), or the broadcasts pile up",
+                                 s.worker_ns, s.period_ns));
+      }
+      f.ipi_storm = s;
+    }
+    if (auto changes = view.get("affinity_changes"); changes && !is_null(*changes)) {
+      require_msix(*changes, view.child("affinity_changes"));
+      std::vector<YAML::Node> items = list_items(origin_, *changes, view.child("affinity_changes"));
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        MapView c(origin_, items[i], join_path(view.child("affinity_changes"), std::to_string(i)));
+        AffinityChange change;
+        change.at_us = read_uint(origin_, c.require("at_us"), c.child("at_us"));
+        change.vector = read_vector(c.require("vector"), c.child("vector"));
+        change.cpu = read_fault_cpu(c.require("cpu"), c.child("cpu"));
+        f.affinity_changes.push_back(change);
+      }
+    }
+    if (auto rewrites = view.get("table_rewrites"); rewrites && !is_null(*rewrites)) {
+      require_msix(*rewrites, view.child("table_rewrites"));
+      std::vector<YAML::Node> items = list_items(origin_, *rewrites, view.child("table_rewrites"));
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        MapView r(origin_, items[i], join_path(view.child("table_rewrites"), std::to_string(i)));
+        TableRewrite rewrite;
+        rewrite.at_us = read_uint(origin_, r.require("at_us"), r.child("at_us"));
+        rewrite.vector = read_vector(r.require("vector"), r.child("vector"));
+        f.table_rewrites.push_back(rewrite);
+      }
+    }
   }
 
   Origin& origin_;
