@@ -1,5 +1,6 @@
 #include "host/core/histogram.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -43,6 +44,32 @@ std::uint64_t Histogram::quantile(double q) const {
     }
   }
   return max_;
+}
+
+std::vector<Histogram::Bucket> Histogram::buckets(std::size_t max_bins) const {
+  std::vector<Bucket> out;
+  for (unsigned i = 0; i < kBuckets; ++i)
+    if (counts_[i]) out.push_back({upper(i), counts_[i]});
+  if (max_bins == 0 || out.size() <= max_bins) return out;
+  // Bins of equal width in log(upper) between the first and the last bucket; 0 counts as 1.
+  const double lo = std::log(static_cast<double>(std::max<std::uint64_t>(out.front().upper, 1)));
+  const double hi = std::log(static_cast<double>(out.back().upper));
+  const double width = (hi - lo) / static_cast<double>(max_bins);
+  std::vector<Bucket> merged;
+  std::size_t current_bin = 0;
+  for (const Bucket& b : out) {
+    const double x = std::log(static_cast<double>(std::max<std::uint64_t>(b.upper, 1)));
+    // Only buckets 0 and 1 can share a log (both count as 1): then there is one bin.
+    const std::size_t bin = width > 0 ? std::min(max_bins - 1, static_cast<std::size_t>((x - lo) / width)) : 0;
+    if (!merged.empty() && bin == current_bin) {
+      merged.back().upper = b.upper;
+      merged.back().count += b.count;
+    } else {
+      merged.push_back(b);
+      current_bin = bin;
+    }
+  }
+  return merged;
 }
 
 }  // namespace irqrig::host
