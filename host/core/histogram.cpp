@@ -51,25 +51,31 @@ std::vector<Histogram::Bucket> Histogram::buckets(std::size_t max_bins) const {
   for (unsigned i = 0; i < kBuckets; ++i)
     if (counts_[i]) out.push_back({upper(i), counts_[i]});
   if (max_bins == 0 || out.size() <= max_bins) return out;
-  // Bins of equal width in log(upper) between the first and the last bucket; 0 counts as 1.
-  const double lo = std::log(static_cast<double>(std::max<std::uint64_t>(out.front().upper, 1)));
-  const double hi = std::log(static_cast<double>(out.back().upper));
-  const double width = (hi - lo) / static_cast<double>(max_bins);
-  std::vector<Bucket> merged;
-  std::size_t current_bin = 0;
-  for (const Bucket& b : out) {
-    const double x = std::log(static_cast<double>(std::max<std::uint64_t>(b.upper, 1)));
-    // Only buckets 0 and 1 can share a log (both count as 1): then there is one bin.
-    const std::size_t bin = width > 0 ? std::min(max_bins - 1, static_cast<std::size_t>((x - lo) / width)) : 0;
-    if (!merged.empty() && bin == current_bin) {
-      merged.back().upper = b.upper;
-      merged.back().count += b.count;
-    } else {
-      merged.push_back(b);
-      current_bin = bin;
+  // Each bucket's place on the 1/64-octave grid: octave m (0 counts as 1) and step 0..63 in it.
+  // Merging `steps` neighbouring steps keeps bins log-spaced and aligned to octaves, so the
+  // resolution stays where the samples are, and a plot can split the bins further without aliasing.
+  auto key = [](std::uint64_t v, std::uint64_t steps) -> std::uint64_t {
+    v = std::max<std::uint64_t>(v, 1);
+    const unsigned m = 63 - static_cast<unsigned>(std::countl_zero(v));
+    const std::uint64_t step = (m >= 6 ? v >> (m - 6) : v << (6 - m)) - kPerOctave;
+    const std::uint64_t position = std::uint64_t{m} * kPerOctave + step;
+    return position / steps;
+  };
+  for (std::uint64_t steps = 2;; steps *= 2) {
+    std::vector<Bucket> merged;
+    std::uint64_t current = 0;
+    for (const Bucket& b : out) {
+      const std::uint64_t k = key(b.upper, steps);
+      if (!merged.empty() && k == current) {
+        merged.back().upper = b.upper;
+        merged.back().count += b.count;
+      } else {
+        merged.push_back(b);
+        current = k;
+      }
     }
+    if (merged.size() <= max_bins) return merged;
   }
-  return merged;
 }
 
 }  // namespace irqrig::host

@@ -25,8 +25,9 @@ class Histogram {
     bool operator==(const Bucket&) const = default;
   };
   /// The non-empty buckets in ascending order. With `max_bins` > 0 and more buckets than that,
-  /// neighbours are merged into at most `max_bins` log-spaced bins (each keeps the largest upper of
-  /// what it merged), so a plot or a report stays small however wide the distribution is.
+  /// neighbours are merged into at most `max_bins` log-spaced bins of 2, 4, 8, ... 1/64-octave steps
+  /// (each keeps the largest upper of what it merged), so a plot or a report stays small however
+  /// wide the distribution is.
   std::vector<Bucket> buckets(std::size_t max_bins = 0) const;
 
  private:

@@ -65,8 +65,9 @@ svg.chart text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Aria
 svg.chart rect.bar:hover, svg.chart circle.point:hover { opacity:.75; }
 .table-wrap { overflow-x:auto; background:var(--card); border:1px solid var(--line); border-radius:10px; }
 table { border-collapse: collapse; width:100%; font-size: 13.5px; }
-th, td { text-align:left; padding: 7px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background:#f9fafb; font-weight:600; color:#374151; position: sticky; top: 0; }
+th, td { text-align:left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background:#f9fafb; font-weight:600; color:#374151; position: sticky; top: 0; overflow-wrap: anywhere; }
+td.result { white-space: nowrap; }
 td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr:last-child td { border-bottom: none; }
 tr.fail td { background: var(--fail-bg); }
@@ -541,6 +542,14 @@ std::string sweep_axis_section(const std::vector<Point>& points, const std::vect
     for (int k = 0; k < 2; ++k)
       if (rate_n[k]) rates.series[static_cast<std::size_t>(k)].points.push_back({x, rate_sum[k] / rate_n[k], failed});
   }
+  // Layers whose p99s differ by more than 20x share the chart on a log axis, so none is flattened.
+  double y_lo = 0, y_hi = 0;
+  for (const auto& series : lat.series)
+    for (const auto& p : series.points) {
+      y_lo = y_lo == 0 ? p.y : std::min(y_lo, p.y);
+      y_hi = std::max(y_hi, p.y);
+    }
+  if (y_lo > 0 && y_hi / y_lo >= 20) lat.y_scale = ScaleKind::kLog;
   out += R"(<div class="grid">)";
   out += figure(render(lat), fmt::format("p99 of each layer's latency at each value of {}; a red ring marks a value where a point "
                                          "failed.{}",

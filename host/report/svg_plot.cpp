@@ -277,8 +277,8 @@ std::string render(const HistogramChart& c) {
   // Display bins split each octave [2^m, 2^(m+1)) into k equal steps, the way the rig's histogram
   // splits it into 64: k divides 64, so every bin holds whole source buckets and the bars show no
   // aliasing comb. k is no finer than the usual (lower-quartile) spacing of the buckets, so a
-  // coarsened report shows no gaps between its bins, and coarse enough that the range needs at
-  // most 40 bins (wider bars read better than a comb of the rig's clock steps).
+  // coarsened report shows no gaps between its bins, and coarse enough that the bulk of the
+  // samples spans at most 24 bins (wide bars read better than a comb of the rig's clock steps).
   std::vector<double> gaps;
   for (std::size_t i = 1; i < uppers.size(); ++i) gaps.push_back(std::log2(uppers[i] / uppers[i - 1]));
   std::sort(gaps.begin(), gaps.end());
@@ -298,7 +298,24 @@ std::string render(const HistogramChart& c) {
     const double j = static_cast<double>(index) - m * steps;
     return Bin{std::exp2(m) * (1 + j / steps), std::exp2(m) * (1 + (j + 1) / steps)};
   };
-  while (k > 1 && bin_of(uppers.back(), k) - bin_of(uppers.front(), k) + 1 > 40) k /= 2;
+  // The bin count is judged where the samples are: from the 1st percentile up, so a few early
+  // outliers do not coarsen the whole plot (they are still drawn).
+  double dense_from = uppers.front();
+  {
+    std::vector<std::pair<double, double>> sorted;
+    for (const auto& [upper, count] : c.buckets)
+      if (count > 0) sorted.emplace_back(std::max(upper, 1.0), count);
+    std::sort(sorted.begin(), sorted.end());
+    double seen = 0;
+    for (const auto& [upper, count] : sorted) {
+      seen += count;
+      if (seen >= 0.01 * static_cast<double>(total)) {
+        dense_from = upper;
+        break;
+      }
+    }
+  }
+  while (k > 1 && bin_of(uppers.back(), k) - bin_of(dense_from, k) + 1 > 24) k /= 2;
   const long first = bin_of(uppers.front(), k), last = bin_of(uppers.back(), k);
   std::vector<double> bins(static_cast<std::size_t>(last - first + 1), 0);
   for (const auto& [upper, count] : c.buckets)
@@ -422,7 +439,7 @@ std::string render(const StackedBarChart& c) {
 std::string render(const LineChart& c) {
   const ChartFrame& f = c.frame;
   Svg svg(f, f.height);
-  const double left = 64, right = f.width - 24, top = 56, bottom = f.height - 46;
+  const double left = 64, right = f.width - 24, top = 72, bottom = f.height - 46;
   double xlo = std::numeric_limits<double>::max(), xhi = std::numeric_limits<double>::lowest();
   double ylo = xlo, yhi = xhi;
   bool x_positive = true, y_positive = true;
@@ -440,7 +457,7 @@ std::string render(const LineChart& c) {
     }
   std::vector<std::pair<std::string, std::string>> legend;
   for (const auto& s : c.series) legend.emplace_back(s.name, s.color);
-  svg.legend(14, 44, legend);
+  svg.legend(14, 42, legend);
   if (points == 0) {
     svg.empty("no data");
     return svg.finish();
@@ -494,7 +511,7 @@ std::string render(const LineChart& c) {
   }
   const std::string x_label = c.x_label + (xk == ScaleKind::kLog ? " (log scale)" : "");
   svg.text((left + right) / 2, f.height - 8, x_label, R"(text-anchor="middle" fill="#374151")");
-  svg.text(14, top - 8, c.y_label + (yk == ScaleKind::kLog ? " (log scale)" : ""), R"(fill="#6b7280" font-size="11")");
+  svg.text(14, top - 12, c.y_label + (yk == ScaleKind::kLog ? " (log scale)" : ""), R"(fill="#6b7280" font-size="11")");
   return svg.finish();
 }
 
