@@ -59,6 +59,7 @@ p.meta { width:100%; margin:0; color:var(--muted); }
 .grid { display:grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 16px; }
 figure, .panel { margin:0; background:var(--card); border:1px solid var(--line); border-radius: 10px; padding: 10px 12px 12px; }
 .panel h3 { margin: 6px 2px 10px; font-size: 15px; } .panel .table-wrap { border:none; border-radius:0; }
+.panel p.note { font-size: 13px; color:#4b5563; }
 figure svg.chart { display:block; width:100%; height:auto; }
 figcaption { font-size: 13px; color:#4b5563; margin-top: 6px; }
 svg.chart text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }

@@ -59,7 +59,9 @@ TEST(Histogram, CoarsenedBucketsKeepEveryCountAndStayOrdered) {
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < coarse.size(); ++i) {
     total += coarse[i].count;
-    if (i) EXPECT_LT(coarse[i - 1].upper, coarse[i].upper);
+    if (i) {
+      EXPECT_LT(coarse[i - 1].upper, coarse[i].upper);
+    }
   }
   EXPECT_EQ(total, h.count());
   // Every merged bin's upper is one of the buckets' (the largest it took), so the top is kept.
