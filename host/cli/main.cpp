@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "host/report/html_report.h"
 #include "host/run/runner.h"
 #include "host/scenario/scenario.h"
 #include "sim/device/device.h"
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
   run->add_option("--report", report_path, "Write the JSON report here");
   run->add_option("--trace", trace_path, "Chrome trace-event JSON of the run (Perfetto, chrome://tracing)");
   run->add_option("--waves", waves_path, "Trace the RTL into this FST file");
+  std::string html_path, report_input;
+  run->add_option("--html", html_path, "Write a self-contained HTML report with plots here (docs/reports.md)");
   run->add_flag("--quiet", quiet, "Print nothing; the exit code says it all");
 
   CLI::App* check = app.add_subcommand("check", "Validate a scenario without running it");
@@ -82,6 +85,10 @@ int main(int argc, char** argv) {
   CLI::App* list = app.add_subcommand("list", "List stock scenarios");
   std::string what;
   list->add_option("what", what, "scenarios")->required()->check(CLI::IsMember({"scenarios"}));
+
+  CLI::App* report_cmd = app.add_subcommand("report", "Render a run's report or a sweep's results.json as HTML");
+  report_cmd->add_option("input", report_input, "A run's --report JSON or a sweep's results.json")->required();
+  report_cmd->add_option("--html", html_path, "The HTML file to write")->required();
 
   try {
     app.parse(argc, argv);
@@ -100,6 +107,11 @@ int main(int argc, char** argv) {
       for (const auto& n : names) fmt::print("{}\n", n);
       return kOk;
     }
+    if (report_cmd->parsed()) {
+      const auto kind = irqrig::report::render_file(report_input, html_path);
+      if (!quiet) fmt::print("irqrig: {} report written to {}\n", kind == irqrig::report::InputKind::kRun ? "run" : "sweep", html_path);
+      return kOk;
+    }
     irqrig::host::Scenario scenario = irqrig::host::load_scenario(scenario_path, sets);
     if (seed) scenario.seed = *seed;
     if (check->parsed()) {
@@ -111,6 +123,7 @@ int main(int argc, char** argv) {
     if (!report_path.empty()) report_out = open_output(report_path, "--report");
     if (!waves_path.empty()) open_output(waves_path, "--waves");
     if (!trace_path.empty()) open_output(trace_path, "--trace");
+    if (!html_path.empty()) open_output(html_path, "--html");
 
     irqrig::host::RunOptions options;
     options.target = target;
@@ -119,6 +132,7 @@ int main(int argc, char** argv) {
     options.driver = driver;
     const auto outcome = irqrig::host::run_scenario(scenario, options);
     if (report_out.is_open()) report_out << outcome.report.dump(2) << '\n';
+    if (!html_path.empty()) irqrig::report::write_run_html(outcome.report, html_path);
     if (!quiet) print_summary(outcome.report);
     return outcome.ok ? kOk : kCheckFailed;
   } catch (const irqrig::host::ScenarioError& e) {
