@@ -1,12 +1,11 @@
 #include "host/sweep/launcher.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
@@ -128,31 +127,39 @@ bool run_jobs(std::size_t count, unsigned parallel, const std::function<Job(std:
     }
   };
 
-  while (true) {
-    while (!interrupted && next < count && running.size() < parallel) {
-      const Job job = make(next);
-      pid_t pid = 0;
-      if (const int rc = spawn(job, pid); rc != 0) {
-        done(next, JobEnd{127, 0, fmt_error(job, rc), false});
-      } else {
-        running.push_back({pid, next});
+  // A callback that throws (a record that cannot be written) stops the launcher: its children are
+  // stopped and reaped first, so none outlives it unwatched.
+  try {
+    while (true) {
+      while (!interrupted && next < count && running.size() < parallel) {
+        const Job job = make(next);
+        pid_t pid = 0;
+        if (const int rc = spawn(job, pid); rc != 0) {
+          done(next, JobEnd{127, 0, fmt_error(job, rc), false});
+        } else {
+          running.push_back({pid, next});
+        }
+        ++next;
       }
-      ++next;
+      if (running.empty()) break;
+      const int sig = sigwaitinfo(&signals.watched(), nullptr);
+      if (sig < 0) {
+        if (errno == EINTR) continue;
+        throw std::system_error(errno, std::generic_category(), "sigwaitinfo");
+      }
+      if (sig == SIGCHLD) {
+        reap();
+        continue;
+      }
+      // The first stop signal asks the children to stop; another one makes sure they do.
+      const int how = interrupted ? SIGKILL : SIGTERM;
+      interrupted = true;
+      for (const Running& r : running) kill(r.pid, how);
     }
-    if (running.empty()) break;
-    const int sig = sigwaitinfo(&signals.watched(), nullptr);
-    if (sig < 0) {
-      if (errno == EINTR) continue;
-      throw std::system_error(errno, std::generic_category(), "sigwaitinfo");
-    }
-    if (sig == SIGCHLD) {
-      reap();
-      continue;
-    }
-    // The first stop signal asks the children to stop; another one makes sure they do.
-    const int how = interrupted ? SIGKILL : SIGTERM;
-    interrupted = true;
-    for (const Running& r : running) kill(r.pid, how);
+  } catch (...) {
+    for (const Running& r : running) kill(r.pid, SIGTERM);
+    for (const Running& r : running) waitpid(r.pid, nullptr, 0);
+    throw;
   }
   return !interrupted;
 }

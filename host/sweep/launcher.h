@@ -18,10 +18,10 @@ struct Job {
 
 /// How a child ended.
 struct JobEnd {
-  int exit = 0;                // exit status; 128 + N when signal N ended it
-  int signal = 0;              // the signal, else 0
-  std::string spawn_error;     // set when the child could not be started (exit is then 127)
-  bool interrupted = false;    // ended because the launcher was interrupted: not a result
+  int exit = 0;              // exit status; 128 + N when signal N ended it
+  int signal = 0;            // the signal, else 0
+  std::string spawn_error;   // set when the child could not be started (exit is then 127)
+  bool interrupted = false;  // ended because the launcher was interrupted: not a result
 };
 
 /// Starts jobs 0..count-1 in order, at most `parallel` at once; `make(i)` builds job i just before

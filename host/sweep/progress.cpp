@@ -16,8 +16,8 @@ std::string format_duration(double seconds) {
 std::string progress_line(std::size_t done, std::size_t total, std::size_t failed, double seconds) {
   constexpr std::size_t kWidth = 24;
   const std::size_t filled = total == 0 ? kWidth : done * kWidth / total;
-  std::string line = fmt::format("[{}{}] {}/{} points", std::string(filled, '#'), std::string(kWidth - filled, '.'),
-                                 done, total);
+  std::string line =
+      fmt::format("[{}{}] {}/{} points", std::string(filled, '#'), std::string(kWidth - filled, '.'), done, total);
   if (failed > 0) line += fmt::format(", {} failed", failed);
   if (done > 0 && seconds > 0) {
     const double rate = static_cast<double>(done) / seconds;

@@ -1,12 +1,12 @@
 #include "host/sweep/results.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
-#include <unistd.h>
 
 namespace irqrig::host::sweep {
 namespace {

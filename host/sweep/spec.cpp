@@ -95,7 +95,9 @@ std::vector<AxisValue> expand_range(const Origin& origin, const YAML::Node& node
     YAML::Node key = entry.first;
     YAML::Node value = entry.second;
     const std::string name = key.IsScalar() ? key.Scalar() : "";
-    std::optional<YAML::Node>* slot = name == "from" ? &from : name == "to" ? &to : name == "step" ? &step
+    std::optional<YAML::Node>* slot = name == "from"   ? &from
+                                      : name == "to"   ? &to
+                                      : name == "step" ? &step
                                       : name == "mul"  ? &mul
                                                        : nullptr;
     if (!slot) origin.fail(key, scenario_internal::join_path(path, name), unknown_key(name, kRangeKeys));
@@ -162,7 +164,8 @@ std::string read_file(const std::string& path, const std::string& sweep_file, in
   if (!in) {
     const int error = errno;
     throw ScenarioError(sweep_file, line, "scenario",
-                        fmt::format("cannot open {}: {}", path, error ? std::strerror(error) : "unknown error"), column);
+                        fmt::format("cannot open {}: {}", path, error ? std::strerror(error) : "unknown error"),
+                        column);
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -181,7 +184,8 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file) {
   } catch (const YAML::ParserException& e) {
     throw ScenarioError(file, e.mark.line + 1, "", fmt::format("YAML syntax error: {}", e.msg), e.mark.column + 1);
   }
-  if (scenario_internal::is_null(root)) throw ScenarioError(file, 0, "", "the file is empty; a sweep needs `scenario:` and `axes:`");
+  if (scenario_internal::is_null(root))
+    throw ScenarioError(file, 0, "", "the file is empty; a sweep needs `scenario:` and `axes:`");
   if (!root.IsMap())
     throw ScenarioError(file, line_of(root), "",
                         fmt::format("expected a sweep (a map with scenario: and axes:), got {}", describe(root)));
@@ -193,10 +197,12 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file) {
     YAML::Node value = entry.second;
     if (!key.IsScalar()) origin.fail(key, "", fmt::format("keys must be names, got {}", describe(key)));
     const std::string& k = key.Scalar();
-    std::optional<YAML::Node>* slot = k == "name" ? &name : k == "scenario" ? &scenario : k == "set" ? &set
-                                      : k == "axes"  ? &axes
-                                      : k == "seeds" ? &seeds
-                                                     : nullptr;
+    std::optional<YAML::Node>* slot = k == "name"       ? &name
+                                      : k == "scenario" ? &scenario
+                                      : k == "set"      ? &set
+                                      : k == "axes"     ? &axes
+                                      : k == "seeds"    ? &seeds
+                                                        : nullptr;
     if (!slot) origin.fail(key, k, unknown_key(k, kTopKeys));
     if (*slot) origin.fail(key, k, "repeated key");
     *slot = value;
@@ -212,8 +218,8 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file) {
                            .lexically_normal()
                            .string();
   spec.scenario_text = read_file(spec.scenario_path, file, line_of(*scenario), column_of(*scenario));
-  spec.name = name ? scenario_internal::read_string(origin, *name, "name")
-                   : std::filesystem::path(file).stem().string();
+  spec.name =
+      name ? scenario_internal::read_string(origin, *name, "name") : std::filesystem::path(file).stem().string();
 
   if (set && !scenario_internal::is_null(*set)) {
     if (!set->IsMap()) origin.fail(*set, "set", fmt::format("expected a map of KEY: VALUE, got {}", describe(*set)));
@@ -231,18 +237,21 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file) {
 
   if (axes && !scenario_internal::is_null(*axes)) {
     spec.axes_line = line_of(axes_key);
-    if (!axes->IsMap()) origin.fail(*axes, "axes", fmt::format("expected a map of KEY: [values], got {}", describe(*axes)));
+    if (!axes->IsMap())
+      origin.fail(*axes, "axes", fmt::format("expected a map of KEY: [values], got {}", describe(*axes)));
     for (const auto& entry : *axes) {
       YAML::Node key = entry.first;
       YAML::Node value = entry.second;
-      if (!key.IsScalar() || key.Scalar().empty()) origin.fail(key, "axes", "keys must be scenario keys like host.cpus");
+      if (!key.IsScalar() || key.Scalar().empty())
+        origin.fail(key, "axes", "keys must be scenario keys like host.cpus");
       const std::string& k = key.Scalar();
       const std::string path = "axes." + k;
       origin.note_key(value, key.Mark());
       for (const Axis& a : spec.axes)
         if (a.key == k) origin.fail(key, path, "repeated axis");
       for (const FixedSet& f : spec.fixed)
-        if (f.key == k) origin.fail(key, path, fmt::format("also under set: (line {}); a key is fixed or an axis", f.line));
+        if (f.key == k)
+          origin.fail(key, path, fmt::format("also under set: (line {}); a key is fixed or an axis", f.line));
       Axis axis;
       axis.key = k;
       axis.line = line_of(key);
@@ -251,9 +260,9 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file) {
       } else if (value.IsSequence()) {
         for (std::size_t i = 0; i < value.size(); ++i) axis.values.push_back(make_value(origin, value[i], path));
       } else {
-        origin.fail_at_key(value, path,
-                           fmt::format("expected a list of values or a range {{ from, to, step | mul }}, got {}",
-                                       describe(value)));
+        origin.fail_at_key(
+            value, path,
+            fmt::format("expected a list of values or a range {{ from, to, step | mul }}, got {}", describe(value)));
       }
       if (axis.values.empty()) origin.fail_at_key(value, path, "an axis needs at least one value");
       std::unordered_set<std::string_view> seen;
@@ -276,13 +285,15 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file) {
       const FixedSet& f = spec.fixed[static_cast<std::size_t>(o - fixed_texts.data())];
       throw ScenarioError(file, f.line, "set." + e.key(), strip_from(e.problem()), f.column);
     }
-    throw ScenarioError(file, line_of(scenario_key), "scenario", fmt::format("the base scenario is refused: {}", e.what()));
+    throw ScenarioError(file, line_of(scenario_key), "scenario",
+                        fmt::format("the base scenario is refused: {}", e.what()));
   }
 
   if (seeds && !scenario_internal::is_null(*seeds)) {
     const std::uint64_t n = scenario_internal::read_uint(origin, *seeds, "seeds", 1, 100'000);
     for (const Axis& a : spec.axes)
-      if (a.key == "seed") origin.fail_at_key(*seeds, "seeds", fmt::format("an axis `seed` is already given (line {})", a.line));
+      if (a.key == "seed")
+        origin.fail_at_key(*seeds, "seeds", fmt::format("an axis `seed` is already given (line {})", a.line));
     Axis axis;
     axis.key = "seed";
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -412,12 +423,12 @@ void validate(const SweepSpec& spec, const std::vector<Point>& points) {
         const std::string where = spec.axes.size() == 1
                                       ? fmt::format("value {}", v.text)
                                       : fmt::format("value {} in point {} ({})", v.text, p.index, values_text(spec, p));
-        throw ScenarioError(spec.file, v.line, "axes." + e.key(), fmt::format("{} ({})", strip_from(e.problem()), where),
-                            v.column);
+        throw ScenarioError(spec.file, v.line, "axes." + e.key(),
+                            fmt::format("{} ({})", strip_from(e.problem()), where), v.column);
       }
-      throw ScenarioError(spec.file, spec.axes_line, "axes",
-                          fmt::format("point {} ({}): the scenario is refused: {}", p.index, values_text(spec, p),
-                                      e.what()));
+      throw ScenarioError(
+          spec.file, spec.axes_line, "axes",
+          fmt::format("point {} ({}): the scenario is refused: {}", p.index, values_text(spec, p), e.what()));
     }
   }
 }

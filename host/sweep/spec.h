@@ -4,10 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace irqrig::host::sweep {
 
@@ -39,16 +38,16 @@ struct SweepSpec {
   std::string scenario_path;  // resolved against the sweep file's directory
   std::string scenario_text;  // its contents: part of every point's id
   std::vector<FixedSet> fixed;
-  std::vector<Axis> axes;     // the first varies slowest
+  std::vector<Axis> axes;  // the first varies slowest
   int axes_line = 0;
 };
 
 /// One point of the product.
 struct Point {
-  std::size_t index = 0;              // position in the product, 0-based
-  std::string id;                     // 16 hex digits, see point_id()
-  std::vector<std::size_t> choice;    // value index per axis
-  std::vector<std::string> overrides; // `--set` texts: the fixed ones, then one per axis
+  std::size_t index = 0;               // position in the product, 0-based
+  std::string id;                      // 16 hex digits, see point_id()
+  std::vector<std::size_t> choice;     // value index per axis
+  std::vector<std::string> overrides;  // `--set` texts: the fixed ones, then one per axis
 };
 
 /// Reads and checks the sweep file at `path` (and its base scenario with the fixed overrides).

@@ -1,9 +1,8 @@
 #include "host/sweep/sweep.h"
 
+#include <fmt/format.h>
 #include <sched.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -99,17 +98,20 @@ int run_sweep(const SweepOptions& options) {
   }
 
   const unsigned jobs = options.jobs > 0 ? options.jobs : available_cpus();
-  const ProgressMode mode = options.quiet ? ProgressMode::kQuiet
+  const ProgressMode mode = options.quiet           ? ProgressMode::kQuiet
                             : isatty(STDERR_FILENO) ? ProgressMode::kBar
                                                     : ProgressMode::kLines;
   if (!options.quiet) {
     fmt::print(stderr, "sweep {}: {} points{}; {} already done, {} to run, {} at a time\n", spec.name, points.size(),
-               options.shard ? fmt::format(" (shard {}/{}: {})", options.shard->first, options.shard->second,
-                                           mine.size())
-                             : "",
+               options.shard
+                   ? fmt::format(" (shard {}/{}: {})", options.shard->first, options.shard->second, mine.size())
+                   : "",
                already, pending.size(), jobs);
   }
 
+  // The child's report and stderr live beside the records under names of this process's own, so
+  // two sweeps over one DIR never share one.
+  const std::string temp_prefix = fmt::format(".{}.", static_cast<long>(getpid()));
   Progress progress(mode, pending.size(), stderr);
   std::size_t ran_now = 0;
   const bool finished = run_jobs(
@@ -117,19 +119,19 @@ int run_sweep(const SweepOptions& options) {
       [&](std::size_t k) {
         const Point& p = points[pending[k]];
         Job job;
-        job.argv = {options.irqrig, "run", spec.scenario_path, "--quiet", "--report",
-                    (points_dir / ("." + p.id + ".report.json")).string()};
+        job.argv = {options.irqrig, "run",      spec.scenario_path,
+                    "--quiet",      "--report", (points_dir / (temp_prefix + p.id + ".report.json")).string()};
         for (const std::string& o : p.overrides) {
           job.argv.push_back("--set");
           job.argv.push_back(o);
         }
-        job.stderr_path = (points_dir / ("." + p.id + ".stderr")).string();
+        job.stderr_path = (points_dir / (temp_prefix + p.id + ".stderr")).string();
         return job;
       },
       [&](std::size_t k, const JobEnd& end) {
         const Point& p = points[pending[k]];
-        const fs::path report_path = points_dir / ("." + p.id + ".report.json");
-        const fs::path stderr_path = points_dir / ("." + p.id + ".stderr");
+        const fs::path report_path = points_dir / (temp_prefix + p.id + ".report.json");
+        const fs::path stderr_path = points_dir / (temp_prefix + p.id + ".stderr");
         if (!end.interrupted) {
           PointRecord r;
           r.id = p.id;
@@ -161,7 +163,8 @@ int run_sweep(const SweepOptions& options) {
 
   if (!finished) {
     if (!options.quiet)
-      fmt::print(stderr, "sweep {}: interrupted after {} point(s); the finished ones are kept in {}, run it again to go on\n",
+      fmt::print(stderr,
+                 "sweep {}: interrupted after {} point(s); the finished ones are kept in {}, run it again to go on\n",
                  spec.name, ran_now, points_dir.string());
     return kInterrupted;
   }
@@ -195,8 +198,9 @@ int run_sweep(const SweepOptions& options) {
   const auto broken = count([](const PointRecord& r) { return !r.ran(); });
 
   if (!missing.empty()) {
-    fmt::print(stderr, "sweep {}: {} of {} points have no record in {} (first: {}); run the shards that are missing, "
-                       "or the sweep without --merge\n",
+    fmt::print(stderr,
+               "sweep {}: {} of {} points have no record in {} (first: {}); run the shards that are missing, "
+               "or the sweep without --merge\n",
                spec.name, missing.size(), points.size(), points_dir.string(), missing.front());
     return kCouldNotRun;
   }

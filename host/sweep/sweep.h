@@ -9,13 +9,13 @@
 namespace irqrig::host::sweep {
 
 struct SweepOptions {
-  std::string file;                                   // the sweep YAML
-  unsigned jobs = 0;                                  // parallel points; 0 = the CPUs this process may use
-  std::optional<std::pair<unsigned, unsigned>> shard; // (I, N), 1-based
-  std::string out;                                    // empty: beside the sweep file, named after it
-  bool merge_only = false;                            // run nothing: merge the records there are
+  std::string file;                                    // the sweep YAML
+  unsigned jobs = 0;                                   // parallel points; 0 = the CPUs this process may use
+  std::optional<std::pair<unsigned, unsigned>> shard;  // (I, N), 1-based
+  std::string out;                                     // empty: beside the sweep file, named after it
+  bool merge_only = false;                             // run nothing: merge the records there are
   bool quiet = false;
-  std::string irqrig;                                 // the binary that runs a point (this one)
+  std::string irqrig;  // the binary that runs a point (this one)
 };
 
 /// Exit codes (docs/sweeps.md): 0 every point ran and passed; 1 some point's checks failed; 2 bad

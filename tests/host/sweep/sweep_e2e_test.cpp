@@ -1,5 +1,6 @@
 // End-to-end: `irqrig sweep` on small sweeps of a fast scenario: unsharded against two shards
 // merged (byte-identical results), resuming, an interrupted sweep, failing points and bad input.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,13 +9,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -62,9 +61,8 @@ std::size_t records_in(const fs::path& dir) {
 class SweepE2e : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("irqrig_sweep_e2e_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("irqrig_sweep_e2e_" + std::to_string(getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -198,8 +196,7 @@ TEST_F(SweepE2e, InterruptedSweepKeepsFinishedPointsAndResumes) {
   }
   // Wait for the first finished point, then interrupt as Ctrl-C would.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline &&
-         !(fs::exists(dir_ / "points") && records_in(dir_) >= 1))
+  while (std::chrono::steady_clock::now() < deadline && !(fs::exists(dir_ / "points") && records_in(dir_) >= 1))
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   kill(child, SIGINT);
   int status = 0;

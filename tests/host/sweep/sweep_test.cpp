@@ -1,12 +1,15 @@
 // Unit tests of the sweep library: sweep files and their errors, the product's order and ids,
 // shards, records, figures, results CSV/JSON, the progress line and the process launcher.
-#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <unistd.h>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "host/scenario/scenario.h"
 #include "host/sweep/launcher.h"
@@ -106,7 +109,8 @@ TEST(SweepSpec, IdsAreStableUniqueAndSurviveExtendingAnAxis) {
   }
   EXPECT_EQ(ids.size(), a.size());
   // A third CPU count moves indices, not the ids of the points that already were.
-  const auto c = expand(parse("scenario: tiny.yaml\naxes:\n  host.cpus: [1, 2, 4]\n  device.moderation.frames: [1, 8]\n"));
+  const auto c =
+      expand(parse("scenario: tiny.yaml\naxes:\n  host.cpus: [1, 2, 4]\n  device.moderation.frames: [1, 8]\n"));
   std::set<std::string> extended;
   for (const auto& p : c) extended.insert(p.id);
   for (const auto& id : ids) EXPECT_TRUE(extended.count(id)) << id;
@@ -133,7 +137,8 @@ TEST(SweepSpec, SeedsAddALastAxisFromTheBaseSeed) {
 }
 
 TEST(SweepShard, ShardsPartitionThePoints) {
-  const auto points = expand(parse("scenario: tiny.yaml\naxes:\n  host.cpus: [1, 2, 3]\n  device.moderation.frames: [1, 2, 4]\n"));
+  const auto points =
+      expand(parse("scenario: tiny.yaml\naxes:\n  host.cpus: [1, 2, 3]\n  device.moderation.frames: [1, 2, 4]\n"));
   for (unsigned n : {1u, 2u, 4u, 9u, 20u}) {
     std::vector<int> hits(points.size());
     for (unsigned i = 1; i <= n; ++i)
@@ -193,12 +198,14 @@ TEST(SweepSpec, BadInputNamesFileLineAndKey) {
            {"scenario: tiny.yaml\naxes:\n  host.cpus: 4\n", 3, "axes.host.cpus", "expected a list"},
            {"scenario: tiny.yaml\naxes:\n  host.cpus: [1, 2, 1]\n", 3, "axes.host.cpus", "appears twice"},
            {"scenario: tiny.yaml\naxes:\n  host.cpus: [1]\n  host.cpus: [2]\n", 4, "axes.host.cpus", "repeated"},
-           {"scenario: tiny.yaml\nset: { host.cpus: 2 }\naxes:\n  host.cpus: [1]\n", 4, "axes.host.cpus", "also under set"},
+           {"scenario: tiny.yaml\nset: { host.cpus: 2 }\naxes:\n  host.cpus: [1]\n", 4, "axes.host.cpus",
+            "also under set"},
            {"scenario: tiny.yaml\naxes:\n  host.cpus: { from: 4, to: 1, step: 1 }\n", 3, "axes.host.cpus.to", ""},
            {"scenario: tiny.yaml\naxes:\n  host.cpus: { from: 1, to: 4 }\n", 3, "axes.host.cpus", "exactly one of"},
            {"scenario: tiny.yaml\naxes:\n  host.cpus: { from: 1, to: 4, stp: 1 }\n", 3, "axes.host.cpus.stp",
             "did you mean 'step'"},
-           {"scenario: tiny.yaml\naxes:\n  host.cpus: { from: 0, to: 4, mul: 2 }\n", 3, "axes.host.cpus.from", "1 or more"},
+           {"scenario: tiny.yaml\naxes:\n  host.cpus: { from: 0, to: 4, mul: 2 }\n", 3, "axes.host.cpus.from",
+            "1 or more"},
            {"scenario: tiny.yaml\naxes:\n  host.cpus: [1, ~]\n", 3, "axes.host.cpus", "no value"},
            {"scenario: tiny.yaml\nseeds: 0\n", 2, "seeds", ""},
            {"scenario: tiny.yaml\naxes: { seed: [1] }\nseeds: 2\n", 3, "seeds", "already given"},
@@ -264,9 +271,8 @@ ordered_json sample_report(std::uint64_t events, bool ok) {
 
 TEST(SweepResults, FiguresAreTheReportsNumbersWithoutHostDependentOnes) {
   const ordered_json f = flatten_figures(sample_report(200, true));
-  EXPECT_EQ(f.dump(),
-            R"({"sim_time_ns":1234,"device.events":200,"device.msi_sent":7,"latency_ns.msi_to_isr.p50":10,)"
-            R"("latency_ns.msi_to_isr.p99":20,"latency_ns.msi_to_isr.max":30,"rates.events_per_isr":1.5})");
+  EXPECT_EQ(f.dump(), R"({"sim_time_ns":1234,"device.events":200,"device.msi_sent":7,"latency_ns.msi_to_isr.p50":10,)"
+                      R"("latency_ns.msi_to_isr.p99":20,"latency_ns.msi_to_isr.max":30,"rates.events_per_isr":1.5})");
   EXPECT_TRUE(flatten_figures(ordered_json()).empty());
   EXPECT_EQ(failed_checks(sample_report(1, false)), std::vector<std::string>{"exactly_once"});
 }
@@ -395,14 +401,40 @@ TEST(SweepLauncher, NeverRunsMoreThanParallelAtOnce) {
   // Each job holds a lock file for a moment; a job that finds the limit exceeded exits 1.
   const auto dir = std::filesystem::temp_directory_path() / ("irqrig_sweep_par_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  const std::string script = "d=" + dir.string() +
-                             "; touch $d/$$; n=$(ls $d | wc -l); sleep 0.05; rm $d/$$; [ $n -le 2 ]";
+  const std::string script =
+      "d=" + dir.string() + "; touch $d/$$; n=$(ls $d | wc -l); sleep 0.05; rm $d/$$; [ $n -le 2 ]";
   int failures = 0;
   run_jobs(
-      8, 2, [&](std::size_t) { return Job{{"/bin/sh", "-c", script}}; },
+      8, 2,
+      [&](std::size_t) {
+        return Job{{"/bin/sh", "-c", script}};
+      },
       [&](std::size_t, const JobEnd& e) { failures += e.exit != 0; });
   EXPECT_EQ(failures, 0);
   std::filesystem::remove_all(dir);
+}
+
+TEST(SweepLauncher, AnInterruptStopsTheRunningJobsAndStartsNoMore) {
+  std::vector<std::size_t> started;
+  std::vector<JobEnd> ends;
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool finished = run_jobs(
+      4, 2,
+      [&](std::size_t i) {
+        started.push_back(i);
+        // Ctrl-C while the second job starts: blocked here, so it is the launcher that takes it.
+        if (i == 1) kill(getpid(), SIGINT);
+        return Job{{"/bin/sleep", "5"}};
+      },
+      [&](std::size_t, const JobEnd& e) { ends.push_back(e); });
+  EXPECT_FALSE(finished);
+  EXPECT_EQ(started, (std::vector<std::size_t>{0, 1}));
+  ASSERT_EQ(ends.size(), 2u);
+  for (const JobEnd& e : ends) {
+    EXPECT_TRUE(e.interrupted);
+    EXPECT_EQ(e.signal, SIGTERM);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(4));
 }
 
 }  // namespace
