@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -215,6 +216,32 @@ TEST_F(SweepE2e, InterruptedSweepKeepsFinishedPointsAndResumes) {
   const Result r = sweep(file + " -j 2 --out " + dir_.string());
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(ran_and_done(r.output), std::make_pair(static_cast<int>(6 - kept), static_cast<int>(kept))) << r.output;
+}
+
+// The stock sweep runs clean, and more frames per message means fewer messages at every usecs.
+TEST_F(SweepE2e, StockModerationSweepPassesAndFramesCutTheMessages) {
+  const Result r =
+      sweep(std::string(IRQRIG_SOURCE_DIR) + "/sweeps/moderation_sweep.yaml --quiet --out " + dir_.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = nlohmann::json::parse(slurp(dir_ / "results.json"));
+  ASSERT_EQ(j["axes"], nlohmann::json::array({"device.moderation.frames", "device.moderation.usecs"}));
+  std::map<std::uint64_t, std::map<std::uint64_t, std::uint64_t>> msi;  // usecs -> frames -> msi_sent
+  for (const auto& p : j["points"]) {
+    EXPECT_TRUE(p["ok"].get<bool>()) << p.dump();
+    EXPECT_EQ(p["figures"]["events.lost"], 0);
+    msi[p["values"]["device.moderation.usecs"]][p["values"]["device.moderation.frames"]] =
+        p["figures"]["device.msi_sent"].get<std::uint64_t>();
+  }
+  for (const auto& [usecs, by_frames] : msi) {
+    EXPECT_EQ(by_frames.begin()->first, 1u);
+    EXPECT_EQ(by_frames.begin()->second, j["points"][0]["figures"]["device.events"]) << "frames 1 signals every event";
+    std::uint64_t last = UINT64_MAX;
+    for (const auto& [frames, sent] : by_frames) {
+      EXPECT_LE(sent, last) << "usecs " << usecs << ", frames " << frames;
+      last = sent;
+    }
+  }
+  EXPECT_LT(msi[50][64], msi[50][16]);
 }
 
 }  // namespace
