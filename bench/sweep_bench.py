@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Sweep throughput: a sweep of N points (default 1,000) of a tiny scenario, run at -j 1 and at -j 2
-(or the --jobs given), each from scratch; prints wall time, points/s and the speed-up over the first.
+(or the --jobs given), each from scratch; prints wall time, points/s and the speed-up over the first,
+and the CPU time per point with the load average (on a shared machine the wall time shows the load).
 Checks that every run produced the same results.json, so the figure is for a correct sweep.
 
     cmake --build build --target sweep_bench          # or:
@@ -8,6 +9,7 @@ Checks that every run produced the same results.json, so the figure is for a cor
 """
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -51,10 +53,13 @@ def main():
         results = None
         for jobs in args.jobs:
             out = os.path.join(work, f"out_j{jobs}")
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.monotonic()
             rc = subprocess.run([args.irqrig, "sweep", os.path.join(work, "bench.yaml"), "-j", str(jobs),
                                  "--quiet", "--out", out]).returncode
             wall = time.monotonic() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             if rc != 0:
                 print(f"sweep_bench: -j {jobs}: the sweep exited {rc}", file=sys.stderr)
                 return 1
@@ -65,8 +70,10 @@ def main():
                 return 1
             results = text
             first = first or wall
+            # CPU time (the sweep and every point's process) says what the machine's other load hides.
             print(f"  -j {jobs}: {wall:8.2f} s wall, {args.points / wall:7.1f} points/s, "
-                  f"speed-up {first / wall:4.2f}x over -j {args.jobs[0]}")
+                  f"speed-up {first / wall:4.2f}x over -j {args.jobs[0]}; "
+                  f"{1000 * cpu / args.points:.1f} ms CPU per point, load average {os.getloadavg()[0]:.1f}")
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
