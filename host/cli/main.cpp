@@ -12,6 +12,8 @@
 #include "host/report/html_report.h"
 #include "host/run/runner.h"
 #include "host/scenario/scenario.h"
+#include "host/sweep/spec.h"
+#include "host/sweep/sweep.h"
 #include "sim/device/device.h"
 
 namespace {
@@ -82,6 +84,20 @@ int main(int argc, char** argv) {
   check->add_option("scenario", scenario_path, "Scenario YAML file")->required();
   check->add_option("--set", sets, "Override a scenario key: KEY=VALUE")->take_all();
 
+  // `irqrig sweep` (docs/sweeps.md): validates every point, then one `irqrig run` child per point.
+  irqrig::host::sweep::SweepOptions sweep_options;
+  std::string sweep_shard;
+  CLI::App* sweep = app.add_subcommand("sweep", "Run a scenario over a product of settings, one process per point");
+  sweep->add_option("sweep", sweep_options.file, "Sweep YAML file (docs/sweeps.md)")->required();
+  sweep->add_option("-j,--jobs", sweep_options.jobs, "Points run at once (default: the CPUs available)")
+      ->check(CLI::Range(1u, 4096u));
+  CLI::Option* shard_option =
+      sweep->add_option("--shard", sweep_shard, "Run only shard I of N (1-based, points with index % N == I-1)");
+  sweep->add_option("--out", sweep_options.out, "Output directory (default: beside the sweep file, named after it)");
+  sweep->add_flag("--merge", sweep_options.merge_only, "Run nothing: merge the points' records into results")
+      ->excludes(shard_option);
+  sweep->add_flag("--quiet", sweep_options.quiet, "Print nothing; the exit code says it all");
+
   CLI::App* list = app.add_subcommand("list", "List stock scenarios");
   std::string what;
   list->add_option("what", what, "scenarios")->required()->check(CLI::IsMember({"scenarios"}));
@@ -95,6 +111,24 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? kOk : kBadInput;
+  }
+
+  if (sweep->parsed()) {
+    try {
+      if (!sweep_shard.empty()) sweep_options.shard = irqrig::host::sweep::parse_shard(sweep_shard);
+      // Each point runs in a child of this very binary (SystemC elaborates once per process).
+      sweep_options.irqrig = std::filesystem::read_symlink("/proc/self/exe").string();
+      return irqrig::host::sweep::run_sweep(sweep_options);
+    } catch (const irqrig::host::ScenarioError& e) {
+      fmt::print(stderr, "irqrig: error: {}\n", e.what());
+      return kBadInput;
+    } catch (const std::invalid_argument& e) {
+      fmt::print(stderr, "irqrig: error: {}\n", e.what());
+      return kBadInput;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "irqrig: sweep failed: {}\n", e.what());
+      return kTargetFailed;
+    }
   }
 
   try {
