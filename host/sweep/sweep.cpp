@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "host/report/html_report.h"
 #include "host/sweep/launcher.h"
 #include "host/sweep/progress.h"
 #include "host/sweep/results.h"
@@ -210,7 +211,9 @@ int run_sweep(const SweepOptions& options) {
     const ordered_json merged = merge(spec, records);
     write_atomically(dir / "results.json", merged.dump(2) + "\n");
     write_atomically(dir / "results.csv", to_csv(merged));
-    where = fmt::format("; results in {}", (dir / "results.csv").string());
+    // The page an engineer opens first: p99 and events per ISR/DPC against each axis.
+    report::write_sweep_html(nlohmann::json::parse(merged.dump()), dir / "report.html");
+    where = fmt::format("; results in {}, plots in {}", (dir / "results.csv").string(), (dir / "report.html").string());
   } else {
     where = fmt::format("; merge the shards with `irqrig sweep {} --out {} --merge`", options.file, dir.string());
   }

@@ -92,6 +92,9 @@ TEST_F(SweepE2e, TwoShardsMergedEqualTheUnshardedSweepAndResumeRerunsOnlyWhatIsM
   const std::string csv = slurp(whole / "results.csv"), json = slurp(whole / "results.json");
   EXPECT_EQ(slurp(sharded / "results.csv"), csv);
   EXPECT_EQ(slurp(sharded / "results.json"), json);
+  // The sweep's HTML report comes with the merged results, the same whichever way they were made.
+  EXPECT_NE(slurp(whole / "report.html").find("id=\"points-table\""), std::string::npos);
+  EXPECT_EQ(slurp(sharded / "report.html"), slurp(whole / "report.html"));
 
   const auto j = nlohmann::json::parse(json);
   EXPECT_EQ(j["sweep"], "tiny_sweep");
