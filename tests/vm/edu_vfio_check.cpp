@@ -57,6 +57,21 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw Failure(what);
 }
 
+// True (and counted) when `action` throws a VfioError whose message contains `expected`.
+template <typename Action>
+bool refused(Action&& action, const std::string& expected, unsigned& count) {
+  try {
+    action();
+  } catch (const VfioError& e) {
+    if (std::string(e.what()).find(expected) != std::string::npos) {
+      ++count;
+      return true;
+    }
+    std::cout << "irqrig-vm: unexpected message: " << e.what() << std::endl;
+  }
+  return false;
+}
+
 std::string hex(std::uint64_t v, int digits = 1) {
   std::ostringstream s;
   s << "0x" << std::hex << std::setfill('0') << std::setw(digits) << v;
@@ -105,6 +120,14 @@ std::string run(const std::string& bdf, unsigned msis) {
   bar0.write32(kRegLiveness, 0x12345678);
   require(bar0.read32(kRegLiveness) == ~0x12345678u, "edu liveness register did not invert the value written");
 
+  // The real kernel's refusals must come back as VfioErrors that say what is wrong.
+  unsigned refusals = 0;
+  require(refused([&] { Session again(bdf); }, "Another process holds this group", refusals), "a second open of the group was not refused as busy");
+  require(refused([&] { InterruptVectors none(device, IrqKind::kMsix, 1); }, "no MSI-X capability", refusals),
+          "MSI-X on edu (which has none) was not refused");
+  require(refused([&] { InterruptVectors too_many(device, IrqKind::kMsi, 2); }, "offers 1 MSI vectors", refusals),
+          "two MSI vectors on edu (which has one) were not refused");
+
   InterruptVectors msi(device, IrqKind::kMsi, 1);
   ArrivalLoop loop;
   loop.watch(msi);
@@ -119,6 +142,8 @@ std::string run(const std::string& bdf, unsigned msis) {
   }
   DmaBuffer source(session.container(), kIovaSource, kDmaBytes);
   DmaBuffer target(session.container(), kIovaTarget, kDmaBytes);
+  require(refused([&] { DmaBuffer overlap(session.container(), kIovaSource, kDmaBytes); }, "VFIO_IOMMU_MAP_DMA", refusals),
+          "a second mapping at the same IOVA was not refused");
   for (std::size_t i = 0; i < kDmaBytes; ++i) source.bytes()[i] = static_cast<std::byte>((i * 7 + 3) & 0xFF);
   run_dma(bar0, source.iova(), kEduBuffer, 0);
   wait_dma_done(bar0);
@@ -151,7 +176,7 @@ std::string run(const std::string& bdf, unsigned msis) {
 
   std::ostringstream line;
   line << "PASS id=" << hex(id, 8) << " bar0=" << (bar0.mapped() ? "mmap" : "pread") << " dma=" << kDmaBytes << "B-roundtrip"
-       << " iova_ranges=" << iommu.iova_ranges.size() << " msi=" << received << "/" << msis << " merged=" << merged << " raise_to_eventfd_ns p50=" << percentile(latency, 0.5)
+       << " iova_ranges=" << iommu.iova_ranges.size() << " refusals=" << refusals << " msi=" << received << "/" << msis << " merged=" << merged << " raise_to_eventfd_ns p50=" << percentile(latency, 0.5)
        << " p99=" << percentile(latency, 0.99) << " max=" << *std::max_element(latency.begin(), latency.end());
   return line.str();
 }

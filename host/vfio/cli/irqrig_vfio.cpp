@@ -9,6 +9,7 @@
 #include "host/vfio/config_space.h"
 #include "host/vfio/error.h"
 #include "host/vfio/session.h"
+#include "host/vfio/sysfs.h"
 
 namespace {
 
@@ -58,6 +59,13 @@ int main(int argc, char** argv) {
     sub->add_option("--dev", paths.dev, "device root (default /dev)");
   }
   CLI11_PARSE(app, argc, argv);
+  // Exit codes as irqrig's: 2 bad input, 3 the target (the machine, the card) failed.
+  try {
+    bdf = canonical_bdf(bdf);
+  } catch (const VfioError& e) {
+    std::cerr << "irqrig-vfio: " << e.what() << "\n";
+    return 2;
+  }
   try {
     return bind->parsed() ? run_bind(bdf, paths) : run_info(bdf, paths);
   } catch (const VfioError& e) {
