@@ -22,7 +22,7 @@ void ArrivalLoop::watch(int eventfd, unsigned vector) {
   ev.data.u64 = (static_cast<std::uint64_t>(vector) << 32) | static_cast<std::uint32_t>(eventfd);
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, eventfd, &ev) != 0)
     throw_errno("cannot watch eventfd " + std::to_string(eventfd) + " of vector " + std::to_string(vector), errno);
-  ++watched_;
+  ready_.resize(ready_.size() + 1);
 }
 
 void ArrivalLoop::watch(const InterruptVectors& vectors) {
@@ -36,10 +36,10 @@ std::uint64_t ArrivalLoop::now_ns() {
 }
 
 std::vector<Arrival> ArrivalLoop::wait(std::chrono::milliseconds timeout) {
-  std::vector<epoll_event> events(std::max(watched_, 1u));
+  if (ready_.empty()) throw VfioError("the arrival loop waits on no interrupt: watch a vector first");
   int n = 0;
   do {
-    n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), static_cast<int>(timeout.count()));
+    n = ::epoll_wait(epoll_.get(), ready_.data(), static_cast<int>(ready_.size()), static_cast<int>(timeout.count()));
   } while (n < 0 && errno == EINTR);
   // One timestamp for the wake-up, taken before the reads: it is the earliest moment user space
   // could know, and reading the counters must not move it.
@@ -48,13 +48,13 @@ std::vector<Arrival> ArrivalLoop::wait(std::chrono::milliseconds timeout) {
 
   std::vector<Arrival> arrivals;
   for (int i = 0; i < n; ++i) {
-    const int fd = static_cast<int>(events[i].data.u64 & 0xFFFFFFFFu);
+    const int fd = static_cast<int>(ready_[i].data.u64 & 0xFFFFFFFFu);
     std::uint64_t count = 0;
     if (::read(fd, &count, sizeof(count)) != static_cast<ssize_t>(sizeof(count))) {
       if (errno == EAGAIN) continue;  // another reader drained it first
       throw_errno("reading interrupt eventfd " + std::to_string(fd) + " failed", errno);
     }
-    arrivals.push_back({static_cast<unsigned>(events[i].data.u64 >> 32), count, t});
+    arrivals.push_back({static_cast<unsigned>(ready_[i].data.u64 >> 32), count, t});
   }
   std::sort(arrivals.begin(), arrivals.end(), [](const Arrival& a, const Arrival& b) { return a.vector < b.vector; });
   return arrivals;

@@ -2,6 +2,8 @@
 // clock the rig's recordings and latencies use for real hardware.
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -37,7 +39,8 @@ class ArrivalLoop {
 
  private:
   UniqueFd epoll_;
-  unsigned watched_ = 0;
+  std::vector<epoll_event> ready_;  ///< one slot per watched fd, reused by every wait
+
 };
 
 }  // namespace irqrig::host::vfio

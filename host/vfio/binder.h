@@ -15,8 +15,8 @@ struct BindOutcome {
   std::string bdf;
   unsigned group = 0;
   std::optional<std::string> previous_driver;  ///< the driver it was taken from, if any
-  bool already_bound = false;                   ///< it was on vfio-pci before: nothing was written
-  std::string group_node;                       ///< /dev/vfio/N, ready for this user
+  bool already_bound = false;                  ///< it was on vfio-pci before: nothing was written
+  std::string group_node;                      ///< /dev/vfio/N, ready for this user
 };
 
 class Binder {

@@ -20,7 +20,8 @@ Container::Container(const std::filesystem::path& node) {
       throw_errno("cannot open " + node.string(), err,
                   "The vfio modules are not loaded: run 'modprobe vfio-pci' (it loads vfio and vfio_iommu_type1)");
     if (err == EACCES || err == EPERM)
-      throw_errno("cannot open " + node.string(), err, "Run as root, or give your user read-write access to " + node.string());
+      throw_errno("cannot open " + node.string(), err,
+                  "Run as root, or give your user read-write access to " + node.string());
     throw_errno("cannot open " + node.string(), err);
   }
   const int version = ::ioctl(fd_.get(), VFIO_GET_API_VERSION);
@@ -28,8 +29,9 @@ Container::Container(const std::filesystem::path& node) {
     throw VfioError("VFIO API version " + std::to_string(version) + " at " + node.string() + ", this build speaks " +
                     std::to_string(VFIO_API_VERSION) + ": rebuild irqrig against this kernel's headers");
   if (!has_extension(VFIO_TYPE1v2_IOMMU) && !has_extension(VFIO_TYPE1_IOMMU))
-    throw VfioError("the VFIO container offers no type1 IOMMU: run 'modprobe vfio_iommu_type1', and check that the "
-                    "IOMMU is on (intel_iommu=on or amd_iommu=on in the kernel command line)");
+    throw VfioError(
+        "the VFIO container offers no type1 IOMMU: run 'modprobe vfio_iommu_type1', and check that the "
+        "IOMMU is on (intel_iommu=on or amd_iommu=on in the kernel command line)");
 }
 
 bool Container::has_extension(unsigned long extension) const {
@@ -61,7 +63,8 @@ IommuInfo Container::iommu_info() const {
     const auto* header = reinterpret_cast<const vfio_info_cap_header*>(buffer.data() + at);
     if (header->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
       const auto* cap = reinterpret_cast<const vfio_iommu_type1_info_cap_iova_range*>(header);
-      for (std::uint32_t i = 0; i < cap->nr_iovas; ++i) out.iova_ranges.push_back({cap->iova_ranges[i].start, cap->iova_ranges[i].end});
+      for (std::uint32_t i = 0; i < cap->nr_iovas; ++i)
+        out.iova_ranges.push_back({cap->iova_ranges[i].start, cap->iova_ranges[i].end});
     }
     at = header->next;
   }
@@ -77,7 +80,8 @@ void Container::map_dma(const void* vaddr, std::uint64_t iova, std::uint64_t siz
   map.size = size;
   if (::ioctl(fd_.get(), VFIO_IOMMU_MAP_DMA, &map) != 0) {
     const int err = errno;
-    throw_errno("VFIO_IOMMU_MAP_DMA of " + std::to_string(size) + " bytes at IOVA " + std::to_string(iova) + " failed", err,
+    throw_errno("VFIO_IOMMU_MAP_DMA of " + std::to_string(size) + " bytes at IOVA " + std::to_string(iova) + " failed",
+                err,
                 err == ENOMEM ? "DMA memory is locked memory: raise 'ulimit -l' (memlock) for this user"
                               : "Pick a page-aligned IOVA inside the IOMMU's ranges (Container::iommu_info)");
   }

@@ -18,8 +18,8 @@ struct IovaRange {
 
 /// What the type1 IOMMU reports once selected.
 struct IommuInfo {
-  std::uint64_t page_sizes = 0;         ///< bitmap of supported page sizes
-  std::vector<IovaRange> iova_ranges;   ///< empty when the kernel does not report them
+  std::uint64_t page_sizes = 0;        ///< bitmap of supported page sizes
+  std::vector<IovaRange> iova_ranges;  ///< empty when the kernel does not report them
 };
 
 class Container {

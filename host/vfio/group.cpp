@@ -18,11 +18,12 @@ Group::Group(unsigned number, const std::filesystem::path& dev_vfio) : number_(n
   const int err = errno;
   const std::string what = "cannot open VFIO group " + node.string();
   if (err == ENOENT)
-    throw_errno(what, err, "No device of IOMMU group " + std::to_string(number) + " is bound to vfio-pci: run 'irqrig-vfio bind BDF'");
+    throw_errno(
+        what, err,
+        "No device of IOMMU group " + std::to_string(number) + " is bound to vfio-pci: run 'irqrig-vfio bind BDF'");
   if (err == EACCES || err == EPERM)
     throw_errno(what, err, "Run as root, or 'chown $USER " + node.string() + "' (a udev rule makes it last)");
-  if (err == EBUSY)
-    throw_errno(what, err, "Another process holds this group (a VM or another irqrig): stop it first");
+  if (err == EBUSY) throw_errno(what, err, "Another process holds this group (a VM or another irqrig): stop it first");
   throw_errno(what, err);
 }
 
@@ -36,9 +37,10 @@ bool Group::viable() const {
 
 void Group::attach(Container& container) {
   if (!viable())
-    throw VfioError("VFIO group " + std::to_string(number_) +
-                    " is not viable: every device in it must be bound to vfio-pci or to no driver (ls /sys/kernel/iommu_groups/" +
-                    std::to_string(number_) + "/devices; 'irqrig-vfio bind BDF' checks them)");
+    throw VfioError(
+        "VFIO group " + std::to_string(number_) +
+        " is not viable: every device in it must be bound to vfio-pci or to no driver (ls /sys/kernel/iommu_groups/" +
+        std::to_string(number_) + "/devices; 'irqrig-vfio bind BDF' checks them)");
   int container_fd = container.fd();
   if (::ioctl(fd_.get(), VFIO_GROUP_SET_CONTAINER, &container_fd) != 0)
     throw_errno("VFIO_GROUP_SET_CONTAINER for group " + std::to_string(number_) + " failed", errno);
@@ -49,8 +51,9 @@ UniqueFd Group::open_device(const std::string& bdf) {
   if (fd < 0) {
     const int err = errno;
     throw_errno("cannot open device " + bdf + " in VFIO group " + std::to_string(number_), err,
-                err == EBUSY ? "The device is open elsewhere (a VM or another irqrig)"
-                             : "Check the BDF (lspci -D) and that the group was attached to a container with an IOMMU set");
+                err == EBUSY
+                    ? "The device is open elsewhere (a VM or another irqrig)"
+                    : "Check the BDF (lspci -D) and that the group was attached to a container with an IOMMU set");
   }
   return UniqueFd(fd);
 }

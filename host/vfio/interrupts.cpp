@@ -10,14 +10,18 @@
 
 namespace irqrig::host::vfio {
 
-unsigned irq_index(IrqKind kind) { return kind == IrqKind::kMsi ? VFIO_PCI_MSI_IRQ_INDEX : VFIO_PCI_MSIX_IRQ_INDEX; }
+unsigned irq_index(IrqKind kind) {
+  return kind == IrqKind::kMsi ? VFIO_PCI_MSI_IRQ_INDEX : VFIO_PCI_MSIX_IRQ_INDEX;
+}
 
-InterruptVectors::InterruptVectors(PciDevice& device, IrqKind kind, unsigned count) : device_(device), index_(irq_index(kind)) {
+InterruptVectors::InterruptVectors(PciDevice& device, IrqKind kind, unsigned count)
+    : device_(device), index_(irq_index(kind)) {
   const char* name = kind == IrqKind::kMsi ? "MSI" : "MSI-X";
   const IrqInfo info = device_.irq_info(index_);
   if (count == 0 || count > info.count)
-    throw VfioError(device_.bdf() + " offers " + std::to_string(info.count) + " " + name + " vectors, " + std::to_string(count) +
-                    " were asked for" + (info.count == 0 ? std::string(": the device has no ") + name + " capability" : ""));
+    throw VfioError(device_.bdf() + " offers " + std::to_string(info.count) + " " + name + " vectors, " +
+                    std::to_string(count) + " were asked for" +
+                    (info.count == 0 ? std::string(": the device has no ") + name + " capability" : ""));
   if (!info.eventfd()) throw VfioError(std::string(name) + " of " + device_.bdf() + " cannot signal an eventfd");
   std::vector<int> raw;
   for (unsigned i = 0; i < count; ++i) {

@@ -36,8 +36,7 @@ void Mapping::reset() {
 
 Mapping Mapping::anonymous(std::size_t size) {
   void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-  if (p == MAP_FAILED)
-    throw_errno("cannot allocate " + std::to_string(size) + " bytes for a DMA buffer", errno);
+  if (p == MAP_FAILED) throw_errno("cannot allocate " + std::to_string(size) + " bytes for a DMA buffer", errno);
   return Mapping(static_cast<std::byte*>(p), size);
 }
 

@@ -11,15 +11,24 @@
 
 namespace irqrig::host::vfio {
 
-bool RegionInfo::readable() const { return (flags & VFIO_REGION_INFO_FLAG_READ) != 0; }
-bool RegionInfo::writable() const { return (flags & VFIO_REGION_INFO_FLAG_WRITE) != 0; }
-bool RegionInfo::mmappable() const { return (flags & VFIO_REGION_INFO_FLAG_MMAP) != 0; }
-bool IrqInfo::eventfd() const { return (flags & VFIO_IRQ_INFO_EVENTFD) != 0; }
+bool RegionInfo::readable() const {
+  return (flags & VFIO_REGION_INFO_FLAG_READ) != 0;
+}
+bool RegionInfo::writable() const {
+  return (flags & VFIO_REGION_INFO_FLAG_WRITE) != 0;
+}
+bool RegionInfo::mmappable() const {
+  return (flags & VFIO_REGION_INFO_FLAG_MMAP) != 0;
+}
+bool IrqInfo::eventfd() const {
+  return (flags & VFIO_IRQ_INFO_EVENTFD) != 0;
+}
 
 PciDevice::PciDevice(UniqueFd fd, std::string bdf) : fd_(std::move(fd)), bdf_(std::move(bdf)) {
   vfio_device_info info{};
   info.argsz = sizeof(info);
-  if (::ioctl(fd_.get(), VFIO_DEVICE_GET_INFO, &info) != 0) throw_errno("VFIO_DEVICE_GET_INFO on " + bdf_ + " failed", errno);
+  if (::ioctl(fd_.get(), VFIO_DEVICE_GET_INFO, &info) != 0)
+    throw_errno("VFIO_DEVICE_GET_INFO on " + bdf_ + " failed", errno);
   if ((info.flags & VFIO_DEVICE_FLAGS_PCI) == 0)
     throw VfioError(bdf_ + " is not a PCI device as VFIO sees it (bound to a non-PCI VFIO driver?)");
   flags_ = info.flags;
@@ -27,7 +36,9 @@ PciDevice::PciDevice(UniqueFd fd, std::string bdf) : fd_(std::move(fd)), bdf_(st
   num_irqs_ = info.num_irqs;
 }
 
-bool PciDevice::can_reset() const { return (flags_ & VFIO_DEVICE_FLAGS_RESET) != 0; }
+bool PciDevice::can_reset() const {
+  return (flags_ & VFIO_DEVICE_FLAGS_RESET) != 0;
+}
 
 RegionInfo PciDevice::region_info(unsigned index) const {
   if (index >= num_regions_)
@@ -63,8 +74,8 @@ void PciDevice::set_irq_eventfds(unsigned index, unsigned start, std::span<const
   set->count = static_cast<std::uint32_t>(eventfds.size());
   std::memcpy(buffer.data() + sizeof(vfio_irq_set), eventfds.data(), eventfds.size_bytes());
   if (::ioctl(fd_.get(), VFIO_DEVICE_SET_IRQS, set) != 0)
-    throw_errno("VFIO_DEVICE_SET_IRQS (" + std::to_string(eventfds.size()) + " eventfds on index " + std::to_string(index) +
-                    ") on " + bdf_ + " failed",
+    throw_errno("VFIO_DEVICE_SET_IRQS (" + std::to_string(eventfds.size()) + " eventfds on index " +
+                    std::to_string(index) + ") on " + bdf_ + " failed",
                 errno, "The host may be short of interrupt vectors, or the device lacks that capability");
 }
 

@@ -34,7 +34,8 @@ void Region::check(std::uint64_t offset, unsigned size, bool writing) const {
   if (size != 1 && size != 2 && size != 4 && size != 8)
     throw VfioError(name_ + ": access of " + std::to_string(size) + " bytes; use 1, 2, 4 or 8");
   if (offset % size != 0)
-    throw VfioError(name_ + ": offset " + std::to_string(offset) + " is not aligned to the access size " + std::to_string(size));
+    throw VfioError(name_ + ": offset " + std::to_string(offset) + " is not aligned to the access size " +
+                    std::to_string(size));
   if (offset >= info_.size || size > info_.size - offset)
     throw VfioError(name_ + ": offset " + std::to_string(offset) + " + " + std::to_string(size) + " is past the end (" +
                     std::to_string(info_.size) + " bytes)");
@@ -47,16 +48,21 @@ std::uint64_t Region::read(std::uint64_t offset, unsigned size) const {
   if (map_) {
     const std::byte* p = map_.data() + offset;
     switch (size) {
-      case 1: return load<std::uint8_t>(p);
-      case 2: return load<std::uint16_t>(p);
-      case 4: return load<std::uint32_t>(p);
-      default: return load<std::uint64_t>(p);
+      case 1:
+        return load<std::uint8_t>(p);
+      case 2:
+        return load<std::uint16_t>(p);
+      case 4:
+        return load<std::uint32_t>(p);
+      default:
+        return load<std::uint64_t>(p);
     }
   }
   std::uint64_t value = 0;  // little-endian host: the low bytes are the value
   const ssize_t n = ::pread(fd_, &value, size, static_cast<off_t>(info_.offset + offset));
   if (n != static_cast<ssize_t>(size))
-    throw_errno(name_ + ": read of " + std::to_string(size) + " bytes at " + std::to_string(offset) + " failed", n < 0 ? errno : EIO);
+    throw_errno(name_ + ": read of " + std::to_string(size) + " bytes at " + std::to_string(offset) + " failed",
+                n < 0 ? errno : EIO);
   return value;
 }
 
@@ -65,15 +71,24 @@ void Region::write(std::uint64_t offset, std::uint64_t value, unsigned size) {
   if (map_) {
     std::byte* p = map_.data() + offset;
     switch (size) {
-      case 1: store<std::uint8_t>(p, value); return;
-      case 2: store<std::uint16_t>(p, value); return;
-      case 4: store<std::uint32_t>(p, value); return;
-      default: store<std::uint64_t>(p, value); return;
+      case 1:
+        store<std::uint8_t>(p, value);
+        return;
+      case 2:
+        store<std::uint16_t>(p, value);
+        return;
+      case 4:
+        store<std::uint32_t>(p, value);
+        return;
+      default:
+        store<std::uint64_t>(p, value);
+        return;
     }
   }
   const ssize_t n = ::pwrite(fd_, &value, size, static_cast<off_t>(info_.offset + offset));
   if (n != static_cast<ssize_t>(size))
-    throw_errno(name_ + ": write of " + std::to_string(size) + " bytes at " + std::to_string(offset) + " failed", n < 0 ? errno : EIO);
+    throw_errno(name_ + ": write of " + std::to_string(size) + " bytes at " + std::to_string(offset) + " failed",
+                n < 0 ? errno : EIO);
 }
 
 }  // namespace irqrig::host::vfio

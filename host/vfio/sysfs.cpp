@@ -17,7 +17,9 @@ std::string canonical_bdf(std::string_view text) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (std::regex_match(s, kFull)) return s;
   if (std::regex_match(s, kShort)) return "0000:" + s;
-  throw VfioError("'" + std::string(text) + "' is not a PCI address: write it as DOMAIN:BUS:DEVICE.FUNCTION, e.g. 0000:01:00.0 (lspci -D lists them)");
+  throw VfioError(
+      "'" + std::string(text) +
+      "' is not a PCI address: write it as DOMAIN:BUS:DEVICE.FUNCTION, e.g. 0000:01:00.0 (lspci -D lists them)");
 }
 
 fs::path require_pci_device(const HostPaths& paths, const std::string& bdf) {
@@ -32,9 +34,10 @@ void require_iommu(const HostPaths& paths) {
   std::error_code ec;
   const fs::path groups = paths.iommu_groups();
   if (!fs::is_directory(groups, ec) || fs::is_empty(groups, ec))
-    throw VfioError("the IOMMU is off (" + groups.string() +
-                    " is empty): enable VT-d / AMD-Vi in the firmware and add intel_iommu=on (Intel) or amd_iommu=on (AMD) "
-                    "to the kernel command line, then reboot");
+    throw VfioError(
+        "the IOMMU is off (" + groups.string() +
+        " is empty): enable VT-d / AMD-Vi in the firmware and add intel_iommu=on (Intel) or amd_iommu=on (AMD) "
+        "to the kernel command line, then reboot");
 }
 
 unsigned iommu_group_of(const HostPaths& paths, const std::string& bdf) {
@@ -43,8 +46,9 @@ unsigned iommu_group_of(const HostPaths& paths, const std::string& bdf) {
   const fs::path target = fs::read_symlink(link, ec);
   if (ec) {
     require_iommu(paths);
-    throw VfioError(bdf + " has no IOMMU group (" + link.string() +
-                    " is missing) although the IOMMU is on: the device may sit behind a bridge the IOMMU does not cover");
+    throw VfioError(
+        bdf + " has no IOMMU group (" + link.string() +
+        " is missing) although the IOMMU is on: the device may sit behind a bridge the IOMMU does not cover");
   }
   const std::string name = target.filename().string();
   try {

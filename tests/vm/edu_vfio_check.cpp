@@ -30,8 +30,8 @@ using namespace std::chrono_literals;
 // QEMU's edu device (docs/specs/edu.rst in QEMU): registers in BAR0.
 constexpr std::uint16_t kEduVendor = 0x1234;
 constexpr std::uint16_t kEduDevice = 0x11e8;
-constexpr std::uint64_t kRegId = 0x00;          // reads 0x010000ed (version 1.0, "ed")
-constexpr std::uint64_t kRegLiveness = 0x04;    // reads back the inverse of what was written
+constexpr std::uint64_t kRegId = 0x00;        // reads 0x010000ed (version 1.0, "ed")
+constexpr std::uint64_t kRegLiveness = 0x04;  // reads back the inverse of what was written
 constexpr std::uint64_t kRegIrqStatus = 0x24;
 constexpr std::uint64_t kRegIrqRaise = 0x60;
 constexpr std::uint64_t kRegIrqAck = 0x64;
@@ -40,8 +40,8 @@ constexpr std::uint64_t kRegDmaDst = 0x88;
 constexpr std::uint64_t kRegDmaCount = 0x90;
 constexpr std::uint64_t kRegDmaCmd = 0x98;
 constexpr std::uint64_t kDmaStart = 1, kDmaToRam = 2, kDmaIrq = 4;
-constexpr std::uint64_t kEduBuffer = 0x40000;   // the device's own 4 KiB DMA buffer
-constexpr std::uint32_t kDmaDoneIrq = 0x100;    // edu's status bit for a finished DMA
+constexpr std::uint64_t kEduBuffer = 0x40000;  // the device's own 4 KiB DMA buffer
+constexpr std::uint32_t kDmaDoneIrq = 0x100;   // edu's status bit for a finished DMA
 // Less than edu's whole 4 KiB buffer: QEMU 7.2's range check rejects a transfer that ends exactly
 // at the buffer's end (and stops the VM with a hardware error).
 constexpr std::size_t kDmaBytes = 2048;
@@ -122,7 +122,8 @@ std::string run(const std::string& bdf, unsigned msis) {
 
   // The real kernel's refusals must come back as VfioErrors that say what is wrong.
   unsigned refusals = 0;
-  require(refused([&] { Session again(bdf); }, "Another process holds this group", refusals), "a second open of the group was not refused as busy");
+  require(refused([&] { Session again(bdf); }, "Another process holds this group", refusals),
+          "a second open of the group was not refused as busy");
   require(refused([&] { InterruptVectors none(device, IrqKind::kMsix, 1); }, "no MSI-X capability", refusals),
           "MSI-X on edu (which has none) was not refused");
   require(refused([&] { InterruptVectors too_many(device, IrqKind::kMsi, 2); }, "offers 1 MSI vectors", refusals),
@@ -136,14 +137,16 @@ std::string run(const std::string& bdf, unsigned msis) {
   const IommuInfo iommu = session.container().iommu_info();
   for (std::uint64_t iova : {kIovaSource, kIovaTarget}) {
     const bool inside = iommu.iova_ranges.empty() ||
-                        std::any_of(iommu.iova_ranges.begin(), iommu.iova_ranges.end(),
-                                    [&](const IovaRange& r) { return r.start <= iova && iova + kDmaBytes - 1 <= r.end; });
+                        std::any_of(iommu.iova_ranges.begin(), iommu.iova_ranges.end(), [&](const IovaRange& r) {
+                          return r.start <= iova && iova + kDmaBytes - 1 <= r.end;
+                        });
     require(inside, "IOVA " + hex(iova) + " lies outside the IOMMU's ranges");
   }
   DmaBuffer source(session.container(), kIovaSource, kDmaBytes);
   DmaBuffer target(session.container(), kIovaTarget, kDmaBytes);
-  require(refused([&] { DmaBuffer overlap(session.container(), kIovaSource, kDmaBytes); }, "VFIO_IOMMU_MAP_DMA", refusals),
-          "a second mapping at the same IOVA was not refused");
+  require(
+      refused([&] { DmaBuffer overlap(session.container(), kIovaSource, kDmaBytes); }, "VFIO_IOMMU_MAP_DMA", refusals),
+      "a second mapping at the same IOVA was not refused");
   for (std::size_t i = 0; i < kDmaBytes; ++i) source.bytes()[i] = static_cast<std::byte>((i * 7 + 3) & 0xFF);
   run_dma(bar0, source.iova(), kEduBuffer, 0);
   wait_dma_done(bar0);
@@ -152,7 +155,8 @@ std::string run(const std::string& bdf, unsigned msis) {
   require((bar0.read32(kRegIrqStatus) & kDmaDoneIrq) != 0, "MSI arrived but edu's status lacks the DMA-done bit");
   bar0.write32(kRegIrqAck, kDmaDoneIrq);
   wait_dma_done(bar0);
-  require(std::memcmp(source.bytes().data(), target.bytes().data(), kDmaBytes) == 0, "DMA'd bytes differ from the source");
+  require(std::memcmp(source.bytes().data(), target.bytes().data(), kDmaBytes) == 0,
+          "DMA'd bytes differ from the source");
 
   // MSIs: each raise is one message; the eventfd must count exactly one per raise.
   std::vector<std::uint64_t> latency;
@@ -175,8 +179,10 @@ std::string run(const std::string& bdf, unsigned msis) {
   require(loop.wait(200ms).empty(), "an MSI arrived that nobody raised");
 
   std::ostringstream line;
-  line << "PASS id=" << hex(id, 8) << " bar0=" << (bar0.mapped() ? "mmap" : "pread") << " dma=" << kDmaBytes << "B-roundtrip"
-       << " iova_ranges=" << iommu.iova_ranges.size() << " refusals=" << refusals << " msi=" << received << "/" << msis << " merged=" << merged << " raise_to_eventfd_ns p50=" << percentile(latency, 0.5)
+  line << "PASS id=" << hex(id, 8) << " bar0=" << (bar0.mapped() ? "mmap" : "pread") << " dma=" << kDmaBytes
+       << "B-roundtrip"
+       << " iova_ranges=" << iommu.iova_ranges.size() << " refusals=" << refusals << " msi=" << received << "/" << msis
+       << " merged=" << merged << " raise_to_eventfd_ns p50=" << percentile(latency, 0.5)
        << " p99=" << percentile(latency, 0.99) << " max=" << *std::max_element(latency.begin(), latency.end());
   return line.str();
 }

@@ -29,13 +29,14 @@ int run_info(const std::string& bdf, const HostPaths& paths) {
   Session session(bdf, paths);
   PciDevice& device = session.device();
   const ConfigSpace config(device);
-  std::cout << std::hex << device.bdf() << ": vendor 0x" << config.vendor_id() << " device 0x" << config.device_id() << std::dec
-            << ", " << device.num_regions() << " regions, " << device.num_irqs() << " interrupt indexes, reset "
-            << (device.can_reset() ? "yes" : "no") << "\n";
+  std::cout << std::hex << device.bdf() << ": vendor 0x" << config.vendor_id() << " device 0x" << config.device_id()
+            << std::dec << ", " << device.num_regions() << " regions, " << device.num_irqs()
+            << " interrupt indexes, reset " << (device.can_reset() ? "yes" : "no") << "\n";
   for (unsigned i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; ++i) {
     const RegionInfo r = device.region_info(i);
     if (r.size == 0) continue;
-    std::cout << "  BAR" << i << ": " << r.size << " bytes" << (r.mmappable() ? ", mmap" : ", pread/pwrite only") << "\n";
+    std::cout << "  BAR" << i << ": " << r.size << " bytes" << (r.mmappable() ? ", mmap" : ", pread/pwrite only")
+              << "\n";
   }
   const char* names[] = {"INTx", "MSI", "MSI-X"};
   for (unsigned i = VFIO_PCI_INTX_IRQ_INDEX; i <= VFIO_PCI_MSIX_IRQ_INDEX && i < device.num_irqs(); ++i)
@@ -50,7 +51,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   HostPaths paths;
   std::string bdf;
-  auto* bind = app.add_subcommand("bind", "bind a card to vfio-pci after checking the IOMMU and its group (needs root)");
+  auto* bind =
+      app.add_subcommand("bind", "bind a card to vfio-pci after checking the IOMMU and its group (needs root)");
   bind->add_option("BDF", bdf, "PCI address, e.g. 0000:01:00.0")->required();
   auto* info = app.add_subcommand("info", "open a card bound to vfio-pci and list its BARs and interrupts");
   info->add_option("BDF", bdf, "PCI address, e.g. 0000:01:00.0")->required();

@@ -20,7 +20,9 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-UniqueFd make_eventfd() { return UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)); }
+UniqueFd make_eventfd() {
+  return UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+}
 
 void signal(const UniqueFd& fd, std::uint64_t times) {
   for (std::uint64_t i = 0; i < times; ++i) {
@@ -82,6 +84,16 @@ TEST(ArrivalLoop, TimeoutReturnsNothingAndLaterArrivalsAreLater) {
 TEST(ArrivalLoop, WatchingSomethingEpollCannotWatchIsAnError) {
   ArrivalLoop loop;
   EXPECT_THROW(loop.watch(-1, 0), VfioError);
+}
+
+TEST(ArrivalLoop, WaitingOnNothingIsAnErrorNotAHang) {
+  ArrivalLoop loop;
+  try {
+    loop.wait(1000ms);
+    ADD_FAILURE() << "waited on no eventfd";
+  } catch (const VfioError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("watch a vector first"));
+  }
 }
 
 TEST(UniqueFd, ClosesExactlyOnceAndMovesOwnership) {

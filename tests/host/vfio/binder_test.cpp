@@ -14,8 +14,8 @@ namespace irqrig::host::vfio {
 namespace {
 
 using ::testing::AllOf;
-using ::testing::HasSubstr;
 using testing::FakeSysfs;
+using ::testing::HasSubstr;
 
 constexpr const char* kCard = "0000:01:00.0";
 
@@ -55,7 +55,8 @@ TEST(Binder, NoIommuSaysWhichKernelParameterTurnsItOn) {
   FakeSysfs fake;
   fake.add_driver("vfio-pci");
   fake.add_device(kCard, std::nullopt, "nvme");
-  EXPECT_THAT(bind_error(fake), AllOf(HasSubstr("IOMMU is off"), HasSubstr("intel_iommu=on"), HasSubstr("amd_iommu=on")));
+  EXPECT_THAT(bind_error(fake),
+              AllOf(HasSubstr("IOMMU is off"), HasSubstr("intel_iommu=on"), HasSubstr("amd_iommu=on")));
 }
 
 TEST(Binder, DeviceWithoutGroupWhileTheIommuIsOnIsNamed) {
@@ -70,7 +71,8 @@ TEST(Binder, VfioPciNotLoadedSaysModprobe) {
   FakeSysfs fake;
   fake.add_device(kCard, 7u, "nvme");
   EXPECT_THAT(bind_error(fake), HasSubstr("modprobe vfio-pci"));
-  EXPECT_EQ(fake.read(fake.paths().pci_device(kCard) / "driver_override"), "") << "nothing written before the checks pass";
+  EXPECT_EQ(fake.read(fake.paths().pci_device(kCard) / "driver_override"), "")
+      << "nothing written before the checks pass";
 }
 
 TEST(Binder, GroupMateInUseIsNamedAndNothingIsWritten) {

@@ -9,9 +9,9 @@
 namespace irqrig::host::vfio {
 namespace {
 
-using ::testing::HasSubstr;
 using irqrig::test::run_cli;
 using testing::FakeSysfs;
+using ::testing::HasSubstr;
 
 std::string roots(const FakeSysfs& fake) {
   return " --sysfs " + fake.paths().sysfs.string() + " --dev " + fake.paths().dev.string();

@@ -10,7 +10,9 @@ namespace irqrig::host::vfio::testing {
 namespace fs = std::filesystem;
 
 namespace {
-void touch(const fs::path& p) { std::ofstream(p).flush(); }
+void touch(const fs::path& p) {
+  std::ofstream(p).flush();
+}
 }  // namespace
 
 FakeSysfs::FakeSysfs() {
@@ -54,7 +56,9 @@ void FakeSysfs::add_device(const std::string& bdf, std::optional<unsigned> group
   }
 }
 
-void FakeSysfs::add_group_node(unsigned group) { touch(paths_.vfio_dir() / std::to_string(group)); }
+void FakeSysfs::add_group_node(unsigned group) {
+  touch(paths_.vfio_dir() / std::to_string(group));
+}
 
 void FakeSysfs::remove_iommu_groups() {
   fs::remove_all(paths_.iommu_groups());

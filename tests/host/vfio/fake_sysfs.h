@@ -24,7 +24,8 @@ class FakeSysfs {
   void add_driver(const std::string& name);
   /// A PCI device; `group` makes the iommu_group link and the group's devices entry; `driver`
   /// (added when missing) makes the driver link.
-  void add_device(const std::string& bdf, std::optional<unsigned> group, std::optional<std::string> driver = std::nullopt);
+  void add_device(const std::string& bdf, std::optional<unsigned> group,
+                  std::optional<std::string> driver = std::nullopt);
   /// /dev/vfio/<group>.
   void add_group_node(unsigned group);
   /// Empties /sys/kernel/iommu_groups, as on a machine with the IOMMU off.

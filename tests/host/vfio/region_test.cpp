@@ -119,11 +119,11 @@ class ConfigFile : public RegionFile {
   void SetUp() override {
     RegionFile::SetUp();
     put(0x00, 0x11e81234, 4);
-    put(0x04, 0x0001, 2);          // command: I/O space on, to see it kept
-    put(0x06, 0x0010, 2);          // status: capability list
+    put(0x04, 0x0001, 2);  // command: I/O space on, to see it kept
+    put(0x06, 0x0010, 2);  // status: capability list
     put(0x34, 0x40, 1);
-    put(0x40, 0x5001, 2);          // PM, next 0x50
-    put(0x50, 0x0005, 2);          // MSI, end of list
+    put(0x40, 0x5001, 2);  // PM, next 0x50
+    put(0x50, 0x0005, 2);  // MSI, end of list
   }
 };
 
