@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -12,12 +13,17 @@ namespace irqrig::host::vfio {
 namespace {
 
 // Device registers need exactly one access of exactly the requested width: volatile, never memcpy.
+// The fences give Linux's readl/writel ordering against ordinary memory: a descriptor written to a
+// DMA buffer is visible before the doorbell store, and DMA'd data is read only after the status load.
 template <typename T>
 std::uint64_t load(const std::byte* p) {
-  return *reinterpret_cast<const volatile T*>(p);
+  const std::uint64_t v = *reinterpret_cast<const volatile T*>(p);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return v;
 }
 template <typename T>
 void store(std::byte* p, std::uint64_t v) {
+  std::atomic_thread_fence(std::memory_order_release);
   *reinterpret_cast<volatile T*>(p) = static_cast<T>(v);
 }
 

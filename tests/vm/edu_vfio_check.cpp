@@ -1,6 +1,6 @@
-// The guest side of the VM test (tests/vm/run_edu_vm.sh): drives QEMU's edu device through the
+// The guest side of the VM test (tests/vm/run_vfio_vm.sh): drives QEMU's edu device through the
 // rig's VFIO layer - BAR0 mmap, DMA both ways through the emulated IOMMU, MSIs through an eventfd.
-// Prints one "irqrig-vm-result:" line that the script checks; exit 0 only when every step held.
+// Prints one "irqrig-vm-result: edu" line that the script checks; exit 0 only when every step held.
 #include <linux/vfio.h>
 
 #include <CLI/CLI.hpp>
@@ -21,11 +21,15 @@
 #include "host/vfio/interrupts.h"
 #include "host/vfio/region.h"
 #include "host/vfio/session.h"
+#include "tests/vm/guest_check.h"
 
 namespace {
 
 using namespace irqrig::host::vfio;
 using namespace std::chrono_literals;
+using irqrig::vm::hex;
+using irqrig::vm::refused;
+using irqrig::vm::require;
 
 // QEMU's edu device (docs/specs/edu.rst in QEMU): registers in BAR0.
 constexpr std::uint16_t kEduVendor = 0x1234;
@@ -49,35 +53,6 @@ constexpr std::size_t kDmaBytes = 2048;
 constexpr std::uint64_t kIovaSource = 0x0010'0000;
 constexpr std::uint64_t kIovaTarget = 0x0020'0000;
 
-struct Failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-void require(bool ok, const std::string& what) {
-  if (!ok) throw Failure(what);
-}
-
-// True (and counted) when `action` throws a VfioError whose message contains `expected`.
-template <typename Action>
-bool refused(Action&& action, const std::string& expected, unsigned& count) {
-  try {
-    action();
-  } catch (const VfioError& e) {
-    if (std::string(e.what()).find(expected) != std::string::npos) {
-      ++count;
-      return true;
-    }
-    std::cout << "irqrig-vm: unexpected message: " << e.what() << std::endl;
-  }
-  return false;
-}
-
-std::string hex(std::uint64_t v, int digits = 1) {
-  std::ostringstream s;
-  s << "0x" << std::hex << std::setfill('0') << std::setw(digits) << v;
-  return s.str();
-}
-
 void run_dma(Region& bar0, std::uint64_t src, std::uint64_t dst, std::uint64_t cmd) {
   bar0.write64(kRegDmaSrc, src);
   bar0.write64(kRegDmaDst, dst);
@@ -98,11 +73,6 @@ Arrival wait_one(ArrivalLoop& loop, const std::string& what) {
   const auto arrivals = loop.wait(5000ms);
   require(arrivals.size() == 1, "no MSI arrived for " + what + " within 5 s");
   return arrivals.front();
-}
-
-std::uint64_t percentile(std::vector<std::uint64_t> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
 }
 
 std::string run(const std::string& bdf, unsigned msis) {
@@ -179,11 +149,9 @@ std::string run(const std::string& bdf, unsigned msis) {
   require(loop.wait(200ms).empty(), "an MSI arrived that nobody raised");
 
   std::ostringstream line;
-  line << "PASS id=" << hex(id, 8) << " bar0=" << (bar0.mapped() ? "mmap" : "pread") << " dma=" << kDmaBytes
-       << "B-roundtrip"
-       << " iova_ranges=" << iommu.iova_ranges.size() << " refusals=" << refusals << " msi=" << received << "/" << msis
-       << " merged=" << merged << " raise_to_eventfd_ns p50=" << percentile(latency, 0.5)
-       << " p99=" << percentile(latency, 0.99) << " max=" << *std::max_element(latency.begin(), latency.end());
+  line << "id=" << hex(id, 8) << " bar0=" << (bar0.mapped() ? "mmap" : "pread") << " dma=" << kDmaBytes
+       << "B-roundtrip iova_ranges=" << iommu.iova_ranges.size() << " refusals=" << refusals << " msi=" << received
+       << "/" << msis << " merged=" << merged << " raise_to_eventfd_ns " << irqrig::vm::spread(latency);
   return line.str();
 }
 
@@ -196,11 +164,5 @@ int main(int argc, char** argv) {
   app.add_option("BDF", bdf, "PCI address of the edu device")->required();
   app.add_option("--msis", msis, "MSIs to raise and receive")->check(CLI::Range(1u, 100000u));
   CLI11_PARSE(app, argc, argv);
-  try {
-    std::cout << "irqrig-vm-result: " << run(bdf, msis) << std::endl;
-    return 0;
-  } catch (const std::exception& e) {
-    std::cout << "irqrig-vm-result: FAIL " << e.what() << std::endl;
-    return 1;
-  }
+  return irqrig::vm::report("edu", [&] { return run(bdf, msis); });
 }

@@ -3,6 +3,7 @@
 #include <linux/vfio.h>
 
 #include <CLI/CLI.hpp>
+#include <iomanip>
 #include <iostream>
 
 #include "host/vfio/binder.h"
@@ -29,9 +30,10 @@ int run_info(const std::string& bdf, const HostPaths& paths) {
   Session session(bdf, paths);
   PciDevice& device = session.device();
   const ConfigSpace config(device);
-  std::cout << std::hex << device.bdf() << ": vendor 0x" << config.vendor_id() << " device 0x" << config.device_id()
-            << std::dec << ", " << device.num_regions() << " regions, " << device.num_irqs()
-            << " interrupt indexes, reset " << (device.can_reset() ? "yes" : "no") << "\n";
+  std::cout << std::hex << std::setfill('0') << device.bdf() << ": vendor 0x" << std::setw(4) << config.vendor_id()
+            << " device 0x" << std::setw(4) << config.device_id() << std::setfill(' ') << std::dec << ", "
+            << device.num_regions() << " regions, " << device.num_irqs() << " interrupt indexes, reset "
+            << (device.can_reset() ? "yes" : "no") << "\n";
   for (unsigned i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; ++i) {
     const RegionInfo r = device.region_info(i);
     if (r.size == 0) continue;

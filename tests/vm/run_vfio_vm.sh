@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # The VFIO layer against a real kernel: boots Debian's kernel (linux-image-amd64, fetched with
 # apt-get download and unpacked with dpkg -x, never installed) in QEMU/TCG with an emulated Intel
-# IOMMU and QEMU's edu device. A busybox initramfs loads the vfio modules, binds edu with
-# irqrig-vfio and runs irqrig-vfio-edu (both static). Exit 0 on its PASS line, 1 on failure,
-# 77 (CTest: skipped) when a package is missing.
+# IOMMU, QEMU's edu device (MSI, DMA) and an NVMe controller (MSI-X). A busybox initramfs loads
+# the vfio modules, binds both with irqrig-vfio and runs irqrig-vfio-edu and irqrig-vfio-nvme (all
+# static). Exit 0 when both print PASS, 1 on failure, 77 (CTest: skipped) when a package is missing.
 set -euo pipefail
 
-work="" bind_tool="" check=""
+work="" bind_tool="" check="" check_msix=""
 msis=64
 while [ $# -gt 0 ]; do
   case "$1" in
     --work) work="$2"; shift 2 ;;
     --bind-tool) bind_tool="$2"; shift 2 ;;
     --check) check="$2"; shift 2 ;;
+    --check-msix) check_msix="$2"; shift 2 ;;
     --msis) msis="$2"; shift 2 ;;
-    *) echo "usage: $0 --work DIR --bind-tool irqrig-vfio --check irqrig-vfio-edu [--msis N]" >&2; exit 2 ;;
+    *) echo "usage: $0 --work DIR --bind-tool irqrig-vfio --check irqrig-vfio-edu --check-msix irqrig-vfio-nvme [--msis N]" >&2
+       exit 2 ;;
   esac
 done
-[ -n "$work" ] && [ -x "$bind_tool" ] && [ -x "$check" ] || { echo "vm: --work, --bind-tool and --check are required" >&2; exit 2; }
+[ -n "$work" ] && [ -x "$bind_tool" ] && [ -x "$check" ] && [ -x "$check_msix" ] ||
+  { echo "vm: --work, --bind-tool, --check and --check-msix are required" >&2; exit 2; }
 
 skip() { echo "vm: SKIPPED: $*"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
@@ -93,6 +96,7 @@ mkdir -p "$root"/{bin,proc,sys,dev,modules}
 cp "$busybox" "$root/bin/busybox"
 cp "$bind_tool" "$root/bin/irqrig-vfio"
 cp "$check" "$root/bin/irqrig-vfio-edu"
+cp "$check_msix" "$root/bin/irqrig-vfio-nvme"
 for m in "${order[@]}"; do cp "${module_file[$m]}" "$root/modules/$m.ko"; done
 cat >"$root/init" <<INIT
 #!/bin/busybox sh
@@ -103,14 +107,23 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "irqrig-vm: init at \$(cut -d' ' -f1 /proc/uptime) s guest time"
 for m in ${order[*]}; do insmod /modules/\$m.ko || echo "irqrig-vm: insmod \$m failed"; done
-bdf=""
-for d in /sys/bus/pci/devices/*; do
-  [ "\$(cat \$d/vendor):\$(cat \$d/device)" = "0x1234:0x11e8" ] && bdf=\$(basename \$d)
-done
-if [ -z "\$bdf" ]; then
-  echo "irqrig-vm-result: FAIL no edu device (1234:11e8) on the guest's PCI bus"
+# find_device VENDOR:DEVICE prints the BDF of the first such device
+find_device() {
+  for d in /sys/bus/pci/devices/*; do
+    [ "\$(cat \$d/vendor):\$(cat \$d/device)" = "\$1" ] && { basename \$d; return; }
+  done
+}
+edu=\$(find_device 0x1234:0x11e8)
+nvme=\$(find_device 0x1b36:0x0010)
+if [ -z "\$edu" ]; then
+  echo "irqrig-vm-result: edu FAIL no edu device (1234:11e8) on the guest's PCI bus"
 else
-  irqrig-vfio bind \$bdf && irqrig-vfio info \$bdf && irqrig-vfio-edu \$bdf --msis $msis
+  irqrig-vfio bind \$edu && irqrig-vfio info \$edu && irqrig-vfio-edu \$edu --msis $msis
+fi
+if [ -z "\$nvme" ]; then
+  echo "irqrig-vm-result: nvme FAIL no NVMe controller (1b36:0010) on the guest's PCI bus"
+else
+  irqrig-vfio bind \$nvme && irqrig-vfio info \$nvme && irqrig-vfio-nvme \$nvme --serial irqrig-vm
 fi
 poweroff -f
 INIT
@@ -125,6 +138,7 @@ booted=$(date +%s.%N)
 set +e
 timeout 240 qemu-system-x86_64 -nodefaults -no-user-config -accel tcg -m 256M \
   -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on -device edu \
+  -blockdev null-co,node-name=null0,size=16777216 -device nvme,serial=irqrig-vm,drive=null0 \
   -kernel "$kdir/vmlinux" -initrd "$work/initramfs.cpio" \
   -append "console=ttyS0 intel_iommu=on quiet panic=-1 mitigations=off nokaslr tsc=reliable no_timer_check" \
   -display none -serial stdio -no-reboot </dev/null >"$log" 2>&1
@@ -133,7 +147,8 @@ set -e
 finished=$(date +%s.%N)
 tr -d '\r' <"$log" | grep -E '^(irqrig-vm|irqrig-vfio|0000:|  )' || true
 timing=$(python3 -c "print(f'prepare {$booted-$started:.1f} s, boot+test {$finished-$booted:.1f} s')")
-if tr -d '\r' <"$log" | grep -q '^irqrig-vm-result: PASS'; then
+passed=$(tr -d '\r' <"$log" | grep -c -E '^irqrig-vm-result: (edu|nvme) PASS' || true)
+if [ "$passed" -eq 2 ]; then
   echo "vm: PASS ($timing, kernel $kver)"
   exit 0
 fi
