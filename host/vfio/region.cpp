@@ -30,8 +30,8 @@ void store(std::byte* p, std::uint64_t v) {
 }  // namespace
 
 Region::Region(int fd, const RegionInfo& info, std::string name) : fd_(fd), info_(info), name_(std::move(name)) {
-  // A BAR with sparse mmap areas (an MSI-X table inside it) refuses a whole-region mmap: the
-  // pread/pwrite path then serves every access, which is slower but always correct.
+  // A BAR holding an MSI-X table can refuse a whole-region mmap (platforms without interrupt
+  // remapping expose only sparse areas): pread/pwrite then serves every access, slower but correct.
   if (info_.mmappable() && info_.size > 0)
     map_ = Mapping::of_file(fd_, info_.offset, static_cast<std::size_t>(info_.size), info_.writable());
 }
