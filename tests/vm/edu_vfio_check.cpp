@@ -89,6 +89,13 @@ std::string run(const std::string& bdf, unsigned msis) {
   require(id == 0x010000ed, "edu identification register reads " + hex(id) + ", expected 0x010000ed");
   bar0.write32(kRegLiveness, 0x12345678);
   require(bar0.read32(kRegLiveness) == ~0x12345678u, "edu liveness register did not invert the value written");
+  // The same BAR through pread/pwrite, the path for BARs the kernel will not let be mmap'd.
+  RegionInfo unmapped = device.region_info(VFIO_PCI_BAR0_REGION_INDEX);
+  unmapped.flags &= ~static_cast<std::uint32_t>(VFIO_REGION_INFO_FLAG_MMAP);
+  Region bar0_slow(device.fd(), unmapped, "BAR0 of " + device.bdf() + " (pread)");
+  require(!bar0_slow.mapped() && bar0_slow.read32(kRegId) == id, "BAR0 through pread does not read the same ID");
+  bar0_slow.write32(kRegLiveness, 0x0F0F0F0F);
+  require(bar0.read32(kRegLiveness) == 0xF0F0F0F0u, "a pwrite to BAR0 was not seen through the mmap");
 
   // The real kernel's refusals must come back as VfioErrors that say what is wrong.
   unsigned refusals = 0;
@@ -149,7 +156,7 @@ std::string run(const std::string& bdf, unsigned msis) {
   require(loop.wait(200ms).empty(), "an MSI arrived that nobody raised");
 
   std::ostringstream line;
-  line << "id=" << hex(id, 8) << " bar0=" << (bar0.mapped() ? "mmap" : "pread") << " dma=" << kDmaBytes
+  line << "id=" << hex(id, 8) << " bar0=" << (bar0.mapped() ? "mmap" : "pread") << "+pread" << " dma=" << kDmaBytes
        << "B-roundtrip iova_ranges=" << iommu.iova_ranges.size() << " refusals=" << refusals << " msi=" << received
        << "/" << msis << " merged=" << merged << " raise_to_eventfd_ns " << irqrig::vm::spread(latency);
   return line.str();
