@@ -160,10 +160,14 @@ module bar0_regs #(
       merge({16'h0, mod_itr_rdata_i}, wdata_i, be_i, irqrig_reg_pkg::MOD_ITR_MASK) :
       merge(mod_cfg_rdata_i, wdata_i, be_i, irqrig_reg_pkg::MOD_CFG_MASK);
 
-  // IRQ_ACK: the enabled bytes are the vector number (the others count as 0).
-  assign ack_valid_o  = wr && off == irqrig_reg_pkg::IRQ_ACK_OFFSET && be_i != 4'b0000;
-  assign ack_vector_o = merge(32'h0, wdata_i, be_i, 32'hFFFF_FFFF);
-  assign ack_mode_o   = irq_ctrl_q[irqrig_reg_pkg::IRQ_CTRL_ACK_MODE_LSB];
+  // IRQ_ACK: the enabled bytes are the vector number (the others count as 0); worked out only
+  // for a write to it (simulation skips it on other cycles).
+  assign ack_valid_o = wr && off == irqrig_reg_pkg::IRQ_ACK_OFFSET && be_i != 4'b0000;
+  assign ack_mode_o  = irq_ctrl_q[irqrig_reg_pkg::IRQ_CTRL_ACK_MODE_LSB];
+  always_comb begin
+    ack_vector_o = 32'h0;
+    if (ack_valid_o) ack_vector_o = merge(32'h0, wdata_i, be_i, 32'hFFFF_FFFF);
+  end
 
   // The read multiplexer works only for a read (simulation skips it on other cycles).
   logic [31:0] rdata_d;

@@ -1,5 +1,6 @@
 // The one place that programs the irqrig endpoint, over any Device backend: MSI and MSI-X
-// capabilities, per-vector moderation, the event ring, the burst engine, status and counters.
+// capabilities, per-vector moderation, the acknowledge mode, the event ring, the burst engine,
+// status and counters.
 #pragma once
 
 #include <cstdint>
