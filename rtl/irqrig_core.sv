@@ -3,8 +3,9 @@
 // burst engine, an event-ring DMA writer, per-vector interrupt moderation and the message sender.
 // A board top binds it to a hard IP; the simulator drives it directly.
 //
-//   burst_engine -> ring_writer (record, producer index) -> irq_moderation -> irq_sender -> tlp_tx
-//                                                          msix_table / cfg_space (masks, pending)
+//   burst_engine -> ring_writer (record, producer index) -> irq_moderation -> irq_ack -> irq_sender
+//        -> tlp_tx; irq_ack drops a message for an outstanding vector (IRQ_CTRL.ACK_MODE);
+//   irq_sender meets msix_table / cfg_space (masks, pending)
 module irqrig_core #(
   parameter int unsigned NumVectors = 2048,  // MSI-X table size and moderated vectors, 1..2048
   parameter int unsigned MsiVectors = 32,    // MSI Multiple Message Capable: 1, 2, 4, 8, 16, 32
@@ -220,7 +221,9 @@ module irqrig_core #(
   logic [15:0] ev_vector;
   logic [63:0] ev_time;
   logic        cnt_ring_full, cnt_dma, cnt_msi_sent, cnt_msi_pended, cnt_overflow, cnt_aborted;
-  logic        cnt_coalesced, cnt_fired, cnt_bad_vector;
+  logic        cnt_coalesced, cnt_fired, cnt_bad_vector, cnt_ack_suppressed;
+  logic        ack_mode, ack_valid;
+  logic [31:0] ack_vector;
 
   // Work in flight that finishes without the host; events moderation holds are not (MOD_HELD).
   assign busy = gen_running || ring_busy || mod_busy || send_busy;
@@ -264,6 +267,9 @@ module irqrig_core #(
     .mod_cfg_rdata_i     (mod_cfg_rdata),
     .mod_itr_rdata_i     (mod_itr_rdata),
     .mod_held_i          (mod_held),
+    .ack_mode_o          (ack_mode),
+    .ack_valid_o         (ack_valid),
+    .ack_vector_o        (ack_vector),
     .busy_i              (busy),
     .ring_full_i         (ring_full),
     .generating_i        (gen_running),
@@ -277,7 +283,8 @@ module irqrig_core #(
     .cnt_mod_coalesced_i (cnt_coalesced),
     .cnt_mod_fired_i     (cnt_fired),
     .cnt_aborted_i       (cnt_aborted),
-    .cnt_bad_vector_i    (cnt_bad_vector)
+    .cnt_bad_vector_i    (cnt_bad_vector),
+    .cnt_ack_suppressed_i (cnt_ack_suppressed)
   );
 
   logic [10:0] msix_vec, rel_vec;
@@ -408,6 +415,27 @@ module irqrig_core #(
     .cnt_bad_vector_o (cnt_bad_vector)
   );
 
+  // Acknowledge mode: a message for an outstanding vector stops here.
+  logic        send_valid, send_ready;
+  logic [10:0] send_vector;
+
+  irq_ack #(
+    .NumVectors(NumVectors)
+  ) u_irq_ack (
+    .clk_i            (clk_i),
+    .rst_ni           (rst_ni),
+    .ack_mode_i       (ack_mode),
+    .ack_valid_i      (ack_valid),
+    .ack_vector_i     (ack_vector),
+    .fire_valid_i     (fire_valid),
+    .fire_vector_i    (fire_vector),
+    .fire_ready_o     (fire_ready),
+    .send_valid_o     (send_valid),
+    .send_vector_o    (send_vector),
+    .send_ready_i     (send_ready),
+    .cnt_suppressed_o (cnt_ack_suppressed)
+  );
+
   logic                   msg_valid, msg_done;
   logic [2:0]             msg_ndw;
 
@@ -416,9 +444,9 @@ module irqrig_core #(
   ) u_irq_sender (
     .clk_i            (clk_i),
     .rst_ni           (rst_ni),
-    .fire_valid_i     (fire_valid),
-    .fire_vector_i    (fire_vector),
-    .fire_ready_o     (fire_ready),
+    .fire_valid_i     (send_valid),
+    .fire_vector_i    (send_vector),
+    .fire_ready_o     (send_ready),
     .msix_en_i        (msix_en),
     .msix_vec_o       (msix_vec),
     .msix_addr_i      (msix_addr),

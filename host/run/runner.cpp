@@ -260,7 +260,8 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
                  {"ring_overflows", device.ring_overflows},
                  {"moderation_fired", device.moderation_fired},
                  {"ring_full_stalls", device.ring_full_stalls},
-                 {"aborted", device.aborted}};
+                 {"aborted", device.aborted},
+                 {"ack_suppressed", device.ack_suppressed}};
   r["lapic"] = {{"accepted", accepted}, {"merged", merged}};
   r["isr"] = {{"calls", c.isr_calls}, {"claimed", c.isr_claimed}, {"declined", c.isr_declined}};
   r["dpc"] = {{"inserts", c.dpc_inserts},
