@@ -10,10 +10,10 @@
 //   MSI-X: a one-cycle pulse on cfg_interrupt_msix_int with the core's table entry on
 //          cfg_interrupt_msix_address / _data ("MSI-X External": table and PBA stay in BAR0).
 // Then it waits for cfg_interrupt_msi_sent or _fail (PG213: the IP answers MSI and MSI-X external
-// on the same pair). Sent ends the request. Fail waits RetryGap cycles and looks again: if the IP
-// now shows the vector masked or its capability disabled, the request goes back to the core (pend),
-// which sets the PBA / MSI Pending bit; otherwise it is tried again, and after MaxFails fails of
-// the same message (0: never) it is dropped and counted. The core's MSI Pending bits are written
+// on the same pair). Sent ends the request. Whenever the IP shows the vector masked or its
+// capability disabled (before issuing, or on a fail) the request goes back to the core (pend),
+// which sets the PBA / MSI Pending bit and sends it on unmask. Any other fail is retried after
+// RetryGap cycles; after MaxFails such fails of one message (0: never) it is dropped and counted. The core's MSI Pending bits are written
 // to the IP's Pending register continuously.
 module usp_irq_adapter #(
   parameter int unsigned MaxFails = 0,  // fails of one message before it is dropped; 0: never
@@ -175,7 +175,16 @@ module usp_irq_adapter #(
           state_d = StDone;
         end else if (cfg_interrupt_msi_fail_i) begin
           cnt_fail_o = 1'b1;
-          if (last_fail) begin
+          // A fail because the host masked or disabled meanwhile is no failure of the message:
+          // it goes back to the core to pend (a mask change just announced is looked at again).
+          if (!settled) begin
+            gap_d   = GapW'(RetryGap);
+            state_d = StGap;
+          end else if (!deliverable) begin
+            pend_d  = 1'b1;
+            drop_d  = 1'b0;
+            state_d = StDone;
+          end else if (last_fail) begin
             cnt_drop_o = 1'b1;
             pend_d     = 1'b0;
             drop_d     = 1'b1;

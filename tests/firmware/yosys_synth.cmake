@@ -1,0 +1,20 @@
+# Generic yosys synthesis of the vendor-free board core (irqrig_usp_core: bridge, irqrig_core with
+# HardIp, interrupt adapter) at NumVectors = 32; prints the cell count, fails on any error.
+string(REPLACE "|" ";" sources "${SOURCES}")
+list(JOIN sources " " source_list)
+set(script "read_verilog -sv -DSYNTHESIS ${source_list}; chparam -set NumVectors 32 ${TOP}; synth -top ${TOP}; check -assert; stat")
+execute_process(COMMAND ${YOSYS} -l ${LOG} -q -p "${script}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message("${out}${err}")
+  message(FATAL_ERROR "yosys failed (${rc}); log: ${LOG}")
+endif()
+file(STRINGS ${LOG} cells REGEX "Number of cells")
+list(GET cells -1 total)
+string(STRIP "${total}" total)
+# The adapter and the bridge must survive synthesis as logic of their own, not be optimised away.
+file(STRINGS ${LOG} kept REGEX "=== (usp_irq_adapter|usp_axis_bridge) ===")
+list(LENGTH kept n_kept)
+if(n_kept LESS 2)
+  message(FATAL_ERROR "yosys: usp_irq_adapter or usp_axis_bridge missing from the hierarchy; log: ${LOG}")
+endif()
+message("yosys synth -top ${TOP} (NumVectors=32): ${total}")
