@@ -91,7 +91,10 @@ class UspTb {
 
   HostCfg& host() { return host_; }
   // Knobs: answer latency range, a fail probability, a number of fails to force next, stalls.
-  void SetLatency(unsigned lo, unsigned hi) { lat_lo_ = lo, lat_hi_ = hi; }
+  void SetLatency(unsigned lo, unsigned hi) {
+    lat_lo_ = lo;
+    lat_hi_ = hi;
+  }
   void SetFailProbability(double p) { fail_prob_ = p; }
   void ForceFails(unsigned n) { force_fails_ = n; }
   void SetStalls(bool on) { stalls_ = on; }
@@ -170,7 +173,7 @@ class UspTb {
 
   // BAR0 accesses: the request bridge hands the core offsets inside BAR0 (BAR0 reads as 0).
   void Write32(std::uint32_t offset, std::uint32_t value) {
-    rx_queue_.push_back({Dw0(kFmt3dwData, kTypeMem, 1), 0x000000FFu, offset & ~3u, value});
+    rx_queue_.push_back({Dw0(kFmt3dwData, kTypeMem, 1), 0x0000000Fu, offset & ~3u, value});  // 1 DW: Last BE 0
     RunUntil([&] { return rx_queue_.empty() && !rx_active_; });
   }
   std::uint32_t Read32(std::uint32_t offset) {

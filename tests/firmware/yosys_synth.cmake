@@ -11,10 +11,12 @@ endif()
 file(STRINGS ${LOG} cells REGEX "Number of cells")
 list(GET cells -1 total)
 string(STRIP "${total}" total)
-# The adapter and the bridge must survive synthesis as logic of their own, not be optimised away.
-file(STRINGS ${LOG} kept REGEX "=== (usp_irq_adapter|usp_axis_bridge) ===")
-list(LENGTH kept n_kept)
-if(n_kept LESS 2)
-  message(FATAL_ERROR "yosys: usp_irq_adapter or usp_axis_bridge missing from the hierarchy; log: ${LOG}")
-endif()
+# The adapter and the bridge must survive synthesis as modules of their own (parameterised
+# modules are named $paramod...<name>...), not be optimised away.
+foreach(module IN ITEMS usp_irq_adapter usp_axis_bridge)
+  file(STRINGS ${LOG} kept REGEX "^=== .*${module}.* ===$")
+  if(NOT kept)
+    message(FATAL_ERROR "yosys: ${module} missing from the synthesized hierarchy; log: ${LOG}")
+  endif()
+endforeach()
 message("yosys synth -top ${TOP} (NumVectors=32): ${total}")
