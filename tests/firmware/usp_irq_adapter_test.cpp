@@ -386,7 +386,9 @@ TYPED_TEST(UspIrqAdapterTest, FailIsRetriedThenDroppedAtTheLimit) {
     EXPECT_EQ(tb.Read32(r::CNT_MSI_SENT), 0u) << "a dropped message is not counted as sent";
     EXPECT_EQ(tb.Read32(r::CNT_MSI_PENDED), 0u);
   }
-  if (forced > 1) EXPECT_GE(tb.min_retry_gap(), TypeParam::kRetryGap) << "retried before RetryGap";
+  if (forced > 1) {
+    EXPECT_GE(tb.min_retry_gap(), TypeParam::kRetryGap) << "retried before RetryGap";
+  }
   // Fewer fails than the limit: sent after them.
   tb.ForceFails(limit > 1 ? limit - 1 : 0);
   tb.StartBurst({1}, 1);
@@ -527,7 +529,9 @@ TYPED_TEST(UspIrqAdapterTest, RandomStallsAndFails) {
   tb.StartBurst(list, kEvents, 3);
   tb.WaitIdle();
   EXPECT_EQ(tb.messages().size() + tb.drops(), kEvents);
-  if (TypeParam::kMaxFails == 0) EXPECT_EQ(tb.drops(), 0u);
+  if (TypeParam::kMaxFails == 0) {
+    EXPECT_EQ(tb.drops(), 0u) << "without a fail limit nothing is dropped";
+  }
   EXPECT_GT(tb.fails(), 0u) << "the fail knob should have fired";
   EXPECT_EQ(tb.Read32(r::CNT_MSI_SENT), tb.messages().size());
   // Without drops the order is the burst's; with drops each message still carries a listed entry.
@@ -536,7 +540,9 @@ TYPED_TEST(UspIrqAdapterTest, RandomStallsAndFails) {
     const unsigned v = m.data & 0xFFFF;
     ASSERT_LT(v, count);
     EXPECT_EQ(m.addr, TestFixture::EntryAddr(v));
-    if (tb.drops() == 0) EXPECT_EQ(v, list[i % count]) << "message " << i;
+    if (tb.drops() == 0) {
+      EXPECT_EQ(v, list[i % count]) << "message " << i;
+    }
   }
   this->ExpectOnlyRingWrites();
 }
