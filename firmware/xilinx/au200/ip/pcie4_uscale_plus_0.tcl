@@ -4,8 +4,8 @@
 # and PBA at 0x1000 inside it), MSI with 32 vectors and per-vector masking, MSI-X external with
 # 2048 entries (the core keeps table and PBA; the IP owns the capability), no INTx.
 # Property names are those of the IP's XCI in Vivado 2022.x/2023.x; CHECK them with
-# `report_property [get_ips pcie4_uscale_plus_0]` in your Vivado, and the block location for
-# your board (X1Y2 is the U200's edge connector).
+# `report_property [get_ips pcie4_uscale_plus_0]` in your Vivado, and the block location and GT
+# quad for your board (X1Y2 with lanes 0-3 in quad 227 on the U200's edge connector).
 create_ip -name pcie4_uscale_plus -vendor xilinx.com -library ip -module_name pcie4_uscale_plus_0 -dir $ip_dir
 
 set_property -dict [list \
@@ -15,6 +15,7 @@ set_property -dict [list \
   CONFIG.axisten_if_width {128_bit} \
   CONFIG.axisten_freq {250} \
   CONFIG.pcie_blk_locn {X1Y2} \
+  CONFIG.select_quad {GTY_Quad_227} \
   CONFIG.vendor_id {10EE} \
   CONFIG.PF0_DEVICE_ID {1A51} \
   CONFIG.PF0_REVISION_ID {01} \
