@@ -35,7 +35,7 @@ module irqrig_core #(
   input  logic        hip_cfg_msi_en_i,      // MSI Enable
   input  logic [2:0]  hip_cfg_msi_mme_i,     // MSI Multiple Message Enable
   input  logic [31:0] hip_cfg_msi_mask_i,    // MSI Mask Bits
-  // HardIp: one message request at a time, held until done (tied off otherwise)
+  // HardIp: one message request at a time, held until done (valid stays 0 otherwise)
   output logic        msg_req_valid_o,
   output logic        msg_req_msix_o,        // 1: MSI-X table entry, 0: MSI message number
   output logic [10:0] msg_req_vector_o,
