@@ -58,14 +58,13 @@ module usp_irq_model (
   // Protocol error codes (first one wins)
   localparam logic [7:0] ErrNone         = 8'd0;
   localparam logic [7:0] ErrTwoMsiBits   = 8'd1;  // more than one MSI bit rose in one cycle
-  localparam logic [7:0] ErrBusy         = 8'd2;  // a request while one is in flight
+  localparam logic [7:0] ErrBusy         = 8'd2;  // a request while one is in flight (also
+                                                  // cfg_interrupt_msix_int held a second cycle)
   localparam logic [7:0] ErrBoth         = 8'd3;  // MSI and MSI-X in the same cycle
   localparam logic [7:0] ErrFunction     = 8'd4;  // not PF0
-  localparam logic [7:0] ErrMsixHeld     = 8'd5;  // cfg_interrupt_msix_int longer than a cycle
-  localparam logic [7:0] ErrPendFunction = 8'd6;  // pending status for another function
+  localparam logic [7:0] ErrPendFunction = 8'd5;  // pending status for another function
 
   logic [31:0] msi_int_prev_q, rise;
-  logic        msix_prev_q;
   logic        busy_q, msix_q;
   logic [4:0]  vec_q;
   logic [63:0] addr_q;
@@ -98,7 +97,6 @@ module usp_irq_model (
     else if (msi_req && msix_req)                             err_d = ErrBoth;
     else if ((msi_req || msix_req) && cfg_interrupt_msi_function_number_i != 8'd0)
                                                               err_d = ErrFunction;
-    else if (msix_req && msix_prev_q)                         err_d = ErrMsixHeld;
     else if (cfg_interrupt_msi_pending_status_data_enable_i &&
              cfg_interrupt_msi_pending_status_function_num_i != 2'd0)
                                                               err_d = ErrPendFunction;
@@ -107,7 +105,6 @@ module usp_irq_model (
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       msi_int_prev_q <= 32'h0;
-      msix_prev_q    <= 1'b0;
       busy_q         <= 1'b0;
       msix_q         <= 1'b0;
       vec_q          <= 5'd0;
@@ -119,7 +116,6 @@ module usp_irq_model (
       err_q          <= ErrNone;
     end else begin
       msi_int_prev_q <= cfg_interrupt_msi_int_i;
-      msix_prev_q    <= cfg_interrupt_msix_int_i;
       mask_prev_q    <= host_msi_mask_i;
       if (err_q == ErrNone) err_q <= err_d;
       if (resolve) busy_q <= 1'b0;
