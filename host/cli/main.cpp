@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   std::optional<std::uint64_t> seed;
   bool quiet = false;
+  bool stop_at_first_failure = false;
 
   CLI::App* run = app.add_subcommand("run", "Run a scenario and report");
   run->add_option("scenario", scenario_path, "Scenario YAML file")->required();
@@ -74,6 +75,8 @@ int main(int argc, char** argv) {
   run->add_option("--trace", trace_path, "Chrome trace-event JSON of the run (Perfetto, chrome://tracing)");
   run->add_option("--waves", waves_path, "Trace the RTL into this FST file");
   run->add_flag("--quiet", quiet, "Print nothing; the exit code says it all");
+  run->add_flag("--stop-at-first-failure", stop_at_first_failure,
+                "End the run at the first failed check (report and trace written, exit 1)");
 
   CLI::App* check = app.add_subcommand("check", "Validate a scenario without running it");
   check->add_option("scenario", scenario_path, "Scenario YAML file")->required();
@@ -117,6 +120,7 @@ int main(int argc, char** argv) {
     options.waves_path = waves_path;
     options.trace_path = trace_path;
     options.driver = driver;
+    options.stop_at_first_failure = stop_at_first_failure;
     const auto outcome = irqrig::host::run_scenario(scenario, options);
     if (report_out.is_open()) report_out << outcome.report.dump(2) << '\n';
     if (!quiet) print_summary(outcome.report);
