@@ -304,7 +304,9 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, s
   std::optional<std::uint32_t> unanswered;
   std::uint64_t unanswered_records = 0;
   bool called = false;
+  const bool balance = config_.checks.isr_balance;
   for (const InterruptObject* io : chain) {
+    if (!balance) break;
     if (!io->message_routine || io->message_id >= balance_.size()) continue;
     const MessageBalance& b = balance_[io->message_id];
     if (b.records > b.covered && !unanswered) {
@@ -350,7 +352,7 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, s
     cpu.pop_frame();
     if (claimed) {
       ++counters_.isr_claimed;
-      if (io->message_routine && io->message_id < balance_.size()) {
+      if (balance && io->message_routine && io->message_id < balance_.size()) {
         // Every message is sent for an event whose record came first: more claims than records
         // means the ISR took an interrupt another message sent.
         MessageBalance& b = balance_[io->message_id];

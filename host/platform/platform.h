@@ -83,6 +83,9 @@ struct CheckSettings {
   std::uint64_t dpc_cumulative_ps = 0;
   /// `late`: an event record in memory this long without being processed.
   std::uint64_t late_ps = 0;
+  /// `isr_balance`: claims against the records of each message. Off on the bare platform, whose
+  /// tests send bare messages (an interrupt without a record) that the device of a run never does.
+  bool isr_balance = false;
   /// The first failed check stops the simulation at its moment (--stop-at-first-failure).
   bool stop_at_first_failure = false;
   /// Failures kept per check with all their details; the rest are counted only.

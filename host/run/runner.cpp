@@ -382,6 +382,7 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   cfg.checks.dpc_single_ps = s.checks.dpc_single_us * 1'000'000;
   cfg.checks.dpc_cumulative_ps = s.checks.dpc_cumulative_us * 1'000'000;
   cfg.checks.late_ps = s.checks.late_us * 1'000'000;
+  cfg.checks.isr_balance = true;
   cfg.checks.stop_at_first_failure = options.stop_at_first_failure;
 
   // sc_stop() is how a drained run ends, not news.

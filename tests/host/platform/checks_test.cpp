@@ -240,9 +240,15 @@ TEST(RecordIntegrityPlatform, TornCopyFailsAndFaithfulCopyPasses) {
   EXPECT_NE(failed[0].detail.find("differs from what the device wrote"), std::string::npos) << failed[0].detail;
 }
 
+PlatformConfig balanced() {
+  PlatformConfig c = test_config(2);
+  c.checks.isr_balance = true;
+  return c;
+}
+
 // isr_balance: each claim must answer a record of the ISR's own message.
 TEST(IsrBalancePlatform, ClaimingAnInterruptWithoutARecordFails) {
-  Rig rig(test_config(2));
+  Rig rig(balanced());
   Device dev;
   IsrFn isr = [](PKINTERRUPT, ULONG) -> BOOLEAN { return TRUE; };
   rig.at(0, 0, [&] {
@@ -262,7 +268,7 @@ TEST(IsrBalancePlatform, ClaimingAnInterruptWithoutARecordFails) {
 }
 
 TEST(IsrBalancePlatform, ChainDecliningARecordedInterruptFails) {
-  Rig rig(test_config(2));
+  Rig rig(balanced());
   Device dev;
   IsrFn isr = [](PKINTERRUPT, ULONG) -> BOOLEAN { return FALSE; };
   rig.at(0, 0, [&] {
@@ -281,7 +287,7 @@ TEST(IsrBalancePlatform, ChainDecliningARecordedInterruptFails) {
 // Declining a message with nothing of its own (a shared vector's other message, a bare message)
 // is what a correct ISR does: counted, not failed. Claiming its recorded ones passes.
 TEST(IsrBalancePlatform, DecliningABareMessageAndClaimingRecordsPass) {
-  Rig rig(test_config(2));
+  Rig rig(balanced());
   Device dev;
   // Claims the recorded event, declines the bare message.
   IsrFn isr = [&](PKINTERRUPT, ULONG) -> BOOLEAN { return rig.now_ps() < 4 * kUs; };
@@ -295,6 +301,17 @@ TEST(IsrBalancePlatform, DecliningABareMessageAndClaimingRecordsPass) {
   EXPECT_TRUE(faults_of(rig, "isr_balance").empty());
   EXPECT_EQ(rig.platform().counters().isr_claimed, 1u);
   EXPECT_EQ(rig.platform().counters().isr_unclaimed, 1u);
+}
+
+// Off (the bare platform's default), an ISR claiming bare messages is not judged.
+TEST(IsrBalancePlatform, OffJudgesNothing) {
+  Rig rig(test_config(2));
+  IsrFn isr = [](PKINTERRUPT, ULONG) -> BOOLEAN { return TRUE; };
+  rig.at(0, 0, [&] { rig.connect_messages(&isr); });
+  rig.device().add_message(5 * kUs, 1);
+  rig.run(10 * kUs);
+  EXPECT_TRUE(rig.platform().faults().empty());
+  EXPECT_EQ(rig.platform().counters().isr_claimed, 1u);
 }
 
 PlatformConfig watchdog(std::uint64_t single_ps, std::uint64_t cumulative_ps) {
@@ -402,7 +419,7 @@ TEST(FailureLog, KeepsTheFirstDetailsAndCountsAll) {
 
 // --stop-at-first-failure: the simulation stops at the first failed check.
 TEST(FailureLog, StopAtFirstFailureEndsTheRunThere) {
-  PlatformConfig c = test_config(2);
+  PlatformConfig c = balanced();
   c.checks.stop_at_first_failure = true;
   Rig rig(c);
   IsrFn isr = [](PKINTERRUPT, ULONG) -> BOOLEAN { return TRUE; };
@@ -418,7 +435,7 @@ TEST(FailureLog, StopAtFirstFailureEndsTheRunThere) {
 
 // --trace marks the moment: an instant "check failed: NAME" on the CPU's track with the detail.
 TEST(FailureLog, TraceShowsTheFailedCheckOnItsCpu) {
-  PlatformConfig c = test_config(2);
+  PlatformConfig c = balanced();
   c.trace_path = ::testing::TempDir() + "checks_trace.json";
   {
     Rig rig(c);
