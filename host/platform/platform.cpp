@@ -150,7 +150,8 @@ void Platform::fault(std::string check, std::string detail, std::optional<std::u
 void Platform::fail(Fault f) {
   // Bounded: a driver that duplicates every event fails millions of times; the first few say why.
   if (failure_counts_[f.check]++ < config_.checks.details_kept) {
-    if (trace_) {
+    // A failed trace is not marked in itself.
+    if (trace_ && f.check != "trace") {
       nlohmann::ordered_json args{{"detail", f.describe()}};
       if (f.seq) args["seq"] = *f.seq;
       try {
@@ -160,8 +161,9 @@ void Platform::fail(Fault f) {
           trace_->global_instant("check failed: " + f.check, f.time_ps, std::move(args));
         }
       } catch (const TraceError& e) {
-        faults_.push_back(Fault{"trace", now_ps(), e.what(), {}, -1, RoutineKind::kNone, {}, {}});
-        ++failure_counts_["trace"];
+        // Once: every later mark fails the same way.
+        if (failure_counts_["trace"]++ == 0)
+          faults_.push_back(Fault{"trace", now_ps(), e.what(), {}, -1, RoutineKind::kNone, {}, {}});
         sc_core::sc_stop();
       }
     }
