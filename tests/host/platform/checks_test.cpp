@@ -303,6 +303,27 @@ TEST(IsrBalancePlatform, DecliningABareMessageAndClaimingRecordsPass) {
   EXPECT_EQ(rig.platform().counters().isr_unclaimed, 1u);
 }
 
+// Two messages on one vector (SEMANTICS D3): message 0's ISR, first in the chain, claims the
+// interrupt message 1 sent: caught at that claim, naming message 0.
+TEST(IsrBalancePlatform, SharedVectorClaimOfTheOtherMessageFails) {
+  PlatformConfig c = balanced();
+  c.affinity = {0, 0};
+  c.first_vector = 0xCF;
+  Rig rig(c);
+  Device dev;
+  IsrFn isr = [](PKINTERRUPT, ULONG) -> BOOLEAN { return TRUE; };
+  rig.at(0, 0, [&] {
+    dev.start(rig.platform());
+    rig.connect_messages(&isr);
+  });
+  rig.device().add_event(10 * kUs, 1);
+  rig.run(20 * kUs);
+  const auto failed = faults_of(rig, "isr_balance");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].detail.find("the ISR of message 0 claimed"), std::string::npos) << failed[0].detail;
+  EXPECT_NE(failed[0].detail.find("1 claims against 0 records"), std::string::npos) << failed[0].detail;
+}
+
 // Off (the bare platform's default), an ISR claiming bare messages is not judged.
 TEST(IsrBalancePlatform, OffJudgesNothing) {
   Rig rig(test_config(2));
