@@ -145,6 +145,9 @@ TEST(Cli, FullMsixTableOf2048MessagesLosesNothing) {
   EXPECT_EQ(j["device"]["msi_sent"], 3000);
   EXPECT_EQ(j["events"]["processed"], 3000);
   EXPECT_EQ(j["per_cpu"].size(), 16u);
+  // Messages share vectors here: whole chains decline interrupts whose records an earlier claim
+  // answered, which isr_balance allows (docs/checks.md); the run still passes.
+  EXPECT_GT(j["isr"]["unclaimed"].get<std::uint64_t>(), 0u);
   std::filesystem::remove(report);
 }
 
