@@ -1,5 +1,6 @@
 // The rig's ledger of event records: what the device wrote into the ring, what the driver handed
-// up, and the verdict that every sequence number was processed exactly once (DESIGN decision 6).
+// up, the verdict that every sequence number was processed exactly once (DESIGN decision 6), and per
+// ring slot the evidence of record_integrity and late (docs/checks.md).
 #pragma once
 
 #include <array>
