@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   std::optional<std::uint64_t> seed;
   bool quiet = false;
+  bool stop_at_first_failure = false;
 
   CLI::App* run = app.add_subcommand("run", "Run a scenario and report");
   run->add_option("scenario", scenario_path, "Scenario YAML file")->required();
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
   std::string html_path, report_input;
   run->add_option("--html", html_path, "Write a self-contained HTML report with plots here (docs/reports.md)");
   run->add_flag("--quiet", quiet, "Print nothing; the exit code says it all");
+  run->add_flag("--stop-at-first-failure", stop_at_first_failure,
+                "End the run at the first failed check (report and trace written, exit 1)");
 
   CLI::App* check = app.add_subcommand("check", "Validate a scenario without running it");
   check->add_option("scenario", scenario_path, "Scenario YAML file")->required();
@@ -164,6 +167,7 @@ int main(int argc, char** argv) {
     options.waves_path = waves_path;
     options.trace_path = trace_path;
     options.driver = driver;
+    options.stop_at_first_failure = stop_at_first_failure;
     const auto outcome = irqrig::host::run_scenario(scenario, options);
     if (report_out.is_open()) report_out << outcome.report.dump(2) << '\n';
     if (!html_path.empty()) irqrig::report::write_run_html(outcome.report, html_path);

@@ -115,6 +115,15 @@ void Cpu::resume() {
 }
 
 void Cpu::set_irql(Irql irql) {
+  // The DPC watchdog's cumulative bound counts from the moment this CPU reached DISPATCH_LEVEL
+  // until it next falls below it.
+  const bool was = irql_ >= kDispatchLevel, is = irql >= kDispatchLevel;
+  if (!was && is) {
+    dispatch_since_ps_ = platform_.now_ps();
+  } else if (was && !is && dispatch_since_ps_ != kNever) {
+    max_dispatch_run_ps_ = std::max(max_dispatch_run_ps_, platform_.now_ps() - dispatch_since_ps_);
+    dispatch_since_ps_ = kNever;
+  }
   irql_ = irql;
   lapic_.set_tpr(tpr_of_irql(irql));
 }
@@ -296,9 +305,12 @@ void Cpu::consume_ps(std::uint64_t amount) {
   std::uint64_t remaining = amount;
   while (remaining > 0) {
     const std::uint64_t start = platform_.now_ps();
-    block(remaining);
+    const std::uint64_t deadline = watchdog_deadline();
+    if (deadline <= start) check_watchdog();
+    block(std::min(remaining, deadline - start));
     const std::uint64_t passed = platform_.now_ps() - start;
     remaining -= std::min(passed, remaining);
+    check_watchdog();
     // A nested interrupt's time is its own: the preempted routine still owes `remaining`.
     check_preemption();
   }
@@ -306,9 +318,52 @@ void Cpu::consume_ps(std::uint64_t amount) {
 
 void Cpu::spin_until(const std::function<bool()>& ready, const sc_core::sc_event& event) {
   while (!ready()) {
-    block(std::nullopt, &event);
+    const std::uint64_t now = platform_.now_ps(), deadline = watchdog_deadline();
+    if (deadline <= now) check_watchdog();
+    block(deadline == kNever ? std::nullopt : std::optional(deadline - now), &event);
+    check_watchdog();
     check_preemption();
   }
+}
+
+std::uint64_t Cpu::watchdog_deadline() const {
+  const CheckSettings& c = platform_.config().checks;
+  std::uint64_t deadline = kNever;
+  if (c.dpc_cumulative_ps && dispatch_since_ps_ != kNever) deadline = dispatch_since_ps_ + c.dpc_cumulative_ps;
+  if (c.dpc_single_ps && dpc_frame_) deadline = std::min(deadline, frames_[*dpc_frame_].start_ps + c.dpc_single_ps);
+  return deadline;
+}
+
+void Cpu::check_watchdog() {
+  const std::uint64_t now = platform_.now_ps();
+  if (now < watchdog_deadline()) return;
+  // DPC_WATCHDOG_VIOLATION (0x133): parameter 0 for one DPC over its time, 1 for the CPU over
+  // its cumulative time at DISPATCH_LEVEL and above.
+  const CheckSettings& c = platform_.config().checks;
+  Fault f = platform_.driver_fault("DPC_WATCHDOG_VIOLATION", {});
+  f.check = "dpc_watchdog";
+  if (c.dpc_single_ps && dpc_frame_ && now >= frames_[*dpc_frame_].start_ps + c.dpc_single_ps) {
+    const Frame& dpc = frames_[*dpc_frame_];
+    f.time_ps = dpc.start_ps + c.dpc_single_ps;
+    f.routine = dpc.kind;
+    f.routine_name = dpc.routine ? platform_.routine_name(dpc.routine) : std::string();
+    f.detail = fmt::format("parameter 0: one {} routine has run for {} us since {} ns, over "
+                           "checks.dpc_watchdog.single_us {}",
+                           routine_kind_name(dpc.kind), (now - dpc.start_ps) / 1'000'000, dpc.start_ps / 1000,
+                           c.dpc_single_ps / 1'000'000);
+  } else {
+    f.time_ps = dispatch_since_ps_ + c.dpc_cumulative_ps;
+    f.detail = fmt::format("parameter 1: CPU {} has been at DISPATCH_LEVEL or above since {} ns without a break, "
+                           "over checks.dpc_watchdog.cumulative_us {}",
+                           index_, dispatch_since_ps_ / 1000, c.dpc_cumulative_ps / 1'000'000);
+  }
+  throw DriverFault(std::move(f));
+}
+
+std::uint64_t Cpu::max_dispatch_run_ps() const {
+  std::uint64_t m = max_dispatch_run_ps_;
+  if (dispatch_since_ps_ != kNever) m = std::max(m, platform_.now_ps() - dispatch_since_ps_);
+  return m;
 }
 
 void Cpu::raise_irql(Irql irql) {
@@ -409,6 +464,8 @@ void Cpu::run_dpc_thread() {
 
 void Cpu::run_dpc(const DpcCall& call, RoutineKind kind, Irql expected) {
   push_frame(kind, reinterpret_cast<const void*>(call.routine));
+  // The watchdog's single-DPC bound: ordinary and timer DPCs (a threaded one runs at PASSIVE_LEVEL).
+  if (kind != RoutineKind::kThreadedDpc) dpc_frame_ = frames_.size() - 1;
   const std::uint64_t start = platform_.now_ps();
   consume_ps(platform_.config().costs.dpc_ns * 1000);
   // ISR->DPC is from the insert to the moment the routine itself starts running.
@@ -421,6 +478,7 @@ void Cpu::run_dpc(const DpcCall& call, RoutineKind kind, Irql expected) {
   auto& counters = platform_.counters();
   ++counters.dpc_runs;
   counters.dpc_max_runtime_ps = std::max(counters.dpc_max_runtime_ps, platform_.now_ps() - start);
+  if (kind != RoutineKind::kThreadedDpc) dpc_frame_.reset();
   pop_frame();
 }
 

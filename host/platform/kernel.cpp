@@ -299,6 +299,21 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, s
   std::vector<InterruptObject*> copy;
   if (live.size() > 1) copy = live;
   const auto& chain = live.size() > 1 ? copy : live;
+  // isr_balance: which of the chain's messages had records no claim of theirs has answered when the
+  // interrupt was taken. Declining those is the chain's failure; declining the rest is allowed.
+  std::optional<std::uint32_t> unanswered;
+  std::uint64_t unanswered_records = 0;
+  bool called = false;
+  const bool balance = config_.checks.isr_balance;
+  for (const InterruptObject* io : chain) {
+    if (!balance) break;
+    if (!io->message_routine || io->message_id >= balance_.size()) continue;
+    const MessageBalance& b = balance_[io->message_id];
+    if (b.records > b.covered && !unanswered) {
+      unanswered = io->message_id;
+      unanswered_records = b.records - b.covered;
+    }
+  }
   for (std::size_t i = 0; i < chain.size(); ++i) {
     InterruptObject* io = chain[i];
     const std::uint32_t message = io->message_routine ? io->message_id : ~0u;
@@ -325,6 +340,7 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, s
       continue;
     }
     ++counters_.isr_calls;
+    called = true;
     const auto pk = reinterpret_cast<PKINTERRUPT>(io);
     const BOOLEAN claimed =
         io->message_routine ? io->message_routine(pk, io->context, io->message_id) : io->line_routine(pk, io->context);
@@ -336,9 +352,36 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, s
     cpu.pop_frame();
     if (claimed) {
       ++counters_.isr_claimed;
+      if (balance && io->message_routine && io->message_id < balance_.size()) {
+        // Every message is sent for an event whose record came first: more claims than records
+        // means the ISR took an interrupt another message sent.
+        MessageBalance& b = balance_[io->message_id];
+        if (++b.claims > b.records) {
+          Fault f = failure_here(
+              "isr_balance",
+              fmt::format("the ISR of message {} claimed an interrupt on vector {:#04x} that its message did not "
+                          "send: {} claims against {} records the device wrote for message {}",
+                          io->message_id, vector, b.claims, b.records, io->message_id));
+          f.routine = RoutineKind::kIsr;
+          f.routine_name = routine_name(io->routine());
+          fail(std::move(f));
+        }
+        b.covered = b.records;
+      }
       return;  // D3 [choice]: the chain stops at the first TRUE
     }
     ++counters_.isr_declined;
+  }
+  if (!called) return;  // every object was being disconnected: nobody was asked
+  ++counters_.isr_unclaimed;
+  if (unanswered) {
+    Fault f = failure_here("isr_balance",
+                           fmt::format("every ISR on vector {:#04x} declined the interrupt, but message {} had {} "
+                                       "record(s) no claim had answered when it was taken",
+                                       vector, *unanswered, unanswered_records));
+    f.routine = RoutineKind::kIsr;
+    f.routine_name = routine_name(chain.front()->routine());
+    fail(std::move(f));
   }
 }
 

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "host/core/msi.h"
+#include "irqrig/regs.h"
 #include "irqrig/rig.h"
 
 namespace irqrig::host {
@@ -58,7 +59,12 @@ void validate(const PlatformConfig& c) {
 }  // namespace
 
 std::string Fault::describe() const {
-  if (rule.empty()) return fmt::format("at {} ns: {}", time_ps / 1000, detail);
+  if (rule.empty()) {
+    if (cpu < 0) return fmt::format("at {} ns: {}", time_ps / 1000, detail);
+    std::string where = fmt::format("on CPU {}", cpu);
+    if (routine != RoutineKind::kNone) where += fmt::format(" in {} {}", routine_kind_name(routine), routine_name);
+    return fmt::format("{} at {} ns: {}", where, time_ps / 1000, detail);
+  }
   std::string where = cpu < 0 ? std::string("outside any CPU") : fmt::format("on CPU {}", cpu);
   if (routine != RoutineKind::kNone) {
     where += fmt::format(" in {}", routine_kind_name(routine));
@@ -76,6 +82,8 @@ Platform::Platform(const sc_core::sc_module_name& name, PlatformConfig config, s
     : sc_module(name),
       config_((validate(config), std::move(config))),
       device_(device),
+      ring_watch_(config_.ring_entries),
+      balance_(config_.affinity.size()),
       memory_(static_cast<std::size_t>(config_.ring_entries) * 16 + 64),
       vectors_(config_.cpus, std::vector<std::vector<InterruptObject*>>(256)),
       next_vector_(config_.cpus, config_.first_vector),
@@ -147,7 +155,72 @@ void Platform::fault(std::string check, std::string detail, std::optional<std::u
   f.check = std::move(check);
   f.time_ps = time_ps ? *time_ps : now_ps();
   f.detail = std::move(detail);
-  faults_.push_back(std::move(f));
+  fail(std::move(f));
+}
+
+void Platform::fail(Fault f) {
+  // Bounded: a driver that duplicates every event fails millions of times; the first few say why.
+  if (failure_counts_[f.check]++ < config_.checks.details_kept) {
+    // A failed trace is not marked in itself.
+    if (trace_ && f.check != "trace") {
+      nlohmann::ordered_json args{{"detail", f.describe()}};
+      if (f.seq) args["seq"] = *f.seq;
+      try {
+        if (f.cpu >= 0) {
+          trace_->instant(static_cast<unsigned>(f.cpu), "check failed: " + f.check, f.time_ps, std::move(args));
+        } else {
+          trace_->global_instant("check failed: " + f.check, f.time_ps, std::move(args));
+        }
+      } catch (const TraceError& e) {
+        // Once: every later mark fails the same way.
+        if (failure_counts_["trace"]++ == 0)
+          faults_.push_back(Fault{"trace", now_ps(), e.what(), {}, -1, RoutineKind::kNone, {}, {}});
+        sc_core::sc_stop();
+      }
+    }
+    faults_.push_back(std::move(f));
+  }
+  if (config_.checks.stop_at_first_failure && !stopped_at_failure_) {
+    stopped_at_failure_ = true;
+    sc_core::sc_stop();
+  }
+}
+
+Fault Platform::failure_here(std::string check, std::string detail, std::optional<std::uint32_t> seq) {
+  Fault f = driver_fault({}, std::move(detail));
+  f.check = std::move(check);
+  f.seq = seq;
+  return f;
+}
+
+std::uint64_t Platform::failure_count(const std::string& check) const {
+  const auto it = failure_counts_.find(check);
+  return it == failure_counts_.end() ? 0 : it->second;
+}
+
+void Platform::check_late() {
+  if (!config_.checks.late_ps) return;
+  sync_upstream();
+  const std::uint64_t now = now_ps();
+  if (now < config_.checks.late_ps) return;
+  for (const RingWatch::Late& l : ring_watch_.take_late(now - config_.checks.late_ps)) {
+    Fault f;
+    f.check = "late";
+    f.time_ps = l.written_ps + config_.checks.late_ps;
+    f.seq = l.seq;
+    f.detail = fmt::format("the record for sequence number {} reached ring slot {} at {} ns and was still "
+                           "unprocessed {} us later (checks.late_us)",
+                           l.seq, l.slot, l.written_ps / 1000, config_.checks.late_ps / 1'000'000);
+    fail(std::move(f));
+  }
+}
+
+std::optional<std::uint32_t> Platform::message_of_record(unsigned vector) const {
+  const std::size_t n = balance_.size();
+  if (n == 0) return std::nullopt;
+  if (config_.message_mode == MessageMode::kMsi) return static_cast<std::uint32_t>(vector % n);
+  if (vector < n) return static_cast<std::uint32_t>(vector);
+  return std::nullopt;
 }
 
 void Platform::violation(std::string rule, std::string detail) { throw DriverFault(driver_fault(std::move(rule), std::move(detail))); }
@@ -198,7 +271,7 @@ void Platform::guard(const std::function<void()>& body) {
   try {
     body();
   } catch (const DriverFault& e) {
-    faults_.push_back(e.fault());
+    fail(e.fault());
     sc_core::sc_stop();
   } catch (const sim::DeviceError& e) {
     if (!target_error_) target_error_ = e.what();
@@ -354,6 +427,10 @@ void Platform::deliver_memory(sim::UpstreamWrite& w) {
     for (std::uint64_t r = off; r + 16 <= off + bytes && r + 16 <= ring_end; r += 16) {
       IRQRIG_EVENT_RECORD rec;
       std::memcpy(&rec, &memory_[r], sizeof rec);
+      RingWatch::Record bytes;
+      std::memcpy(bytes.data(), &memory_[r], bytes.size());
+      ring_watch_.on_written(static_cast<std::uint32_t>(r / 16), bytes, w.time_ps);
+      if (const auto m = message_of_record(rec.Vector)) ++balance_[*m].records;
       if (!accounting_.on_written(rec.Sequence, rec.Timestamp * device_.cycle_ps()))
         fault("event_record",
               fmt::format("ring slot {} holds sequence number {}, more than {} past every record written before: "
@@ -433,6 +510,8 @@ void Platform::mmio_write(volatile void* va, std::uint64_t value, unsigned size)
   const Mapping& m = mapping_of(va, size);
   const std::uint64_t offset = m.bar_offset + (reinterpret_cast<std::uintptr_t>(va) - m.va);
   device_.bar_write(0, offset, value, size);
+  // record_integrity: the consumer index hands slots back to the device the moment it is written.
+  if (offset == regs::RING_CONS && size == 4) ring_watch_.on_released(static_cast<std::uint32_t>(value));
   current_cpu().consume_ps(config_.costs.mmio_write_ns * 1000);
 }
 
@@ -444,7 +523,7 @@ void Platform::report_pool_leaks(const std::string& driver) {
     list += fmt::format("{}'{}' {} bytes{}", i ? ", " : "", Pool::tag_name(blocks[i].tag), blocks[i].bytes,
                         blocks[i].paged ? " (paged)" : "");
   if (blocks.size() > 8) list += fmt::format(", and {} more", blocks.size() - 8);
-  faults_.push_back(driver_fault(
+  fail(driver_fault(
       "DRIVER_VERIFIER_DETECTED_VIOLATION",
       fmt::format("driver {} stopped with {} pool allocation{} ({} bytes) not freed: {}", driver, blocks.size(),
                   blocks.size() == 1 ? "" : "s", pool_.outstanding_bytes(), list)));
@@ -453,7 +532,40 @@ void Platform::report_pool_leaks(const std::string& driver) {
 void Platform::event_processed(const void* record) {
   IRQRIG_EVENT_RECORD rec;
   std::memcpy(&rec, record, sizeof rec);
-  accounting_.on_processed(rec.Sequence, now_ps());
+  RingWatch::Record bytes;
+  std::memcpy(bytes.data(), record, bytes.size());
+  // A pointer into the ring names its slot; anything else is the driver's copy.
+  const auto at = reinterpret_cast<std::uintptr_t>(record), ring = reinterpret_cast<std::uintptr_t>(memory_.data());
+  const std::uint64_t ring_bytes = std::uint64_t{config_.ring_entries} * 16;
+  std::optional<std::uint32_t> slot;
+  if (at >= ring && at - ring < ring_bytes) {
+    if ((at - ring) % 16) {
+      fail(failure_here("record_integrity",
+                        fmt::format("a record read at ring offset {:#x}, inside slot {} but not at its start: a torn "
+                                    "record",
+                                    at - ring, (at - ring) / 16),
+                        rec.Sequence));
+    } else {
+      slot = static_cast<std::uint32_t>((at - ring) / 16);
+    }
+  }
+  if (slot || at < ring || at - ring >= ring_bytes) {
+    RingWatch::Verdict v = ring_watch_.on_read(slot, bytes);
+    if (v.problem != RingWatch::Problem::kNone)
+      fail(failure_here("record_integrity", std::move(v.detail), rec.Sequence));
+  }
+  switch (accounting_.on_processed(rec.Sequence, now_ps())) {
+    case Accounting::Processed::kFirst: break;
+    case Accounting::Processed::kDuplicate:
+      fail(failure_here("exactly_once", fmt::format("sequence number {} processed a second time", rec.Sequence),
+                        rec.Sequence));
+      break;
+    case Accounting::Processed::kUnknown:
+      fail(failure_here("exactly_once",
+                        fmt::format("sequence number {} processed but the device never wrote it", rec.Sequence),
+                        rec.Sequence));
+      break;
+  }
   current_cpu().consume_ps(config_.costs.dpc_per_event_ns * 1000);
 }
 

@@ -50,6 +50,7 @@ struct Fault {
   int cpu = -1;      ///< the CPU running the offending code; -1 when no CPU was
   RoutineKind routine = RoutineKind::kNone;
   std::string routine_name;  ///< the driver routine's symbol, or module+offset when it has none
+  std::optional<std::uint32_t> seq;  ///< the event record's sequence number, when one is concerned
   /// One line for a report: "IRQL_NOT_LESS_OR_EQUAL on CPU 2 in DPC MyDpc at 1234 ns: detail".
   std::string describe() const;
 };
@@ -91,6 +92,24 @@ struct FaultCounters {
                 table_rewrites = 0;
 };
 
+/// The checks judged while the run goes (docs/checks.md); a time of 0 turns its check off. Off by
+/// default here, for tests of the bare platform; a scenario run sets the scenario's `checks:`.
+struct CheckSettings {
+  /// DPC_WATCHDOG_VIOLATION parameter 0: one DPC routine running longer than this.
+  std::uint64_t dpc_single_ps = 0;
+  /// Parameter 1: a CPU at DISPATCH_LEVEL or above without a break for longer than this.
+  std::uint64_t dpc_cumulative_ps = 0;
+  /// `late`: an event record in memory this long without being processed.
+  std::uint64_t late_ps = 0;
+  /// `isr_balance`: claims against the records of each message. Off on the bare platform, whose
+  /// tests send bare messages (an interrupt without a record) that the device of a run never does.
+  bool isr_balance = false;
+  /// The first failed check stops the simulation at its moment (--stop-at-first-failure).
+  bool stop_at_first_failure = false;
+  /// Failures kept per check with all their details; the rest are counted only.
+  std::size_t details_kept = 8;
+};
+
 /// Everything the platform is built with. The kernel-model settings are the [choice]s of
 /// SEMANTICS.md; docs/host-model.md documents each.
 struct PlatformConfig {
@@ -128,6 +147,7 @@ struct PlatformConfig {
   std::string trace_path;
 
   MsiFaultConfig msi_faults;  ///< MSI jitter and drops in the root complex (faults.msi_jitter_ns, drop_msi)
+  CheckSettings checks;
 };
 
 /// Time per CPU by what it was running: ISRs, DPCs (ordinary, timer and threaded), IPI workers and
@@ -214,6 +234,8 @@ class Cpu : public sc_core::sc_module {
   void pop_frame();
   /// Writes every open routine's trace slice, ending now (the trace is finishing).
   void close_frames_for_trace();
+  /// The longest this CPU has stayed at DISPATCH_LEVEL or above without a break, so far.
+  std::uint64_t max_dispatch_run_ps() const;
 
  private:
   void run();
@@ -244,6 +266,11 @@ class Cpu : public sc_core::sc_module {
   };
   std::deque<Hold> holds_;  // requested holds, in order
   void set_irql(Irql irql);
+  /// The DPC watchdog's next deadline on this CPU (kNever when neither bound applies now), and
+  /// the bug check when it has passed. Every wait inside a routine ends at the deadline, so a
+  /// violation is found at its moment.
+  std::uint64_t watchdog_deadline() const;
+  void check_watchdog();
   void account(std::uint64_t now_ps);
   void account();
   void post_quietly(std::uint8_t vector, std::uint64_t arrived_ps);
@@ -276,6 +303,9 @@ class Cpu : public sc_core::sc_module {
   std::uint64_t timer_for_ = kNever;  // when timer_'s pending notification fires
   bool blocked_ = false;
   std::vector<Frame> frames_;
+  std::uint64_t dispatch_since_ps_ = kNever;  // when IRQL last rose to DISPATCH_LEVEL or above
+  std::uint64_t max_dispatch_run_ps_ = 0;
+  std::optional<std::size_t> dpc_frame_;      // the ordinary or timer DPC running, in frames_
   CpuStats stats_;
   std::uint64_t account_since_ps_ = 0;
   std::deque<std::function<void()>> passive_work_;
@@ -306,6 +336,8 @@ struct PlatformCounters {
   std::uint64_t dpc_inserts = 0, dpc_inserts_rejected = 0, dpc_runs = 0, dpc_max_runtime_ps = 0;
   std::uint64_t ipi_broadcasts = 0, ipi_worker_calls = 0;
   std::uint64_t timer_expiries = 0;
+  /// Interrupts every ISR of the chain declined (isr_balance counts them; see docs/checks.md).
+  std::uint64_t isr_unclaimed = 0;
 };
 
 class Platform : public sc_core::sc_module {
@@ -346,6 +378,20 @@ class Platform : public sc_core::sc_module {
   }
   /// Records a fault that is not the driver's (DMA window, MSI format, ...), at `time_ps` or now.
   void fault(std::string check, std::string detail, std::optional<std::uint64_t> time_ps = std::nullopt);
+  /// Records a failed check: kept with its details while fewer than checks.details_kept of its
+  /// check are, counted always; marked in the trace; the first stops the run when
+  /// checks.stop_at_first_failure is set.
+  void fail(Fault fault);
+  /// A failed `check` found now, naming the running CPU and routine (none outside a CPU) and `seq`.
+  Fault failure_here(std::string check, std::string detail, std::optional<std::uint32_t> seq = std::nullopt);
+  /// Failures of `check` so far, counting those whose details were not kept.
+  std::uint64_t failure_count(const std::string& check) const;
+  /// The first failure stopped the run (checks.stop_at_first_failure).
+  bool stopped_at_failure() const { return stopped_at_failure_; }
+  /// `late`: fails every event record in memory for longer than checks.late_ps and still
+  /// unprocessed (the testbench calls it at each poll).
+  void check_late();
+  const RingWatch& ring_watch() const { return ring_watch_; }
   /// The driver broke a kernel rule: throws DriverFault naming `rule`, the current CPU, its
   /// routine and the time. Never returns.
   [[noreturn]] void violation(std::string rule, std::string detail);
@@ -523,6 +569,17 @@ class Platform : public sc_core::sc_module {
   Accounting accounting_;
   PlatformCounters counters_;
   std::vector<Fault> faults_;
+  std::unordered_map<std::string, std::uint64_t> failure_counts_;
+  bool stopped_at_failure_ = false;
+  RingWatch ring_watch_;
+  /// isr_balance, per message the device was granted: records the device wrote for it, interrupts
+  /// its ISR claimed, and the records written when its ISR last returned TRUE.
+  struct MessageBalance {
+    std::uint64_t records = 0, claims = 0, covered = 0;
+  };
+  std::vector<MessageBalance> balance_;
+  /// The message a record's vector is sent on: MSI-X the vector; MSI the vector modulo the messages.
+  std::optional<std::uint32_t> message_of_record(unsigned vector) const;
   std::optional<std::string> target_error_;
   Histogram msi_to_isr_, isr_to_dpc_;
   std::vector<std::uint8_t> memory_;

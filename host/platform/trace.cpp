@@ -46,6 +46,11 @@ void TraceWriter::instant(unsigned cpu, std::string_view name, std::uint64_t at_
                                {"pid", 0},     {"tid", cpu},    {"args", std::move(args)}});
 }
 
+void TraceWriter::global_instant(std::string_view name, std::uint64_t at_ps, nlohmann::ordered_json args) {
+  write(nlohmann::ordered_json{{"name", name}, {"cat", "check"}, {"ph", "i"}, {"s", "g"}, {"ts", micros(at_ps)},
+                               {"pid", 0},     {"tid", 0},        {"args", std::move(args)}});
+}
+
 void TraceWriter::finish() {
   if (finished_) return;
   finished_ = true;

@@ -35,6 +35,8 @@ class TraceWriter {
              nlohmann::ordered_json args);
   /// A moment on `cpu`'s track ("i", thread scope), e.g. an MSI arriving at its local APIC.
   void instant(unsigned cpu, std::string_view name, std::uint64_t at_ps, nlohmann::ordered_json args);
+  /// A moment that belongs to no CPU ("i", global scope): a failed check found outside any CPU.
+  void global_instant(std::string_view name, std::uint64_t at_ps, nlohmann::ordered_json args);
   /// Closes the JSON document; later events are dropped. Idempotent; the destructor calls it.
   void finish();
   std::uint64_t events() const { return events_; }

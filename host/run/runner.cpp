@@ -1,6 +1,7 @@
 #include "host/run/runner.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -175,6 +176,7 @@ class Testbench : public sc_core::sc_module {
       return false;
     }
     wait(sc_time(static_cast<double>(std::min(kPollPs, limit_ps - now)), SC_PS));
+    platform_.check_late();
     return true;
   }
 
@@ -243,8 +245,13 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
   const std::uint64_t unprocessed = dev_events > processed + dropped ? dev_events - processed - dropped : 0;
   // Events whose messages after their record were all dropped (faults.drop_msi): the hardware's loss.
   const std::uint64_t hardware_lost = std::min(unprocessed, platform.lost_to_dropped_msi());
-  // A run cut at a fixed time leaves events in flight: they are not lost, only not done yet.
-  const std::uint64_t lost = s.until == Until::kTime ? 0 : unprocessed - hardware_lost;
+  // A run cut at a fixed time, or at the first failed check, leaves events in flight: they are
+  // not lost, only not done yet.
+  const bool cut = s.until == Until::kTime || platform.stopped_at_failure();
+  const std::uint64_t lost = cut ? 0 : unprocessed - hardware_lost;
+  std::uint64_t max_at_dispatch_ps = 0;
+  for (unsigned i = 0; i < platform.cpu_count(); ++i)
+    max_at_dispatch_ps = std::max(max_at_dispatch_ps, platform.cpu(i).max_dispatch_run_ps());
 
   ordered_json r;
   r["irqrig_report"] = 1;
@@ -263,11 +270,15 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
                  {"aborted", device.aborted},
                  {"ack_suppressed", device.ack_suppressed}};
   r["lapic"] = {{"accepted", accepted}, {"merged", merged}};
-  r["isr"] = {{"calls", c.isr_calls}, {"claimed", c.isr_claimed}, {"declined", c.isr_declined}};
+  r["isr"] = {{"calls", c.isr_calls},
+              {"claimed", c.isr_claimed},
+              {"declined", c.isr_declined},
+              {"unclaimed", c.isr_unclaimed}};
   r["dpc"] = {{"inserts", c.dpc_inserts},
               {"inserts_rejected", c.dpc_inserts_rejected},
               {"runs", c.dpc_runs},
-              {"max_runtime_ns", c.dpc_max_runtime_ps / 1000}};
+              {"max_runtime_ns", c.dpc_max_runtime_ps / 1000},
+              {"max_at_dispatch_ns", max_at_dispatch_ps / 1000}};
   r["ipi"] = {{"broadcasts", c.ipi_broadcasts}, {"worker_calls", c.ipi_worker_calls}};
   r["events"] = {{"processed", processed},
                  {"lost", lost},
@@ -301,7 +312,7 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
   }
 
   Figures f;
-  f.in_flight = s.until == Until::kTime ? unprocessed - hardware_lost : 0;
+  f.in_flight = cut ? unprocessed - hardware_lost : 0;
   f.unknown = acc.unknown();
   f.rewritten = acc.rewritten();
   f.outstanding_sample = acc.outstanding_sample(8);
@@ -311,6 +322,40 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
 
 ordered_json latency(const Histogram& h) {
   return ordered_json{{"p50", h.quantile(0.50)}, {"p99", h.quantile(0.99)}, {"max", h.max()}};
+}
+
+/// Where and when a failure happened, as far as known: "seed S, T ns, CPU c, DPC Name, seq N: ".
+std::string failure_line(std::uint64_t seed, const Fault& x) {
+  std::string line = fmt::format("seed {}, {} ns", seed, x.time_ps / 1000);
+  if (x.cpu >= 0) line += fmt::format(", CPU {}", x.cpu);
+  if (x.routine != RoutineKind::kNone) {
+    line += fmt::format(", {}", routine_kind_name(x.routine));
+    if (!x.routine_name.empty()) line += " " + x.routine_name;
+  }
+  if (x.seq) line += fmt::format(", seq {}", *x.seq);
+  line += ": ";
+  if (!x.rule.empty()) line += x.rule + ": ";
+  return line + x.detail;
+}
+
+std::string failure_detail(std::uint64_t seed, const std::vector<const Fault*>& kept, std::uint64_t count) {
+  std::string detail = failure_line(seed, *kept.front());
+  for (std::size_t i = 1; i < kept.size(); ++i) detail += "; then " + failure_line(seed, *kept[i]);
+  if (count > kept.size()) detail += fmt::format("; {} failures in all", count);
+  return detail;
+}
+
+/// The report's `first` object: the fields of the first failure that are known.
+ordered_json first_of(const Fault& x) {
+  ordered_json first{{"time_ns", x.time_ps / 1000}};
+  if (x.cpu >= 0) first["cpu"] = x.cpu;
+  if (x.routine != RoutineKind::kNone) {
+    std::string routine = routine_kind_name(x.routine);
+    if (!x.routine_name.empty()) routine += " " + x.routine_name;
+    first["routine"] = routine;
+  }
+  if (x.seq) first["seq"] = *x.seq;
+  return first;
 }
 
 const ordered_json* find_path(const ordered_json& j, const std::string& path) {
@@ -378,6 +423,11 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
     plan.storm = FaultPlan::Storm{st->from_us * 1'000'000, st->for_us * 1'000'000, st->period_ns * 1000, st->worker_ns * 1000, st->cpu};
   for (const AffinityChange& c : s.faults.affinity_changes) plan.rewrites.push_back({c.at_us * 1'000'000, c.vector, c.cpu});
   for (const TableRewrite& t : s.faults.table_rewrites) plan.rewrites.push_back({t.at_us * 1'000'000, t.vector, std::nullopt});
+  cfg.checks.dpc_single_ps = s.checks.dpc_single_us * 1'000'000;
+  cfg.checks.dpc_cumulative_ps = s.checks.dpc_cumulative_us * 1'000'000;
+  cfg.checks.late_ps = s.checks.late_us * 1'000'000;
+  cfg.checks.isr_balance = true;
+  cfg.checks.stop_at_first_failure = options.stop_at_first_failure;
 
   // sc_stop() is how a drained run ends, not news.
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
@@ -399,35 +449,90 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   const std::uint64_t lost = r["events"]["lost"].get<std::uint64_t>();
   const std::uint64_t duplicated = r["events"]["duplicated"].get<std::uint64_t>();
 
+  const bool stopped = platform.stopped_at_failure();
   ordered_json checks = ordered_json::array();
-  auto add_check = [&checks](const std::string& name, bool ok, const std::string& detail) {
-    checks.push_back(ordered_json{{"name", name}, {"ok", ok}, {"detail", detail}});
+  auto add_check = [&checks](const std::string& name, bool ok, const std::string& detail,
+                             ordered_json first = nullptr) {
+    ordered_json entry{{"name", name}, {"ok", ok}, {"detail", detail}};
+    if (!ok && first.is_object()) entry["first"] = std::move(first);
+    checks.push_back(std::move(entry));
+  };
+  // A check's failures: the first in full (where and when), the rest kept after it, and the count.
+  auto failures_of = [&](const std::string& name) {
+    std::vector<const Fault*> kept;
+    for (const Fault& x : platform.faults())
+      if (x.check == name) kept.push_back(&x);
+    return kept;
+  };
+  auto judge = [&](const std::string& name, const std::string& ok_detail) {
+    const std::vector<const Fault*> kept = failures_of(name);
+    if (kept.empty()) {
+      add_check(name, true, ok_detail);
+      return;
+    }
+    add_check(name, false, failure_detail(s.seed, kept, platform.failure_count(name)), first_of(*kept.front()));
   };
   {
     std::string detail = fmt::format("{} events, {} processed once, {} lost, {} duplicated, {} unknown, {} rewritten",
                                      dev_events, processed, lost, duplicated, f.unknown, f.rewritten);
-    if (f.in_flight) detail += fmt::format("; {} still in flight when run.time_us ended the run", f.in_flight);
     if (const auto hw = r["events"]["lost_to_dropped_msi"].get<std::uint64_t>())
       detail += fmt::format("; {} more lost to dropped MSIs (faults.drop_msi: the hardware's loss, not the driver's)", hw);
+    if (f.in_flight)
+      detail += fmt::format("; {} still in flight when {} ended the run", f.in_flight,
+                            stopped ? "the first failed check" : "run.time_us");
     if (!f.outstanding_sample.empty())
       detail += fmt::format("; first unprocessed sequence numbers: {}", fmt::join(f.outstanding_sample, ", "));
-    add_check("exactly_once", lost == 0 && duplicated == 0 && f.unknown == 0 && f.rewritten == 0, detail);
+    const std::vector<const Fault*> kept = failures_of("exactly_once");
+    const bool ok = lost == 0 && duplicated == 0 && f.unknown == 0 && f.rewritten == 0 && kept.empty();
+    if (!kept.empty()) {
+      add_check("exactly_once", false,
+                failure_detail(s.seed, kept, platform.failure_count("exactly_once")) + "; " + detail,
+                first_of(*kept.front()));
+    } else if (!ok && lost && !f.outstanding_sample.empty()) {
+      // A lost event has no moment: it is named by the first number never processed.
+      add_check("exactly_once", false,
+                fmt::format("seed {}, {} ns, seq {}: lost; {}", s.seed, sim_ps / 1000, f.outstanding_sample.front(),
+                            detail),
+                ordered_json{{"time_ns", sim_ps / 1000}, {"seq", f.outstanding_sample.front()}});
+    } else {
+      add_check("exactly_once", ok, ok ? detail : fmt::format("seed {}, {} ns: {}", s.seed, sim_ps / 1000, detail),
+                ordered_json{{"time_ns", sim_ps / 1000}});
+    }
   }
-  if (s.until == Until::kDrained)
-    add_check("drained", !time_limit_hit,
-              time_limit_hit ? fmt::format("run.time_us {} reached before every event was processed", s.time_us)
-                             : fmt::format("drained at {} ns", sim_ps / 1000));
+  if (s.until == Until::kDrained) {
+    if (stopped) {
+      add_check("drained", true, fmt::format("not judged: --stop-at-first-failure ended the run at {} ns",
+                                             sim_ps / 1000));
+    } else {
+      add_check("drained", !time_limit_hit,
+                time_limit_hit ? fmt::format("seed {}, {} ns: run.time_us {} reached before every event was "
+                                             "processed",
+                                             s.seed, sim_ps / 1000, s.time_us)
+                               : fmt::format("drained at {} ns", sim_ps / 1000),
+                ordered_json{{"time_ns", sim_ps / 1000}});
+    }
+  }
+  judge("record_integrity",
+        fmt::format("{} records read, none torn, stale or read after the consumer index released its slot",
+                    platform.ring_watch().reads()));
+  judge("isr_balance",
+        fmt::format("{} interrupts claimed, each against a record of its own message; {} declined by every ISR "
+                    "with no record left unanswered",
+                    r["isr"]["claimed"].get<std::uint64_t>(), r["isr"]["unclaimed"].get<std::uint64_t>()));
+  judge("dpc_watchdog",
+        fmt::format("longest DPC {} ns (single_us {}), longest time at DISPATCH_LEVEL or above {} ns "
+                    "(cumulative_us {}); 0 is off",
+                    r["dpc"]["max_runtime_ns"].get<std::uint64_t>(), s.checks.dpc_single_us,
+                    r["dpc"]["max_at_dispatch_ns"].get<std::uint64_t>(), s.checks.dpc_cumulative_us));
+  judge("late", s.checks.late_us ? fmt::format("no record waited over {} us in memory", s.checks.late_us)
+                                  : std::string("off (checks.late_us 0)"));
   std::vector<std::string> fault_checks{"start_device", "dma_window", "msi_format", "spurious", "connect", "driver_rules"};
-  for (const Fault& f : platform.faults()) {
-    if (std::find(fault_checks.begin(), fault_checks.end(), f.check) == fault_checks.end()) fault_checks.push_back(f.check);
+  constexpr std::array kJudgedAbove = {"exactly_once", "record_integrity", "isr_balance", "dpc_watchdog", "late"};
+  for (const Fault& x : platform.faults()) {
+    if (std::find(kJudgedAbove.begin(), kJudgedAbove.end(), x.check) != kJudgedAbove.end()) continue;
+    if (std::find(fault_checks.begin(), fault_checks.end(), x.check) == fault_checks.end()) fault_checks.push_back(x.check);
   }
-  for (const std::string& name : fault_checks) {
-    std::vector<std::string> details;
-    for (const Fault& f : platform.faults())
-      if (f.check == name) details.push_back(f.describe());
-    add_check(name, details.empty(),
-              details.empty() ? std::string("none") : fmt::format("{}", fmt::join(details, "; ")));
-  }
+  for (const std::string& name : fault_checks) judge(name, "none");
   for (const auto& [path, bound] : s.expect) {
     const auto why = check_bound(r, path, bound);
     add_check("expect:" + path, !why, why ? *why : std::string("holds"));

@@ -17,6 +17,8 @@ struct RunOptions {
   std::string waves_path;
   std::string trace_path;  ///< Chrome trace-event JSON of the run; empty: none
   std::string driver;  ///< `reference` or a plug-in path (host/drivers/loader.h); empty: the scenario's host.driver
+  /// End the run at the first failed check's moment (--stop-at-first-failure).
+  bool stop_at_first_failure = false;
 };
 
 struct RunOutcome {

@@ -96,6 +96,7 @@ class ScenarioReader {
     if (scenario_.affinity.empty()) resolve_affinity("spread");
     if (auto run = top.get("run"); run && !is_null(*run)) read_run(MapView(origin_, *run, "run"));
     if (auto faults = top.get("faults"); faults && !is_null(*faults)) read_faults(MapView(origin_, *faults, "faults"));
+    if (auto checks = top.get("checks"); checks && !is_null(*checks)) read_checks(MapView(origin_, *checks, "checks"));
     if (auto expect = top.get("expect"); expect && !is_null(*expect)) read_expect(*expect, "expect", "");
     for (const auto& [path, recorded] : expect_) scenario_.expect[path] = recorded.bound;
     // Lost and duplicated events always fail a run unless the scenario says otherwise (decision 6).
@@ -379,6 +380,27 @@ class ScenarioReader {
     if (auto quantum = run.get("quantum_cycles")) {
       scenario_.quantum_cycles = read_uint(origin_, *quantum, run.child("quantum_cycles"), 1, kMaxQuantumCycles);
     }
+  }
+
+  // `checks:` bounds in microseconds, 0 turning a check off; an hour is far past any run the rig makes.
+  void read_checks(const MapView& view) {
+    constexpr std::uint64_t kMaxUs = 3'600'000'000;
+    CheckBounds& c = scenario_.checks;
+    if (auto watchdog = view.get("dpc_watchdog"); watchdog && !is_null(*watchdog)) {
+      MapView dog(origin_, *watchdog, view.child("dpc_watchdog"));
+      std::optional<YAML::Node> single = dog.get("single_us"), cumulative = dog.get("cumulative_us");
+      if (single) c.dpc_single_us = read_uint(origin_, *single, dog.child("single_us"), 0, kMaxUs);
+      if (cumulative) c.dpc_cumulative_us = read_uint(origin_, *cumulative, dog.child("cumulative_us"), 0, kMaxUs);
+      // A DPC runs at DISPATCH_LEVEL: a single bound above the cumulative one could never trip.
+      if (c.dpc_single_us && c.dpc_cumulative_us && c.dpc_single_us > c.dpc_cumulative_us) {
+        const YAML::Node& at = single ? *single : *cumulative;
+        origin_.fail(at, single ? dog.child("single_us") : dog.child("cumulative_us"),
+                     fmt::format("single_us ({}) is above cumulative_us ({}); one DPC's run is part of its CPU's "
+                                 "time at DISPATCH_LEVEL, so it could never trip",
+                                 c.dpc_single_us, c.dpc_cumulative_us));
+      }
+    }
+    if (auto late = view.get("late_us")) c.late_us = read_uint(origin_, *late, view.child("late_us"), 0, kMaxUs);
   }
 
   // `expect:` keys are report paths, written whole (`isr.calls: 5`), nested (`isr: {calls: 5}`, which

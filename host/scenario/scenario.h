@@ -123,6 +123,14 @@ struct Faults {
   friend bool operator==(const Faults&, const Faults&) = default;
 };
 
+/// `checks:`: the bounds of the checks judged during the run (docs/checks.md); 0 turns one off.
+struct CheckBounds {
+  std::uint64_t dpc_single_us = 3000;      // checks.dpc_watchdog.single_us: one DPC routine's run
+  std::uint64_t dpc_cumulative_us = 5000;  // checks.dpc_watchdog.cumulative_us: a CPU at >= DISPATCH
+  std::uint64_t late_us = 5000;            // checks.late_us: a record in memory, still unprocessed
+  friend bool operator==(const CheckBounds&, const CheckBounds&) = default;
+};
+
 struct Scenario {
   std::string name;  // defaults to the file's stem
   std::string file;  // path as given
@@ -146,6 +154,7 @@ struct Scenario {
   std::uint64_t time_us = 5000;
   std::uint64_t quantum_cycles = 64;    // device cycles per co-simulation quantum, 1..1'000'000 (1 = lockstep)
   Faults faults;                        // `faults:`, empty when absent
+  CheckBounds checks;                   // `checks:`, the defaults when absent
   std::map<std::string, Bound> expect;  // report path ("events.lost", "latency_ns.msi_to_isr.p99") -> bound
 };
 

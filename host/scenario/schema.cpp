@@ -65,6 +65,12 @@ constexpr std::array kKnownKeys = std::to_array<std::string_view>({
     "run.time_us",
     // Not in DESIGN.md's example: device cycles per co-simulation quantum (decision 1).
     "run.quantum_cycles",
+    // The bounds of the checks judged during a run (docs/checks.md).
+    "checks",
+    "checks.dpc_watchdog",
+    "checks.dpc_watchdog.single_us",
+    "checks.dpc_watchdog.cumulative_us",
+    "checks.late_us",
     "expect",
     // Fault injection (docs/faults.md).
     "faults",
@@ -110,10 +116,12 @@ constexpr std::array kReportPaths = std::to_array<std::string_view>({
     "isr.calls",
     "isr.claimed",
     "isr.declined",
+    "isr.unclaimed",
     "dpc.inserts",
     "dpc.inserts_rejected",
     "dpc.runs",
     "dpc.max_runtime_ns",
+    "dpc.max_at_dispatch_ns",
     "ipi.broadcasts",
     "ipi.worker_calls",
     "events.processed",

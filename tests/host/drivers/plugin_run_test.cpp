@@ -81,8 +81,9 @@ TEST(PluginRun, ABrokenRuleStopsTheRunNamingRuleRoutineCpuAndTime) {
   const std::string detail = check_detail(j, "driver_rules");
   EXPECT_NE(detail.find("SPIN_LOCK_NOT_OWNED"), std::string::npos) << detail;
   EXPECT_NE(detail.find("WdfSpinLockRelease"), std::string::npos) << detail;
-  EXPECT_NE(detail.find("on CPU"), std::string::npos) << detail;
-  EXPECT_NE(detail.find(" ns: "), std::string::npos) << detail;  // "at N ns: ..."
+  // "seed S, T ns, CPU c, DPC routine, ...: RULE: ..." (docs/checks.md)
+  EXPECT_EQ(detail.rfind("seed 7, ", 0), 0u) << detail;
+  EXPECT_NE(detail.find(" ns, CPU "), std::string::npos) << detail;
   EXPECT_FALSE(j["ok"].get<bool>());
 }
 

@@ -186,6 +186,48 @@ TEST(ScenarioTest, BadNewKeys) {
             "did you mean 'host.kernel.threaded_dpcs'?");
 }
 
+// `checks:` (docs/checks.md): the defaults, each key stored, 0 turning a bound off.
+TEST(ScenarioChecksTest, DefaultsAndValuesAreStored) {
+  EXPECT_EQ(parse_scenario(kBase, "t.yaml").checks, (CheckBounds{3000, 5000, 5000}));
+  Scenario s = parse_scenario(std::string(kBase) +
+                                  "checks:\n  dpc_watchdog: { single_us: 300, cumulative_us: 900 }\n  late_us: 50\n",
+                              "t.yaml");
+  EXPECT_EQ(s.checks, (CheckBounds{300, 900, 50}));
+  s = parse_scenario(std::string(kBase) + "checks: { dpc_watchdog: { single_us: 0 }, late_us: 0 }\n", "t.yaml");
+  EXPECT_EQ(s.checks, (CheckBounds{0, 5000, 0}));
+  // Off on one side: the other bound is not compared against it.
+  s = parse_scenario(std::string(kBase) + "checks: { dpc_watchdog: { single_us: 5000, cumulative_us: 0 } }\n",
+                     "t.yaml");
+  EXPECT_EQ(s.checks, (CheckBounds{5000, 0, 5000}));
+}
+
+TEST(ScenarioChecksTest, OverridesSetEachBound) {
+  Scenario s = parse_scenario(kBase, "t.yaml",
+                              {"checks.dpc_watchdog.single_us=200", "checks.dpc_watchdog.cumulative_us=700",
+                               "checks.late_us=30"});
+  EXPECT_EQ(s.checks, (CheckBounds{200, 700, 30}));
+  ScenarioError e = parse_error(kBase, {"checks.late_us=-1"});
+  EXPECT_EQ(e.file(), "--set");
+  EXPECT_EQ(e.key(), "checks.late_us");
+}
+
+TEST(ScenarioChecksTest, BadValuesNameLineAndKey) {
+  const std::string base(kBase);  // 8 lines
+  expect_at(parse_error(base + "checks:\n  late_us: -5\n"), 10, "checks.late_us", "");
+  expect_at(parse_error(base + "checks:\n  late_us: soon\n"), 10, "checks.late_us", "");
+  expect_at(parse_error(base + "checks:\n  late_us: 1.5\n"), 10, "checks.late_us", "");
+  expect_at(parse_error(base + "checks:\n  dpc_watchdog:\n    single_us: 99999999999\n"), 11,
+            "checks.dpc_watchdog.single_us", "out of range");
+  expect_at(parse_error(base + "checks:\n  dpc_watchdog:\n    single_us: 500\n    cumulative_us: 100\n"), 11,
+            "checks.dpc_watchdog.single_us", "is above cumulative_us (100)");
+  expect_at(parse_error(base + "checks:\n  dpc_watchdog:\n    cumulative_us: 100\n"), 11,
+            "checks.dpc_watchdog.cumulative_us", "single_us (3000) is above cumulative_us (100)");
+  expect_at(parse_error(base + "checks:\n  dpc_watchdog: 5\n"), 10, "checks.dpc_watchdog", "");
+  expect_at(parse_error(base + "checks:\n  late: 5\n"), 10, "checks.late", "did you mean 'checks.late_us'?");
+  expect_at(parse_error(base + "checks:\n  dpc_watchdog: { single: 5 }\n"), 10, "checks.dpc_watchdog.single",
+            "did you mean");
+}
+
 TEST(ScenarioTest, AffinitySpreadWrapsAroundTheCpus) {
   Scenario s = parse_scenario(kBase, "t.yaml", {"device.interrupts.vectors=8", "host.cpus=3"});
   EXPECT_EQ(s.affinity_text, "spread");
