@@ -51,9 +51,8 @@ module irq_ack #(
 
   // A fired message is suppressed when its vector is outstanding after this cycle's acknowledge:
   // an acknowledge and a message of the same vector in one cycle count as acknowledge first.
-  // Worked out only for a message in ACK_MODE (the simulator skips the unselected arm), so the
-  // mode costs the simulation next to nothing when off. A continuous assignment: Icarus 11 loops
-  // on the same test written as an always_comb.
+  // A continuous assignment: Icarus 11 loops on the same test written as an always_comb with an
+  // `if` around it (which would let Verilator skip it while the mode is off; docs/rtl.md).
   assign suppress = (fire_valid_i && ack_mode_i) ?
       (live_q[fw] && out_w[fw][fb] && !(ack_hit && ack_vector_i[10:0] == fire_vector_i)) : 1'b0;
 
