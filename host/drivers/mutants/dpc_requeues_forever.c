@@ -4,8 +4,8 @@
  * stops it. A DPC queued during a drain runs in that same drain (SEMANTICS E10), so the CPU never
  * drops below DISPATCH_LEVEL again: its threads starve and Windows bug-checks with
  * DPC_WATCHDOG_VIOLATION (cumulative DPC time). Re-queue only while there is work, and bound it.
- * Caught by scenarios/default.yaml: dpc_watchdog (cumulative DPC time on the CPU; drained fails
- * as well, as the CPU never goes idle). */
+ * Caught by scenarios/idle_trickle.yaml: dpc_watchdog (the CPU of the first interrupt stays at
+ * DISPATCH_LEVEL for the whole 10 ms run; drained fails as well, as that CPU never goes idle). */
 #include "host/drivers/mutants/mutants_c.h"
 
 #include <stdlib.h>
