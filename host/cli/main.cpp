@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run a scenario and report");
   run->add_option("scenario", scenario_path, "Scenario YAML file")->required();
   run->add_option("--target", target, "sim (remote and vfio targets are not supported yet)");
-  run->add_option("--driver", driver, "reference, mutant:NAME (irqrig list mutants), or the path of a plug-in driver (.so; see docs/drivers.md)");
+  run->add_option("--driver", driver,
+                  "reference, mutant:NAME (irqrig list mutants), or the path of a plug-in driver (.so; see docs/drivers.md)");
   run->add_option("--seed", seed, "Override the scenario's seed");
   run->add_option("--set", sets, "Override a scenario key: KEY=VALUE, e.g. host.cpus=2")->take_all();
   run->add_option("--report", report_path, "Write the JSON report here");

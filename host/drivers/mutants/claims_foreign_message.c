@@ -153,4 +153,5 @@ static VOID MutantStopDevice(PVOID DeviceContext) {
   ReleaseExtension(ext);
 }
 
-const IRQRIG_DRIVER IrqrigMutantClaimsForeignMessage = {"mutant:claims_foreign_message", MutantStartDevice, MutantStopDevice};
+const IRQRIG_DRIVER IrqrigMutantClaimsForeignMessage =
+    {"mutant:claims_foreign_message", MutantStartDevice, MutantStopDevice};

@@ -198,4 +198,5 @@ static VOID MutantStopDevice(PVOID DeviceContext) {
   ReleaseExtension(ext);
 }
 
-const IRQRIG_DRIVER IrqrigMutantConsumerBeforeRead = {"mutant:consumer_before_read", MutantStartDevice, MutantStopDevice};
+const IRQRIG_DRIVER IrqrigMutantConsumerBeforeRead =
+    {"mutant:consumer_before_read", MutantStartDevice, MutantStopDevice};

@@ -198,4 +198,5 @@ static VOID MutantStopDevice(PVOID DeviceContext) {
   ReleaseExtension(ext);
 }
 
-const IRQRIG_DRIVER IrqrigMutantDpcRequeuesForever = {"mutant:dpc_requeues_forever", MutantStartDevice, MutantStopDevice};
+const IRQRIG_DRIVER IrqrigMutantDpcRequeuesForever =
+    {"mutant:dpc_requeues_forever", MutantStartDevice, MutantStopDevice};

@@ -198,4 +198,5 @@ static VOID MutantStopDevice(PVOID DeviceContext) {
   ReleaseExtension(ext);
 }
 
-const IRQRIG_DRIVER IrqrigMutantIpiWorkerCallerOnly = {"mutant:ipi_worker_caller_only", MutantStartDevice, MutantStopDevice};
+const IRQRIG_DRIVER IrqrigMutantIpiWorkerCallerOnly =
+    {"mutant:ipi_worker_caller_only", MutantStartDevice, MutantStopDevice};

@@ -81,7 +81,7 @@ static BOOLEAN MutantIsr(PKINTERRUPT Interrupt, PVOID ServiceContext, ULONG Mess
 static VOID MutantDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2) {
   PDEVICE_EXTENSION ext = (PDEVICE_EXTENSION)DeferredContext;
   KLOCK_QUEUE_HANDLE lock;
-  ULONG producer;
+  ULONG producer, message;
   (void)Dpc;
   (void)SystemArgument2;
   /* One DPC object serves every message; on several CPUs two instances can run at once, so the
@@ -96,8 +96,8 @@ static VOID MutantDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, P
   }
   WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_CONS), ext->Consumer);
   KeReleaseInStackQueuedSpinLock(&lock);
-  WRITE_REGISTER_ULONG(
-      Reg(ext, IRQRIG_MSIX_TABLE_OFFSET + (ULONG)(ULONG_PTR)SystemArgument1 * MSIX_ENTRY_BYTES + MSIX_VECTOR_CONTROL), 0);
+  message = (ULONG)(ULONG_PTR)SystemArgument1;
+  WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_MSIX_TABLE_OFFSET + message * MSIX_ENTRY_BYTES + MSIX_VECTOR_CONTROL), 0);
 }
 
 static VOID ReleaseExtension(PDEVICE_EXTENSION Ext) {
@@ -210,4 +210,5 @@ static VOID MutantStopDevice(PVOID DeviceContext) {
   ReleaseExtension(ext);
 }
 
-const IRQRIG_DRIVER IrqrigMutantLeavesVectorMasked = {"mutant:leaves_vector_masked", MutantStartDevice, MutantStopDevice};
+const IRQRIG_DRIVER IrqrigMutantLeavesVectorMasked =
+    {"mutant:leaves_vector_masked", MutantStartDevice, MutantStopDevice};

@@ -4,12 +4,13 @@
  * and the DPC take that many and subtract them. Both are plain read-modify-writes: the ISR reads
  * the count, then reads RING_PROD from the device, then stores; the DPC's spin lock is its own and
  * the ISR never takes it. While the ISR waits for its register read (a real bus read takes about
- * a microsecond) the DPC on another CPU subtracts, and the ISR's store puts the old count back:
- * the DPC later takes records that are not there (a stale slot from the previous lap, handed up
- * twice) and moves the consumer index past the producer, and the device stalls. The count needs
- * InterlockedExchangeAdd on both sides, or the DPC's update under the interrupt spin lock
- * (KeSynchronizeExecution).
- * Caught by scenarios/default.yaml: exactly_once. */
+ * a microsecond) the DPC on another CPU subtracts, or another message's ISR adds, and the ISR's
+ * store puts back a stale count. The count drifts away from the ring: records it lost are never
+ * taken, so the consumer index falls behind until the ring is full and the device stalls (and
+ * records it gained are taken before they are there). On one CPU, or with interrupts far apart,
+ * nothing overlaps and the driver works. The count needs InterlockedExchangeAdd on both sides, or
+ * its updates under the interrupt spin lock (KeSynchronizeExecution).
+ * Caught by scenarios/default.yaml: exactly_once (events lost). */
 #include "host/drivers/mutants/mutants_c.h"
 
 #include <stdlib.h>
@@ -207,4 +208,5 @@ static VOID MutantStopDevice(PVOID DeviceContext) {
   ReleaseExtension(ext);
 }
 
-const IRQRIG_DRIVER IrqrigMutantUnsynchronizedCounter = {"mutant:unsynchronized_counter", MutantStartDevice, MutantStopDevice};
+const IRQRIG_DRIVER IrqrigMutantUnsynchronizedCounter =
+    {"mutant:unsynchronized_counter", MutantStartDevice, MutantStopDevice};
