@@ -24,6 +24,7 @@ const char* routine_kind_name(RoutineKind kind) {
     case RoutineKind::kTimerDpc: return "timer DPC";
     case RoutineKind::kThreadedDpc: return "threaded DPC";
     case RoutineKind::kIpiWorker: return "IPI worker";
+    case RoutineKind::kHold: return "hold";
   }
   return "unknown";
 }
@@ -130,6 +131,7 @@ void add_time(CpuStats& stats, RoutineKind kind, std::uint64_t ps) {
     case RoutineKind::kTimerDpc:
     case RoutineKind::kThreadedDpc: stats.dpc_ps += ps; break;
     case RoutineKind::kIpiWorker: stats.ipi_ps += ps; break;
+    case RoutineKind::kHold: stats.held_ps += ps; break;
     case RoutineKind::kPassive:
     case RoutineKind::kNone: stats.other_ps += ps; break;
   }
@@ -174,6 +176,7 @@ nlohmann::ordered_json slice_args(Platform& platform, const Cpu::Frame& f) {
     args["message"] = f.message;
     args["vector"] = fmt::format("{:#04x}", f.vector);
   }
+  if (f.kind == RoutineKind::kHold) args["irql"] = f.vector;  // a hold keeps its IRQL where an ISR has its vector
   return args;
 }
 
@@ -263,6 +266,14 @@ void Cpu::sleep() {
 
 void Cpu::check_preemption() {
   for (;;) {
+    // An injected hold is taken like an interrupt of its IRQL: before device interrupts at or below it.
+    if (!holds_.empty() && holds_.front().irql > irql_) {
+      const auto v = lapic_.deliverable();
+      if (!v || irql_of_vector(*v) <= holds_.front().irql) {
+        run_hold();
+        continue;
+      }
+    }
     if (const auto v = lapic_.deliverable()) {
       take(*v);
       continue;
@@ -411,6 +422,35 @@ void Cpu::run_dpc(const DpcCall& call, RoutineKind kind, Irql expected) {
   ++counters.dpc_runs;
   counters.dpc_max_runtime_ps = std::max(counters.dpc_max_runtime_ps, platform_.now_ps() - start);
   pop_frame();
+}
+
+}  // namespace irqrig::host
+
+namespace irqrig::host {
+
+// ---------------------------------------------------------------------------------------------
+// Injected holds (faults.hold_cpus, docs/faults.md)
+
+void Cpu::request_hold(Irql irql, std::uint64_t until_ps) {
+  holds_.push_back(Hold{irql, until_ps});
+  wake();
+}
+
+void Cpu::run_hold() {
+  const Hold h = holds_.front();
+  holds_.pop_front();
+  if (platform_.now_ps() >= h.until_ps) return;  // higher IRQLs kept it out for its whole window
+  ++platform_.fault_counters().cpu_holds;
+  const Irql old = irql_;
+  set_irql(h.irql);
+  push_frame(RoutineKind::kHold, nullptr, ~0u, h.irql);
+  // Held until the window ends, whatever preempts it meanwhile: a window of time, not of work.
+  while (platform_.now_ps() < h.until_ps) {
+    block(h.until_ps - platform_.now_ps());
+    check_preemption();
+  }
+  pop_frame();
+  set_irql(old);
 }
 
 }  // namespace irqrig::host

@@ -359,6 +359,11 @@ void Platform::remove_interrupt(InterruptObject* io) {
     auto& chain = vectors_[c][io->vector];
     chain.erase(std::remove(chain.begin(), chain.end(), io), chain.end());
   }
+  for (const auto& [cpu, vector] : io->former) {
+    auto& chain = vectors_[cpu][vector];
+    chain.erase(std::remove(chain.begin(), chain.end(), io), chain.end());
+  }
+  io->former.clear();
   io->cpus = 0;
 }
 

@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <typeinfo>
 
@@ -93,6 +94,16 @@ Platform::Platform(const sc_core::sc_module_name& name, PlatformConfig config, s
   SC_THREAD(timer_thread);
   if (config_.clock_tick_ps) SC_THREAD(clock_thread);
   if (config_.ipi_period_ps) SC_THREAD(ipi_thread);
+  if (config_.msi_faults.active()) {
+    // Seeded apart from the device's burst seed, and each fault from the other (docs/faults.md).
+    msi_faults_ = std::make_unique<MsiFaultState>();
+    msi_faults_->jitter_rng.seed(config_.msi_faults.seed ^ 0x6A09E667F3BCC908ull);
+    msi_faults_->drop_rng.seed(config_.msi_faults.seed ^ 0xBB67AE8584CAA73Bull);
+    msi_faults_->last_arrival_ps.assign(config_.cpus, 0);
+    msi_faults_->record_write.assign(config_.ring_entries, 0);
+    msi_faults_->last_sent.assign(config_.affinity.size(), 0);
+    msi_faults_->last_dropped.assign(config_.affinity.size(), 0);
+  }
 }
 
 Platform::~Platform() {
@@ -238,12 +249,26 @@ void Platform::ipi_thread() {
 // Root complex: MSI decode (B1-B3) and DMA into the common buffer
 
 void Platform::accept_upstream(sim::UpstreamWrite&& w) {
-  Upstream u{std::move(w), -1, {}};
+  Upstream u{std::move(w), -1, {}, 0, false};
   const sim::UpstreamWrite& x = u.write;
   if (is_msi_address(x.address) && x.data.size() == 1 && x.first_be == 0xF) {
     u.msi = decode_msi(x.address, x.data[0]);
     if (is_modelled(u.msi) && is_device_vector(u.msi.vector) && u.msi.destination < cpus_.size())
       u.target = u.msi.destination;
+  }
+  u.sent_ps = x.time_ps;
+  if (msi_faults_) {
+    inject_msi_faults(u);
+    // A jittered message arrives later than writes sent after it: the queue stays in time order,
+    // equal times in the order sent.
+    const std::uint64_t at = x.time_ps;
+    const int target = u.dropped ? -1 : u.target;
+    const std::uint8_t vector = u.msi.vector;
+    auto pos = upstream_.end();
+    while (pos != upstream_.begin() && std::prev(pos)->write.time_ps > at) --pos;
+    upstream_.insert(pos, std::move(u));
+    if (target >= 0) cpus_[static_cast<unsigned>(target)]->expect_arrival(at, vector);
+    return;
   }
   const std::uint64_t at = x.time_ps;
   upstream_.push_back(std::move(u));
@@ -261,6 +286,12 @@ void Platform::deliver_due(std::uint64_t time_ps) {
 
 void Platform::deliver(Upstream& u) {
   sim::UpstreamWrite& w = u.write;
+  if (u.dropped) {
+    if (trace_)
+      trace_->instant(static_cast<unsigned>(u.target), "MSI dropped", w.time_ps,
+                      nlohmann::ordered_json{{"vector", fmt::format("{:#04x}", u.msi.vector)}});
+    return;
+  }
   if (u.target >= 0) {
     if (trace_) {
       nlohmann::ordered_json args{{"vector", fmt::format("{:#04x}", u.msi.vector)}};
@@ -268,7 +299,7 @@ void Platform::deliver(Upstream& u) {
       if (!chain.empty() && chain.front()->message_routine) args["message"] = chain.front()->message_id;
       trace_->instant(static_cast<unsigned>(u.target), "MSI", w.time_ps, std::move(args));
     }
-    cpus_[static_cast<unsigned>(u.target)]->arrive(u.msi.vector, w.time_ps);
+    cpus_[static_cast<unsigned>(u.target)]->arrive(u.msi.vector, u.sent_ps);
     return;
   }
   if (!is_msi_address(w.address)) {

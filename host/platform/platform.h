@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -31,8 +32,9 @@
 namespace irqrig::host {
 
 /// Which kind of driver routine a CPU is running: what a fault names and a trace slice shows.
-enum class RoutineKind : std::uint8_t { kNone, kPassive, kIsr, kDpc, kTimerDpc, kThreadedDpc, kIpiWorker };
-/// "ISR", "DPC", "timer DPC", "threaded DPC", "IPI worker", "passive", "none".
+/// kHold: the CPU held busy by an injected fault (faults.hold_cpus), no driver code.
+enum class RoutineKind : std::uint8_t { kNone, kPassive, kIsr, kDpc, kTimerDpc, kThreadedDpc, kIpiWorker, kHold };
+/// "ISR", "DPC", "timer DPC", "threaded DPC", "IPI worker", "passive", "hold", "none".
 const char* routine_kind_name(RoutineKind kind);
 
 /// Where a DPC came from, in KDPC::IrqrigOrigin.
@@ -73,6 +75,22 @@ enum class MessageMode : std::uint8_t {
   kMsi,   ///< the MSI capability: 1 << MME messages, one address (one CPU), a block of vectors (A2)
 };
 
+/// Faults the root complex injects into device messages (docs/faults.md), from a PRNG seeded with
+/// `seed`: the same seed gives the same faults run to run.
+struct MsiFaultConfig {
+  std::uint64_t seed = 1;
+  std::uint64_t jitter_ps = 0;          ///< each MSI reaches its local APIC 0..jitter_ps later (uniform)
+  double drop_probability = 0;          ///< each MSI write is dropped with this probability
+  std::vector<std::uint64_t> drop_nth;  ///< and these MSIs, by 1-based number, ascending
+  bool active() const { return jitter_ps || drop_probability > 0 || !drop_nth.empty(); }
+};
+
+/// What the injected faults did (the report's `faults`).
+struct FaultCounters {
+  std::uint64_t msi_jittered = 0, msi_dropped = 0, cpu_holds = 0, ipi_storm_broadcasts = 0, affinity_changes = 0,
+                table_rewrites = 0;
+};
+
 /// Everything the platform is built with. The kernel-model settings are the [choice]s of
 /// SEMANTICS.md; docs/host-model.md documents each.
 struct PlatformConfig {
@@ -108,12 +126,15 @@ struct PlatformConfig {
 
   /// Chrome trace-event JSON of the run (DESIGN.md `--trace`); empty: no trace.
   std::string trace_path;
+
+  MsiFaultConfig msi_faults;  ///< MSI jitter and drops in the root complex (faults.msi_jitter_ns, drop_msi)
 };
 
 /// Time per CPU by what it was running: ISRs, DPCs (ordinary, timer and threaded), IPI workers and
 /// the barrier, and other PASSIVE_LEVEL work. The rest of the run is idle.
 struct CpuStats {
   std::uint64_t isr_ps = 0, dpc_ps = 0, ipi_ps = 0, other_ps = 0;
+  std::uint64_t held_ps = 0;  ///< held busy by an injected fault (faults.hold_cpus)
 };
 
 class Platform;
@@ -164,6 +185,11 @@ class Cpu : public sc_core::sc_module {
   /// Runs `fn` on this CPU at PASSIVE_LEVEL, like a system worker thread (StartDevice, a test's code).
   void queue_passive(std::function<void()> fn);
   CpuStats stats() const;
+  /// Holds this CPU busy at `irql` until `until_ps`, as another driver's ISR or a firmware SMI would
+  /// (faults.hold_cpus): taken like an interrupt of that IRQL once the current IRQL is below it;
+  /// interrupts at or below it wait, higher ones preempt. A hold the IRQL keeps out past
+  /// `until_ps` does not run.
+  void request_hold(Irql irql, std::uint64_t until_ps);
 
   /// The routine this CPU is running, innermost first.
   struct Frame {
@@ -211,6 +237,12 @@ class Cpu : public sc_core::sc_module {
   };
   static DpcCall dequeued(PRKDPC dpc);
   void run_dpc(const DpcCall& call, RoutineKind kind, Irql expected);
+  void run_hold();
+  struct Hold {
+    Irql irql;
+    std::uint64_t until_ps;
+  };
+  std::deque<Hold> holds_;  // requested holds, in order
   void set_irql(Irql irql);
   void account(std::uint64_t now_ps);
   void account();
@@ -262,6 +294,8 @@ struct InterruptObject {
   std::uint8_t vector = 0;
   KAFFINITY cpus = 0;  // the CPUs whose IDT has it
   bool connected = true;  // false from the moment IoDisconnectInterruptEx begins: never called again
+  // IDT entries (cpu, vector) it had before an affinity change: kept for messages already in flight.
+  std::vector<std::pair<unsigned, std::uint8_t>> former;
   const void* routine() const {
     return message_routine ? reinterpret_cast<const void*>(message_routine) : reinterpret_cast<const void*>(line_routine);
   }
@@ -361,6 +395,21 @@ class Platform : public sc_core::sc_module {
   /// object behind it is read, so a stale handle is named, never dereferenced.
   std::unordered_set<const void*>& framework_objects() { return framework_objects_; }
 
+  // ---- fault injection (docs/faults.md; host/platform/fault_injection.cpp) ----
+  FaultCounters& fault_counters() { return fault_counters_; }
+  /// The OS re-writing message `message`'s MSI-X entry (faults.affinity_changes, table_rewrites),
+  /// first step: the entry's mask bit is set; events meanwhile pend in the PBA.
+  void mask_message_for_rewrite(unsigned message);
+  /// Second step: with `cpu`, the message moves there (a free vector on that CPU, no higher than the
+  /// connection's SynchronizeIrql; the interrupt object with it; the old IDT entry kept for messages
+  /// in flight); without, it keeps its CPU and vector. The entry is written (address, data) and
+  /// unmasked, which sends a pending message once (A6). A message not connected as MSI-X is a
+  /// `faults` fault.
+  void rewrite_message(unsigned message, std::optional<unsigned> cpu);
+  /// Events written but not processed whose message's interrupts after their record were all
+  /// dropped by faults.drop_msi: the hardware's loss, not the driver's.
+  std::uint64_t lost_to_dropped_msi();
+
   // ---- what a testbench or a synthetic device drives ----
   /// Calls KeIpiGenericCall from a PASSIVE_LEVEL thread on CPU `caller`, with a worker that spends
   /// `worker_ps` on every CPU (the scenario's host.ipi).
@@ -410,7 +459,22 @@ class Platform : public sc_core::sc_module {
     sim::UpstreamWrite write;
     int target;      // a well-formed message's CPU, else -1
     MsiMessage msi;  // decoded when target >= 0
+    std::uint64_t sent_ps = 0;  // when it reached the root complex (write.time_ps, unless jittered)
+    bool dropped = false;       // faults.drop_msi: never reaches the local APIC
   };
+  /// faults.msi_jitter_ns / drop_msi on one incoming write; the root complex's part of docs/faults.md.
+  void inject_msi_faults(Upstream& u);
+  struct MsiFaultState {
+    std::mt19937_64 jitter_rng, drop_rng;  // apart, so turning one fault on leaves the other's draws alone
+    std::uint64_t msis = 0;                // MSIs seen, the 1-based numbers of drop_nth
+    std::size_t next_nth = 0;
+    std::uint64_t writes = 0;              // every upstream write, numbered: orders records and messages
+    std::vector<std::uint64_t> last_arrival_ps;  // per CPU: a jittered MSI never overtakes an earlier one
+    std::vector<std::uint64_t> record_write;     // per ring slot: the number of the write that put its record
+    std::vector<std::uint64_t> last_sent, last_dropped;  // per message: the number of its last MSI each way
+  };
+  std::unique_ptr<MsiFaultState> msi_faults_;
+  FaultCounters fault_counters_;
   void accept_upstream(sim::UpstreamWrite&& w);
   void deliver_due(std::uint64_t time_ps);
   void deliver(Upstream& u);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "host/drivers/loader.h"
+#include "host/platform/fault_injection.h"
 #include "host/platform/platform.h"
 #include "irqrig/regs.h"
 #include "sim/device/endpoint.h"
@@ -45,6 +46,8 @@ class Testbench : public sc_core::sc_module {
   }
 
   bool drained() const { return drained_; }
+  /// Fires when the first burst starts: where `device.masks` and `faults:` times count from.
+  const sc_core::sc_event& bursts_started() const { return bursts_started_; }
   /// When the run ended (drained or at its time limit) and each CPU's figures at that moment,
   /// before the driver's stop-device work.
   std::uint64_t end_ps() const { return end_ps_; }
@@ -127,8 +130,9 @@ class Testbench : public sc_core::sc_module {
       Accounting& a = platform_.accounting();
       // Moderation may still hold events the driver has already handled (another vector's DPC
       // drained them): the run ends after their message, so the device's figures are whole.
-      if (a.written() >= records && a.outstanding() == 0 && platform_.all_idle() &&
-          !endpoint.status().moderation_held) {
+      // Events whose every later message was dropped (faults.drop_msi) wait for nothing more.
+      if (a.written() >= records && platform_.all_idle() && !endpoint.status().moderation_held &&
+          (a.outstanding() == 0 || a.outstanding() == platform_.lost_to_dropped_msi())) {
         drained_ = true;
         finish();
         return;
@@ -232,12 +236,15 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
                                    {"isr_ns", st.isr_ps / 1000},
                                    {"dpc_ns", st.dpc_ps / 1000},
                                    {"ipi_ns", st.ipi_ps / 1000},
-                                   {"idle_ns", (sim_ps > busy ? sim_ps - busy : 0) / 1000}});
+                                   {"idle_ns", (sim_ps > busy + st.held_ps ? sim_ps - busy - st.held_ps : 0) / 1000},
+                                   {"held_ns", st.held_ps / 1000}});
   }
   const std::uint64_t processed = acc.processed();
   const std::uint64_t unprocessed = dev_events > processed + dropped ? dev_events - processed - dropped : 0;
+  // Events whose messages after their record were all dropped (faults.drop_msi): the hardware's loss.
+  const std::uint64_t hardware_lost = std::min(unprocessed, platform.lost_to_dropped_msi());
   // A run cut at a fixed time leaves events in flight: they are not lost, only not done yet.
-  const std::uint64_t lost = s.until == Until::kTime ? 0 : unprocessed;
+  const std::uint64_t lost = s.until == Until::kTime ? 0 : unprocessed - hardware_lost;
 
   ordered_json r;
   r["irqrig_report"] = 1;
@@ -261,14 +268,24 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
               {"runs", c.dpc_runs},
               {"max_runtime_ns", c.dpc_max_runtime_ps / 1000}};
   r["ipi"] = {{"broadcasts", c.ipi_broadcasts}, {"worker_calls", c.ipi_worker_calls}};
-  r["events"] = {{"processed", processed}, {"lost", lost}, {"duplicated", acc.duplicated()}};
+  r["events"] = {{"processed", processed},
+                 {"lost", lost},
+                 {"duplicated", acc.duplicated()},
+                 {"lost_to_dropped_msi", hardware_lost}};
   r["latency_ns"] = {{"msi_to_isr", latency(platform.msi_to_isr())},
                      {"isr_to_dpc", latency(platform.isr_to_dpc())},
                      {"event_to_processed", latency(acc.event_to_processed())}};
   r["per_cpu"] = per_cpu;
+  const FaultCounters& fc = platform.fault_counters();
+  r["faults"] = {{"msi_jittered", fc.msi_jittered},
+                 {"msi_dropped", fc.msi_dropped},
+                 {"cpu_holds", fc.cpu_holds},
+                 {"ipi_storm_broadcasts", fc.ipi_storm_broadcasts},
+                 {"affinity_changes", fc.affinity_changes},
+                 {"table_rewrites", fc.table_rewrites}};
 
   Figures f;
-  f.in_flight = s.until == Until::kTime ? unprocessed : 0;
+  f.in_flight = s.until == Until::kTime ? unprocessed - hardware_lost : 0;
   f.unknown = acc.unknown();
   f.rewritten = acc.rewritten();
   f.outstanding_sample = acc.outstanding_sample(8);
@@ -334,11 +351,24 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
     cfg.ipi_worker_ps = s.ipi->worker_ns * 1000;
   }
   cfg.trace_path = options.trace_path;
+  cfg.msi_faults.seed = s.seed;
+  cfg.msi_faults.jitter_ps = s.faults.msi_jitter_ns * 1000;
+  cfg.msi_faults.drop_probability = s.faults.drop_msi.probability;
+  cfg.msi_faults.drop_nth = s.faults.drop_msi.nth;
+  FaultPlan plan;
+  for (const CpuHold& h : s.faults.hold_cpus)
+    plan.holds.push_back({h.cpu, static_cast<Irql>(h.irql), h.from_us * 1'000'000, h.for_us * 1'000'000});
+  if (const auto& st = s.faults.ipi_storm)
+    plan.storm = FaultPlan::Storm{st->from_us * 1'000'000, st->for_us * 1'000'000, st->period_ns * 1000, st->worker_ns * 1000, st->cpu};
+  for (const AffinityChange& c : s.faults.affinity_changes) plan.rewrites.push_back({c.at_us * 1'000'000, c.vector, c.cpu});
+  for (const TableRewrite& t : s.faults.table_rewrites) plan.rewrites.push_back({t.at_us * 1'000'000, t.vector, std::nullopt});
 
   // sc_stop() is how a drained run ends, not news.
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   Platform platform("host", cfg, device);
   Testbench bench("testbench", s, platform, options.target, *driver);
+  std::unique_ptr<FaultInjector> injector;
+  if (!plan.empty()) injector = std::make_unique<FaultInjector>("faults", platform, std::move(plan), bench.bursts_started());
   // The testbench ends the run at the limit; the extra millisecond only bounds a run whose
   // testbench itself was stopped by a fault.
   sc_core::sc_start(sc_time(static_cast<double>(s.time_us), SC_US) + sc_time(2, SC_MS));
@@ -361,6 +391,8 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
     std::string detail = fmt::format("{} events, {} processed once, {} lost, {} duplicated, {} unknown, {} rewritten",
                                      dev_events, processed, lost, duplicated, f.unknown, f.rewritten);
     if (f.in_flight) detail += fmt::format("; {} still in flight when run.time_us ended the run", f.in_flight);
+    if (const auto hw = r["events"]["lost_to_dropped_msi"].get<std::uint64_t>())
+      detail += fmt::format("; {} more lost to dropped MSIs (faults.drop_msi: the hardware's loss, not the driver's)", hw);
     if (!f.outstanding_sample.empty())
       detail += fmt::format("; first unprocessed sequence numbers: {}", fmt::join(f.outstanding_sample, ", "));
     add_check("exactly_once", lost == 0 && duplicated == 0 && f.unknown == 0 && f.rewritten == 0, detail);

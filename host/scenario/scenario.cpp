@@ -1,6 +1,7 @@
 #include "host/scenario/scenario.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -94,6 +95,7 @@ class ScenarioReader {
     if (auto host = top.get("host"); host && !is_null(*host)) read_host(MapView(origin_, *host, "host"));
     if (scenario_.affinity.empty()) resolve_affinity("spread");
     if (auto run = top.get("run"); run && !is_null(*run)) read_run(MapView(origin_, *run, "run"));
+    if (auto faults = top.get("faults"); faults && !is_null(*faults)) read_faults(MapView(origin_, *faults, "faults"));
     if (auto expect = top.get("expect"); expect && !is_null(*expect)) read_expect(*expect, "expect", "");
     for (const auto& [path, recorded] : expect_) scenario_.expect[path] = recorded.bound;
     // Lost and duplicated events always fail a run unless the scenario says otherwise (decision 6).
@@ -468,30 +470,185 @@ class ScenarioReader {
     if (from_override) it->second = Recorded{bound, true, line};
   }
 
+  // ---- `faults:` (docs/faults.md); read after host and device, whose CPUs and vectors it names ----
+  unsigned read_fault_cpu(const YAML::Node& node, const std::string& path) {
+    std::uint64_t cpu = read_uint(origin_, node, path);
+    if (cpu >= scenario_.cpus) {
+      origin_.fail(node, path,
+                   fmt::format("CPU {} does not exist: host.cpus is {}, so 0..{}", cpu, scenario_.cpus, scenario_.cpus - 1));
+    }
+    return static_cast<unsigned>(cpu);
+  }
+
+  // Re-writing an entry needs MSI-X: an MSI capability has one address for all its messages.
+  void require_msix(const YAML::Node& node, const std::string& path) {
+    if (scenario_.mode == InterruptMode::kMsi) {
+      origin_.fail_at_key(node, path,
+                          "needs device.interrupts.mode msix: under MSI every message shares the capability's one "
+                          "Message Address, so one message cannot be re-targeted or re-written alone");
+    }
+  }
+
+  void read_faults(const MapView& view) {
+    Faults& f = scenario_.faults;
+    if (auto jitter = view.get("msi_jitter_ns")) {
+      f.msi_jitter_ns = read_uint(origin_, *jitter, view.child("msi_jitter_ns"), 0, 10'000'000);
+    }
+    if (auto drop = view.get("drop_msi"); drop && !is_null(*drop)) {
+      MapView d(origin_, *drop, view.child("drop_msi"));
+      if (auto p = d.get("probability")) {
+        f.drop_msi.probability = read_number(origin_, *p, d.child("probability"));
+        if (!(f.drop_msi.probability >= 0 && f.drop_msi.probability <= 1)) {
+          origin_.fail(*p, d.child("probability"), fmt::format("must be in [0, 1], got {}", p->Scalar()));
+        }
+      }
+      if (auto nth = d.get("nth")) {
+        std::vector<YAML::Node> items = list_items(origin_, *nth, d.child("nth"));
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          std::string path = join_path(d.child("nth"), std::to_string(i));
+          std::uint64_t n = read_uint(origin_, items[i], path);
+          if (n == 0) origin_.fail(items[i], path, "MSI numbers count from 1 (the first MSI the device sends)");
+          if (!f.drop_msi.nth.empty() && n <= f.drop_msi.nth.back()) {
+            origin_.fail(items[i], path, fmt::format("must be greater than the entry before it ({})", f.drop_msi.nth.back()));
+          }
+          f.drop_msi.nth.push_back(n);
+        }
+      }
+      if (!d.get("probability") && !d.get("nth")) {
+        origin_.fail(*drop, d.path(), "give probability: P (0..1), nth: [N, ...] (1-based MSI numbers) or both");
+      }
+    }
+    if (auto holds = view.get("hold_cpus"); holds && !is_null(*holds)) {
+      std::vector<YAML::Node> items = list_items(origin_, *holds, view.child("hold_cpus"));
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        MapView h(origin_, items[i], join_path(view.child("hold_cpus"), std::to_string(i)));
+        CpuHold hold;
+        hold.cpu = read_fault_cpu(h.require("cpu"), h.child("cpu"));
+        if (auto irql = h.get("irql")) {
+          hold.irql = static_cast<unsigned>(read_uint(origin_, *irql, h.child("irql"), 3, 15));
+        }
+        hold.from_us = read_uint(origin_, h.require("from_us"), h.child("from_us"));
+        hold.for_us = read_uint(origin_, h.require("for_us"), h.child("for_us"), 1);
+        for (const CpuHold& other : f.hold_cpus) {
+          if (other.cpu == hold.cpu && hold.from_us < other.from_us + other.for_us &&
+              other.from_us < hold.from_us + hold.for_us) {
+            origin_.fail(items[i], h.path(),
+                         fmt::format("overlaps the hold of CPU {} from {} us for {} us; one hold per CPU at a time",
+                                     other.cpu, other.from_us, other.for_us));
+          }
+        }
+        f.hold_cpus.push_back(hold);
+      }
+    }
+    if (auto storm = view.get("ipi_storm"); storm && !is_null(*storm)) {
+      MapView st(origin_, *storm, view.child("ipi_storm"));
+      IpiStorm s;
+      if (auto from = st.get("from_us")) s.from_us = read_uint(origin_, *from, st.child("from_us"));
+      s.for_us = read_uint(origin_, st.require("for_us"), st.child("for_us"), 1);
+      s.period_ns = read_uint(origin_, st.require("period_ns"), st.child("period_ns"), 1);
+      if (auto worker = st.get("worker_ns")) s.worker_ns = read_uint(origin_, *worker, st.child("worker_ns"));
+      if (auto cpu = st.get("cpu")) s.cpu = read_fault_cpu(*cpu, st.child("cpu"));
+      if (s.worker_ns >= s.period_ns) {
+        origin_.fail(*storm, st.path(),
+                     fmt::format("worker_ns ({}) must be shorter than period_ns ({}), or the broadcasts pile up",
+                                 s.worker_ns, s.period_ns));
+      }
+      f.ipi_storm = s;
+    }
+    if (auto changes = view.get("affinity_changes"); changes && !is_null(*changes)) {
+      require_msix(*changes, view.child("affinity_changes"));
+      std::vector<YAML::Node> items = list_items(origin_, *changes, view.child("affinity_changes"));
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        MapView c(origin_, items[i], join_path(view.child("affinity_changes"), std::to_string(i)));
+        AffinityChange change;
+        change.at_us = read_uint(origin_, c.require("at_us"), c.child("at_us"));
+        change.vector = read_vector(c.require("vector"), c.child("vector"));
+        change.cpu = read_fault_cpu(c.require("cpu"), c.child("cpu"));
+        f.affinity_changes.push_back(change);
+      }
+    }
+    if (auto rewrites = view.get("table_rewrites"); rewrites && !is_null(*rewrites)) {
+      require_msix(*rewrites, view.child("table_rewrites"));
+      std::vector<YAML::Node> items = list_items(origin_, *rewrites, view.child("table_rewrites"));
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        MapView r(origin_, items[i], join_path(view.child("table_rewrites"), std::to_string(i)));
+        TableRewrite rewrite;
+        rewrite.at_us = read_uint(origin_, r.require("at_us"), r.child("at_us"));
+        rewrite.vector = read_vector(r.require("vector"), r.child("vector"));
+        f.table_rewrites.push_back(rewrite);
+      }
+    }
+  }
+
   Origin& origin_;
   Scenario scenario_;
   std::vector<FeatureUse> uses_;
   std::map<std::string, Recorded> expect_;
 };
 
+// Where each document of a YAML stream starts and whether it has content, from the parser's events.
+class DocumentScan : public YAML::EventHandler {
+ public:
+  struct Document {
+    YAML::Mark start;
+    bool content = false;
+  };
+  std::vector<Document> documents;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { documents.push_back({mark, false}); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { seen(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { seen(mark); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    seen(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    seen(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void seen(const YAML::Mark& mark) {
+    if (!documents.empty() && !documents.back().content) {
+      documents.back().content = true;
+      documents.back().start = mark;
+    }
+  }
+};
+
 YAML::Node load_document(const std::string& text, const std::string& file) {
-  std::vector<YAML::Node> documents;
+  // Not YAML::LoadAll: yaml-cpp 0.7 loops forever, allocating, on some malformed streams (the
+  // two bytes "!," are one; jbeder/yaml-cpp#1319, found by tests/fuzz/scenario_fuzz). Documents
+  // are counted at the event level with a bound — every real document takes at least one byte —
+  // and the first is loaded alone.
+  DocumentScan scan;
+  YAML::Node first;
   try {
-    documents = YAML::LoadAll(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(scan)) {
+      if (scan.documents.size() > text.size() + 1) {
+        const YAML::Mark at = scan.documents.back().start;
+        throw ScenarioError(file, at.line + 1, "", "YAML syntax error: the parser makes no progress here", at.column + 1);
+      }
+    }
+    first = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw ScenarioError(file, e.mark.line + 1, "", fmt::format("YAML syntax error: {}", e.msg), e.mark.column + 1);
   }
-  if (documents.empty() || (documents.size() == 1 && is_null(documents[0]))) {
+  // A trailing `---` opens an empty document; only a second document with content is a mistake.
+  std::size_t count = scan.documents.size();
+  while (count > 1 && !scan.documents[count - 1].content) --count;
+  if (count > 1) {
+    const YAML::Mark mark = scan.documents[1].start;
+    throw ScenarioError(file, mark.line + 1, "", "a scenario is one YAML document; a second one starts here");
+  }
+  if (count == 0 || is_null(first)) {
     throw ScenarioError(file, 0, "", "the file is empty; a scenario is a map with at least device.bursts");
   }
-  // A trailing `---` opens an empty document; only a second document with content is a mistake.
-  while (documents.size() > 1 && is_null(documents.back())) documents.pop_back();
-  if (documents.size() > 1) {
-    YAML::Mark mark = documents[1].Mark();
-    throw ScenarioError(file, mark.is_null() ? 0 : mark.line + 1, "",
-                        "a scenario is one YAML document; a second one starts here");
-  }
-  const YAML::Node& root = documents[0];
+  const YAML::Node& root = first;
   if (!root.IsMap()) {
     YAML::Mark mark = root.Mark();
     throw ScenarioError(file, mark.is_null() ? 0 : mark.line + 1, "",

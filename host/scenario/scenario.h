@@ -79,6 +79,50 @@ struct Costs {
   friend bool operator==(const Costs&, const Costs&) = default;
 };
 
+// ---- `faults:` (docs/faults.md): fault injection, seeded from the scenario's seed. Times count
+// from the first burst's start, as `device.masks` do. ----
+/// `faults.drop_msi`: the root complex drops MSI writes, each with `probability`, and the 1-based
+/// MSI numbers listed in `nth`.
+struct DropMsi {
+  double probability = 0;
+  std::vector<std::uint64_t> nth;
+  friend bool operator==(const DropMsi&, const DropMsi&) = default;
+};
+/// One `faults.hold_cpus` entry: `cpu` held busy at `irql` (3..15) from from_us for for_us.
+struct CpuHold {
+  unsigned cpu = 0, irql = 15;
+  std::uint64_t from_us = 0, for_us = 0;
+  friend bool operator==(const CpuHold&, const CpuHold&) = default;
+};
+/// `faults.ipi_storm`: a KeIpiGenericCall broadcast every period_ns from from_us for for_us, from a
+/// PASSIVE_LEVEL thread on CPU `cpu`.
+struct IpiStorm {
+  std::uint64_t from_us = 0, for_us = 0, period_ns = 0, worker_ns = 0;
+  unsigned cpu = 0;
+  friend bool operator==(const IpiStorm&, const IpiStorm&) = default;
+};
+/// One `faults.affinity_changes` entry: message `vector` re-targeted to `cpu` at at_us.
+struct AffinityChange {
+  std::uint64_t at_us = 0;
+  unsigned vector = 0, cpu = 0;
+  friend bool operator==(const AffinityChange&, const AffinityChange&) = default;
+};
+/// One `faults.table_rewrites` entry: message `vector`'s MSI-X entry rewritten unchanged at at_us.
+struct TableRewrite {
+  std::uint64_t at_us = 0;
+  unsigned vector = 0;
+  friend bool operator==(const TableRewrite&, const TableRewrite&) = default;
+};
+struct Faults {
+  std::uint64_t msi_jitter_ns = 0;
+  DropMsi drop_msi;
+  std::vector<CpuHold> hold_cpus;
+  std::optional<IpiStorm> ipi_storm;
+  std::vector<AffinityChange> affinity_changes;
+  std::vector<TableRewrite> table_rewrites;
+  friend bool operator==(const Faults&, const Faults&) = default;
+};
+
 struct Scenario {
   std::string name;  // defaults to the file's stem
   std::string file;  // path as given
@@ -101,6 +145,7 @@ struct Scenario {
   Until until = Until::kDrained;
   std::uint64_t time_us = 5000;
   std::uint64_t quantum_cycles = 64;    // device cycles per co-simulation quantum, 1..1'000'000 (1 = lockstep)
+  Faults faults;                        // `faults:`, empty when absent
   std::map<std::string, Bound> expect;  // report path ("events.lost", "latency_ns.msi_to_isr.p99") -> bound
 };
 

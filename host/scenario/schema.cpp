@@ -66,6 +66,33 @@ constexpr std::array kKnownKeys = std::to_array<std::string_view>({
     // Not in DESIGN.md's example: device cycles per co-simulation quantum (decision 1).
     "run.quantum_cycles",
     "expect",
+    // Fault injection (docs/faults.md).
+    "faults",
+    "faults.msi_jitter_ns",
+    "faults.drop_msi",
+    "faults.drop_msi.probability",
+    "faults.drop_msi.nth",
+    "faults.hold_cpus",
+    "faults.hold_cpus.*",
+    "faults.hold_cpus.*.cpu",
+    "faults.hold_cpus.*.irql",
+    "faults.hold_cpus.*.from_us",
+    "faults.hold_cpus.*.for_us",
+    "faults.ipi_storm",
+    "faults.ipi_storm.from_us",
+    "faults.ipi_storm.for_us",
+    "faults.ipi_storm.period_ns",
+    "faults.ipi_storm.worker_ns",
+    "faults.ipi_storm.cpu",
+    "faults.affinity_changes",
+    "faults.affinity_changes.*",
+    "faults.affinity_changes.*.at_us",
+    "faults.affinity_changes.*.vector",
+    "faults.affinity_changes.*.cpu",
+    "faults.table_rewrites",
+    "faults.table_rewrites.*",
+    "faults.table_rewrites.*.at_us",
+    "faults.table_rewrites.*.vector",
 });
 
 constexpr std::array kReportPaths = std::to_array<std::string_view>({
@@ -101,6 +128,14 @@ constexpr std::array kReportPaths = std::to_array<std::string_view>({
     "latency_ns.event_to_processed.p50",
     "latency_ns.event_to_processed.p99",
     "latency_ns.event_to_processed.max",
+    // Fault injection (docs/faults.md).
+    "events.lost_to_dropped_msi",
+    "faults.msi_jittered",
+    "faults.msi_dropped",
+    "faults.cpu_holds",
+    "faults.ipi_storm_broadcasts",
+    "faults.affinity_changes",
+    "faults.table_rewrites",
 });
 
 constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kExpectAliases = {{

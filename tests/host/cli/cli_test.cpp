@@ -376,3 +376,181 @@ TEST(Cli, UntilTimeCutsTheRunWithoutCallingInFlightEventsLost) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Fault injection (docs/faults.md): each key runs with the reference driver, and its figures move.
+
+namespace {
+
+nlohmann::json run_faults(const std::string& name, const std::string& sets, int expect_code = 0) {
+  const std::string report = temp_path(name + ".json");
+  const Result r = run("run tests/host/cli/data/faults_base.yaml --quiet " + sets + " --report " + report);
+  EXPECT_EQ(r.code, expect_code) << sets << "\n" << r.output;
+  nlohmann::json j = read_json(report);
+  std::filesystem::remove(report);
+  return j;
+}
+
+std::uint64_t u(const nlohmann::json& j) { return j.get<std::uint64_t>(); }
+
+TEST(Cli, FaultFreeRunReportsZeroFaults) {
+  const auto j = run_faults("none", "");
+  for (const char* k : {"msi_jittered", "msi_dropped", "cpu_holds", "ipi_storm_broadcasts", "affinity_changes",
+                        "table_rewrites"})
+    EXPECT_EQ(j["faults"][k], 0) << k;
+  EXPECT_EQ(j["events"]["lost_to_dropped_msi"], 0);
+  for (const auto& cpu : j["per_cpu"]) EXPECT_EQ(cpu["held_ns"], 0);
+}
+
+// Dropped MSIs in mid-burst: the next message's DPC drains the ring, so the reference loses nothing.
+TEST(Cli, FaultDropMsiByNumberLosesNothingMidBurst) {
+  const auto j = run_faults("drop_nth", "--set 'faults.drop_msi={nth: [3, 10, 500]}'");
+  EXPECT_EQ(j["faults"]["msi_dropped"], 3);
+  EXPECT_EQ(j["events"]["lost"], 0);
+  EXPECT_EQ(j["events"]["lost_to_dropped_msi"], 0);
+  EXPECT_EQ(j["events"]["processed"], j["device"]["events"]);
+  EXPECT_EQ(u(j["lapic"]["accepted"]) + u(j["lapic"]["merged"]), u(j["device"]["msi_sent"]) - 3);
+}
+
+// The very last MSI dropped: its event has no interrupt after it. The hardware's loss, told apart
+// from the driver's: events.lost stays 0, exactly_once passes and names it, the run drains. A
+// second burst puts the last event 100 us after the rest (in mid-burst the DPC still draining the
+// ring would pick it up: nothing lost).
+TEST(Cli, FaultDroppedLastMsiIsHardwareLossNotDriverLoss) {
+  const std::string lone = "--set 'device.bursts.1={vectors: [2], events: 2, gap_ns: 100000}'";
+  const auto clean = run_faults("drop_last_clean", lone);
+  const auto last = u(clean["device"]["msi_sent"]);
+  const auto j = run_faults("drop_last", lone + " --set 'faults.drop_msi={nth: [" + std::to_string(last) + "]}'");
+  EXPECT_EQ(j["faults"]["msi_dropped"], 1);
+  EXPECT_EQ(j["events"]["lost"], 0);
+  const auto hardware = u(j["events"]["lost_to_dropped_msi"]);
+  EXPECT_EQ(hardware, 1u);
+  EXPECT_EQ(u(j["events"]["processed"]) + hardware, u(j["device"]["events"]));
+  for (const auto& c : j["checks"]) {
+    if (c["name"] == "exactly_once") {
+      EXPECT_TRUE(c["ok"].get<bool>()) << c;
+      EXPECT_NE(c["detail"].get<std::string>().find(std::to_string(hardware) + " more lost to dropped MSIs"),
+                std::string::npos)
+          << c;
+    }
+    if (c["name"] == "drained") {
+      EXPECT_TRUE(c["ok"].get<bool>()) << c;
+    }
+  }
+}
+
+TEST(Cli, FaultDropMsiByProbabilityIsSeededAndDeterministic) {
+  const std::string sets = "--set faults.drop_msi.probability=0.05 --set faults.msi_jitter_ns=500";
+  auto a = run_faults("drop_p_a", sets);
+  auto b = run_faults("drop_p_b", sets);
+  const auto dropped = u(a["faults"]["msi_dropped"]);
+  EXPECT_GT(dropped, 20u);  // about 5 % of some 2000 messages
+  EXPECT_LT(dropped, 200u);
+  EXPECT_EQ(a["events"]["lost"], 0);
+  a.erase("wall_s");
+  b.erase("wall_s");
+  EXPECT_EQ(a, b);
+}
+
+TEST(Cli, FaultMsiJitterRaisesMsiToIsrLatency) {
+  const auto clean = run_faults("jitter_clean", "");
+  const auto j = run_faults("jitter", "--set faults.msi_jitter_ns=3000");
+  EXPECT_GT(u(j["faults"]["msi_jittered"]), 1000u);
+  EXPECT_GT(u(j["latency_ns"]["msi_to_isr"]["p99"]), u(clean["latency_ns"]["msi_to_isr"]["p99"]) + 1000);
+  EXPECT_EQ(j["events"]["lost"], 0);
+  EXPECT_EQ(j["events"]["processed"], j["device"]["events"]);
+}
+
+// CPU 1 held at HIGH_LEVEL for 50 us mid-burst: its messages wait, the time is its held_ns.
+TEST(Cli, FaultHoldCpuRaisesLatencyOnThatCpu) {
+  const auto clean = run_faults("hold_clean", "");
+  const auto j = run_faults("hold", "--set 'faults.hold_cpus=[{cpu: 1, irql: 15, from_us: 100, for_us: 50}]'");
+  EXPECT_EQ(j["faults"]["cpu_holds"], 1);
+  EXPECT_EQ(j["per_cpu"][1]["held_ns"], 50000);
+  EXPECT_EQ(j["per_cpu"][0]["held_ns"], 0);
+  EXPECT_GT(u(j["latency_ns"]["msi_to_isr"]["max"]), 40000u);
+  EXPECT_GT(u(j["latency_ns"]["msi_to_isr"]["max"]), u(clean["latency_ns"]["msi_to_isr"]["max"]) + 30000);
+  EXPECT_EQ(j["events"]["lost"], 0);
+}
+
+// From a fifth CPU that no message uses, so its PASSIVE_LEVEL thread gets to call in mid-burst:
+// every CPU spends the worker's time at IPI_LEVEL, and the messages that wait meanwhile show it.
+TEST(Cli, FaultIpiStormBroadcastsDuringItsWindow) {
+  const std::string five = "--set host.cpus=5";
+  const auto clean = run_faults("storm_clean", five);
+  const auto j = run_faults(
+      "storm", five + " --set 'faults.ipi_storm={from_us: 50, for_us: 100, period_ns: 4000, worker_ns: 1000, cpu: 4}'");
+  EXPECT_EQ(j["faults"]["ipi_storm_broadcasts"], 25);
+  EXPECT_EQ(j["ipi"]["broadcasts"], 25);
+  EXPECT_EQ(j["ipi"]["worker_calls"], 125);
+  EXPECT_GT(u(j["latency_ns"]["msi_to_isr"]["p99"]), u(clean["latency_ns"]["msi_to_isr"]["p99"]) + 500);
+  for (const auto& cpu : j["per_cpu"]) EXPECT_GE(u(cpu["ipi_ns"]), 25u * 1000) << cpu;
+  EXPECT_EQ(j["events"]["lost"], 0);
+}
+
+// Message 1 moves from CPU 1 to CPU 3 at 20 us: its ISR and DPC time follow it. (Events 1 us apart,
+// so CPU 3 has room for twice the interrupts.)
+TEST(Cli, FaultAffinityChangeMovesIsrTimeToTheNewCpu) {
+  const std::string slower = "--set device.bursts.0.gap_ns=1000";
+  const auto clean = run_faults("affinity_clean", slower);
+  const auto j =
+      run_faults("affinity", slower + " --set 'faults.affinity_changes=[{at_us: 20, vector: 1, cpu: 3}]'");
+  EXPECT_EQ(j["faults"]["affinity_changes"], 1);
+  EXPECT_LT(u(j["per_cpu"][1]["isr_ns"]), u(clean["per_cpu"][1]["isr_ns"]) / 4);
+  EXPECT_GT(u(j["per_cpu"][3]["isr_ns"]), u(clean["per_cpu"][3]["isr_ns"]) * 3 / 2);
+  EXPECT_GT(u(j["per_cpu"][3]["dpc_ns"]), u(clean["per_cpu"][3]["dpc_ns"]));
+  EXPECT_EQ(j["events"]["lost"], 0);
+  EXPECT_EQ(j["events"]["processed"], j["device"]["events"]);
+  EXPECT_TRUE(j["ok"].get<bool>());
+}
+
+TEST(Cli, FaultTableRewritesMidBurstLoseNothing) {
+  const auto j = run_faults("rewrite", "--set 'faults.table_rewrites=[{at_us: 30, vector: 1}, {at_us: 60, vector: 2}]'");
+  EXPECT_EQ(j["faults"]["table_rewrites"], 2);
+  EXPECT_GT(u(j["device"]["msi_pending_on_mask"]), 0u);  // events pended in the PBA while masked
+  EXPECT_EQ(j["events"]["lost"], 0);
+  EXPECT_EQ(j["events"]["processed"], j["device"]["events"]);
+  EXPECT_TRUE(j["ok"].get<bool>());
+}
+
+// A hold is a `hold` slice with its IRQL on its CPU's track; a dropped message an instant.
+TEST(Cli, FaultsShowInTheTrace) {
+  const std::string trace = temp_path("faults_trace.json");
+  const Result r = run("run tests/host/cli/data/faults_base.yaml --quiet --set 'faults.hold_cpus=[{cpu: 1, irql: 12, "
+                       "from_us: 100, for_us: 50}]' --set 'faults.drop_msi.nth=[7]' --trace " + trace);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto events = read_json(trace)["traceEvents"];
+  std::size_t holds = 0, dropped = 0;
+  for (const auto& e : events) {
+    if (e.value("name", "") == "hold") {
+      ++holds;
+      EXPECT_EQ(e["ph"], "X");
+      EXPECT_EQ(e["tid"], 1);
+      EXPECT_EQ(e["dur"], 50.0);
+      EXPECT_EQ(e["args"]["irql"], 12);
+    }
+    if (e.value("name", "") == "MSI dropped") {
+      ++dropped;
+      EXPECT_EQ(e["ph"], "i");
+    }
+  }
+  EXPECT_EQ(holds, 1u);
+  EXPECT_EQ(dropped, 1u);
+  std::filesystem::remove(trace);
+}
+
+TEST(Cli, FaultBadValueNamesFileLineAndKey) {
+  const std::string scenario = temp_path("bad_fault.yaml");
+  {
+    std::ofstream out(scenario);
+    out << "device:\n  bursts: [{ vectors: [0], events: 1 }]\nhost:\n  cpus: 2\nfaults:\n"
+           "  hold_cpus: [ { cpu: 2, from_us: 1, for_us: 1 } ]\n";
+  }
+  const Result r = run("check " + scenario);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find(scenario + ":6:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("faults.hold_cpus.0.cpu"), std::string::npos) << r.output;
+  std::filesystem::remove(scenario);
+}
+
+}  // namespace
