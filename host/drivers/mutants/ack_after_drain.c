@@ -3,13 +3,15 @@
  * With IRQ_CTRL.ACK_MODE set, a vector that has sent a message is outstanding and sends no other
  * until the driver writes its number to IRQ_ACK, like an interrupt cause bit that raises a message
  * on its 0 -> 1 edge and is cleared by the driver. The author reasoned "acknowledge when the work
- * is done": the DPC drains the ring, moves the consumer index and then acknowledges each message
- * whose ISR ran. An event that arrives after the DPC's last look at the producer index and before
- * the acknowledgement is written to the ring, but its message is suppressed (the vector is still
- * outstanding) and nothing ever looks at the ring for it: at the end of a burst it is lost, in the
- * middle it waits for the vector's next event. Acknowledge first, then drain: then any event after
- * the acknowledgement raises a new interrupt, and any before it is seen by the drain.
- * Caught by scenarios/default.yaml: exactly_once (events lost). */
+ * is done": the DPC takes the records up to the producer index it reads as it starts, moves the
+ * consumer index and then acknowledges each message whose ISR ran. An event that arrives after
+ * the DPC's look at the producer index and before the acknowledgement is written to the ring, but
+ * its message is suppressed (the vector is still outstanding) and nothing looks at the ring for it
+ * again: at the end of a burst it is lost, in the middle it waits for the vector's next event.
+ * Acknowledge first, then drain: any event after the acknowledgement raises a new interrupt, and
+ * any before it is seen by the drain.
+ * Caught by scenarios/one_cpu_flood.yaml (four vectors flooding one CPU, whose DPC drains for
+ * long): exactly_once (events lost). */
 #include "host/drivers/mutants/mutants_c.h"
 
 #include <stdlib.h>
@@ -82,11 +84,11 @@ static VOID MutantDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, P
    * ring is drained under a lock and each record is taken exactly once. A threaded DPC runs at
    * PASSIVE_LEVEL, so the lock is taken with the call that raises to DISPATCH_LEVEL when needed. */
   KeAcquireInStackQueuedSpinLock(&ext->RingLock, &lock);
+  /* The records up to the producer index as the DPC starts: the ones the interrupts announced. */
   producer = *ext->Producer;
   while (ext->Consumer != producer) {
     IrqrigEventProcessed(&ext->Ring[ext->Consumer & ext->RingMask]);
     ext->Consumer++;
-    producer = *ext->Producer;
   }
   WRITE_REGISTER_ULONG(Reg(ext, IRQRIG_REG_RING_CONS), ext->Consumer);
   /* BUG: acknowledged after the drain (see the header). */
