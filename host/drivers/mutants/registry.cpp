@@ -25,7 +25,7 @@ constexpr std::array kMutants = std::to_array<Mutant>({
     {"unsynchronized_counter", "ISR and DPC update a count of pending records on different CPUs without a lock",
      "scenarios/default.yaml", "exactly_once", &IrqrigMutantUnsynchronizedCounter},
     {"dpc_requeues_forever", "the DPC queues itself again at the end of every run",
-     "scenarios/idle_trickle.yaml", "dpc_watchdog", &IrqrigMutantDpcRequeuesForever},
+     "scenarios/one_cpu_flood.yaml", "dpc_watchdog", &IrqrigMutantDpcRequeuesForever},
     {"ipi_worker_caller_only", "the DPC drains the ring in a KeIpiGenericCall worker, which runs on every CPU at once",
      "scenarios/default.yaml", "exactly_once", &IrqrigMutantIpiWorkerCallerOnly},
 });
