@@ -1,7 +1,8 @@
 // BAR0 register file of irqrig, laid out by irqrig_reg_pkg (generated from rtl/regs/): IDs and
 // build parameters, burst and ring configuration, the moderation window (MOD_IDX selects the
-// vector MOD_CFG and MOD_ITR reach), CTRL command pulses, STATUS, the event counters and the
-// device clock. rw registers keep only their mask bits; unmapped offsets read 0.
+// vector MOD_CFG and MOD_ITR reach), CTRL command pulses, STATUS, the event counters, the device
+// clock and the interrupt-acknowledge mode (IRQ_CTRL, IRQ_ACK). rw registers keep only their mask
+// bits; unmapped offsets read 0.
 module bar0_regs #(
   parameter int unsigned NumVectors = 2048,
   parameter int unsigned ClkMhz     = 250
@@ -46,6 +47,10 @@ module bar0_regs #(
   input  logic [31:0]                              mod_cfg_rdata_i,
   input  logic [15:0]                              mod_itr_rdata_i,
   input  logic [11:0]                              mod_held_i,
+  // interrupt-acknowledge mode: IRQ_CTRL.ACK_MODE, and a pulse per IRQ_ACK write
+  output logic                                     ack_mode_o,
+  output logic                                     ack_valid_o,
+  output logic [31:0]                              ack_vector_o,
   // status
   input  logic                                     busy_i,
   input  logic                                     ring_full_i,
@@ -61,7 +66,8 @@ module bar0_regs #(
   input  logic                                     cnt_mod_coalesced_i,
   input  logic                                     cnt_mod_fired_i,
   input  logic                                     cnt_aborted_i,
-  input  logic                                     cnt_bad_vector_i
+  input  logic                                     cnt_bad_vector_i,
+  input  logic                                     cnt_ack_suppressed_i
 );
 
   // The enabled bytes of wdata over old, kept to the register's mask.
@@ -80,7 +86,7 @@ module bar0_regs #(
 
   logic [31:0] scratch_q, events_q, repeat_q, gap_q, pause_q, pattern_q, seed_q, vlen_q, vidx_q;
   logic [31:0] base_lo_q, base_hi_q, log2_q, paddr_lo_q, paddr_hi_q, cons_q, ring_ctrl_q;
-  logic [31:0] mod_idx_q, time_hi_q, rdata_q;
+  logic [31:0] mod_idx_q, time_hi_q, rdata_q, irq_ctrl_q;
   logic        overflow_q, clear;
 
   // The event counters, in one array; CLEAR zeroes them all.
@@ -94,7 +100,8 @@ module bar0_regs #(
   localparam int unsigned CntModFired     = 7;
   localparam int unsigned CntAborted      = 8;
   localparam int unsigned CntBadVector    = 9;
-  localparam int unsigned NumCnt          = 10;
+  localparam int unsigned CntAckSuppressed = 10;
+  localparam int unsigned NumCnt          = 11;
   logic [31:0]       cnt_q [NumCnt];
   logic [NumCnt-1:0] cnt_inc;
   assign cnt_inc[CntEvents]       = cnt_events_i;
@@ -107,6 +114,7 @@ module bar0_regs #(
   assign cnt_inc[CntModFired]     = cnt_mod_fired_i;
   assign cnt_inc[CntAborted]      = cnt_aborted_i;
   assign cnt_inc[CntBadVector]    = cnt_bad_vector_i;
+  assign cnt_inc[CntAckSuppressed] = cnt_ack_suppressed_i;
 
   logic [31:0] caps, status;
   always_comb begin
@@ -152,6 +160,15 @@ module bar0_regs #(
       merge({16'h0, mod_itr_rdata_i}, wdata_i, be_i, irqrig_reg_pkg::MOD_ITR_MASK) :
       merge(mod_cfg_rdata_i, wdata_i, be_i, irqrig_reg_pkg::MOD_CFG_MASK);
 
+  // IRQ_ACK: the enabled bytes are the vector number (the others count as 0); worked out only
+  // for a write to it (simulation skips it on other cycles).
+  assign ack_valid_o = wr && off == irqrig_reg_pkg::IRQ_ACK_OFFSET && be_i != 4'b0000;
+  assign ack_mode_o  = irq_ctrl_q[irqrig_reg_pkg::IRQ_CTRL_ACK_MODE_LSB];
+  always_comb begin
+    ack_vector_o = 32'h0;
+    if (ack_valid_o) ack_vector_o = merge(32'h0, wdata_i, be_i, 32'hFFFF_FFFF);
+  end
+
   // The read multiplexer works only for a read (simulation skips it on other cycles).
   logic [31:0] rdata_d;
   always_comb begin
@@ -194,9 +211,11 @@ module bar0_regs #(
       irqrig_reg_pkg::MOD_CFG_OFFSET:             rdata_d = mod_cfg_rdata_i;
       irqrig_reg_pkg::MOD_ITR_OFFSET:             rdata_d = {16'h0, mod_itr_rdata_i};
       irqrig_reg_pkg::MOD_HELD_OFFSET:            rdata_d = {20'h0, mod_held_i};
+      irqrig_reg_pkg::IRQ_CTRL_OFFSET:            rdata_d = irq_ctrl_q;
+      irqrig_reg_pkg::CNT_ACK_SUPPRESSED_OFFSET:  rdata_d = cnt_q[CntAckSuppressed];
       irqrig_reg_pkg::TIME_LO_OFFSET:             rdata_d = time_i[31:0];
       irqrig_reg_pkg::TIME_HI_OFFSET:             rdata_d = time_hi_q;
-      default:                                    rdata_d = 32'h0;  // CTRL, unmapped: 0
+      default:                                    rdata_d = 32'h0;  // CTRL, IRQ_ACK, unmapped: 0
     endcase
   end
 
@@ -219,6 +238,7 @@ module bar0_regs #(
       cons_q           <= 32'h0;
       ring_ctrl_q      <= 32'h0;
       mod_idx_q        <= 32'h0;
+      irq_ctrl_q       <= 32'h0;
       overflow_q       <= 1'b0;
       for (int c = 0; c < NumCnt; c++) cnt_q[c] <= 32'h0;
       time_hi_q        <= 32'h0;
@@ -265,6 +285,8 @@ module bar0_regs #(
             ring_ctrl_q <= merge(ring_ctrl_q, wdata_i, be_i, irqrig_reg_pkg::RING_CTRL_MASK);
           irqrig_reg_pkg::MOD_IDX_OFFSET:
             mod_idx_q <= merge(mod_idx_q, wdata_i, be_i, irqrig_reg_pkg::MOD_IDX_MASK);
+          irqrig_reg_pkg::IRQ_CTRL_OFFSET:
+            irq_ctrl_q <= merge(irq_ctrl_q, wdata_i, be_i, irqrig_reg_pkg::IRQ_CTRL_MASK);
           // Storing an entry moves the index on, so a list is written as one run of VLIST_DATA.
           irqrig_reg_pkg::VLIST_DATA_OFFSET:
             if (be_i != 4'b0000) vidx_q <= (vidx_q + 32'd1) & irqrig_reg_pkg::VLIST_IDX_MASK;
@@ -298,6 +320,7 @@ module bar0_regs #(
   // Bits outside the masks are zero by construction.
   logic unused_bits;
   assign unused_bits = ^{pattern_q[31:2], vlen_q[31:7], vidx_q[31:6], log2_q[31:5],
-                        vdata_merged[31:16], ring_ctrl_q[31:1], mod_idx_q[31:11]};
+                        vdata_merged[31:16], ring_ctrl_q[31:1], mod_idx_q[31:11],
+                        irq_ctrl_q[31:1]};
 
 endmodule

@@ -6,8 +6,12 @@
 // (A2). Messages released by an unmask (an MSI-X PBA bit or an MSI Pending bit that is pending and
 // no longer masked) are sent first, once each. Mask state is read again every cycle until the TLP
 // is handed to the transmitter, so a message masked while it waits for Bus Master Enable pends.
+// With HardIp a board's hard IP sends the message: the same decision is offered as a request
+// (capability, vector, address, data) instead of a TLP, and the IP's answer may send it back to
+// the decision (masked or disabled at the IP) or end it unsent (given up by the adapter).
 module irq_sender #(
-  parameter int unsigned NumVectors = 2048
+  parameter int unsigned NumVectors = 2048,
+  parameter bit          HardIp     = 1'b0
 ) (
   input  logic                               clk_i,
   input  logic                               rst_ni,
@@ -45,6 +49,15 @@ module irq_sender #(
   input  logic [4:0]                         tx_rd_idx_i,
   output logic [31:0]                        tx_rd_dw_o,
   input  logic                               tx_done_i,
+  // message request to a hard IP (HardIp), held until done
+  output logic                               req_valid_o,
+  output logic                               req_msix_o,     // MSI-X: table entry; else MSI
+  output logic [10:0]                        req_vector_o,   // MSI-X entry or MSI message number
+  output logic [63:0]                        req_addr_o,
+  output logic [31:0]                        req_data_o,
+  input  logic                               req_done_i,
+  input  logic                               req_pend_i,     // with done: masked/disabled at the IP
+  input  logic                               req_drop_i,     // with done: not sent, given up
   // status and counter pulses
   output logic                               busy_o,
   output logic                               cnt_sent_o,
@@ -72,6 +85,9 @@ module irq_sender #(
   logic [31:0] tx_data_q;
   logic [12:0] tx_rid_q;   // {bus, device}
   logic        tx_valid_q;
+  logic        req_msix_q;
+  logic [10:0] req_vec_q;
+  logic        done, redecide;
 
   // ---------------------------------------------------------------------------------------------
   // MSI: message number, data, the release of pending and now unmasked messages
@@ -163,8 +179,13 @@ module irq_sender #(
         end
       end
       StSend: begin
-        if (tx_done_i) begin
-          cnt_sent_o = 1'b1;
+        // The hard IP found the vector masked or its capability disabled: decide again with the
+        // same view (the IP's configuration outputs are the core's), which pends it, or send
+        // again if it changed back meanwhile. The table entry is read again on the way.
+        if (redecide) begin
+          state_d = StRead;
+        end else if (done) begin
+          cnt_sent_o = !(HardIp && req_drop_i);
           state_d    = StIdle;
         end
       end
@@ -192,7 +213,7 @@ module irq_sender #(
       end
       if (tx_load) begin
         tx_valid_q <= 1'b1;
-      end else if (tx_done_i) begin
+      end else if (done) begin
         tx_valid_q <= 1'b0;
       end
     end
@@ -204,10 +225,19 @@ module irq_sender #(
       tx_addr_q <= m_addr[63:2];
       tx_data_q <= m_data;
       tx_rid_q  <= {bus_i, dev_i};
+      req_msix_q <= msix_scheme;
+      req_vec_q  <= msix_scheme ? vec_q : {6'd0, msi_m};
     end
   end
 
-  assign tx_valid_o = tx_valid_q;
+  assign done         = HardIp ? req_done_i : tx_done_i;
+  assign redecide     = HardIp && req_done_i && req_pend_i;
+  assign tx_valid_o   = tx_valid_q && !HardIp;
+  assign req_valid_o  = tx_valid_q && HardIp;
+  assign req_msix_o   = req_msix_q;
+  assign req_vector_o = req_vec_q;
+  assign req_addr_o   = {tx_addr_q, 2'b00};
+  assign req_data_o   = tx_data_q;
   assign tx_ndw_o   = tx_4dw_q ? 3'd5 : 3'd4;
   assign busy_o     = !idle;
 
@@ -234,8 +264,11 @@ module irq_sender #(
       assert (32'(fire_vector_i) < NumVectors)
         else $error("irq_sender: message for vector %0d", fire_vector_i);
     end
-    if (rst_ni && tx_done_i) begin
-      assert (tx_valid_q) else $error("irq_sender: done without a TLP");
+    if (rst_ni && done) begin
+      assert (tx_valid_q) else $error("irq_sender: done without a TLP or request");
+    end
+    if (rst_ni && HardIp && req_done_i) begin
+      assert (!(req_pend_i && req_drop_i)) else $error("irq_sender: request both pended and dropped");
     end
   end
 `endif

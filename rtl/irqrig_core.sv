@@ -1,15 +1,19 @@
 // irqrig endpoint core: a vendor-free PCIe function on a TLP stream (one DW per beat) with a type-0
 // config space carrying MSI-X and MSI capabilities, BAR0 registers, an MSI-X table with PBA, a
 // burst engine, an event-ring DMA writer, per-vector interrupt moderation and the message sender.
-// A board top binds it to a hard IP; the simulator drives it directly.
+// A board top binds it to a hard IP; the simulator drives it directly. With HardIp the IP owns the
+// config space (its Command, MSI and MSI-X control and MSI mask come in on hip_cfg_*) and sends
+// the messages the core asks for on msg_req_* (docs/firmware.md); m_axis_tx then carries no message.
 //
-//   burst_engine -> ring_writer (record, producer index) -> irq_moderation -> irq_sender -> tlp_tx
-//                                                          msix_table / cfg_space (masks, pending)
+//   burst_engine -> ring_writer (record, producer index) -> irq_moderation -> irq_ack -> irq_sender
+//        -> tlp_tx; irq_ack drops a message for an outstanding vector (IRQ_CTRL.ACK_MODE);
+//   irq_sender meets msix_table / cfg_space (masks, pending)
 module irqrig_core #(
   parameter int unsigned NumVectors = 2048,  // MSI-X table size and moderated vectors, 1..2048
   parameter int unsigned MsiVectors = 32,    // MSI Multiple Message Capable: 1, 2, 4, 8, 16, 32
   parameter int unsigned ClkMhz     = 250,   // reported in CAPS.CLK_MHZ; moderation's time base
-  parameter int unsigned VlistDepth = 64     // vector-list entries of the burst engine
+  parameter int unsigned VlistDepth = 64,    // vector-list entries of the burst engine
+  parameter bit          HardIp     = 1'b0   // a hard IP owns config space and sends messages
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -23,7 +27,25 @@ module irqrig_core #(
   output logic        m_axis_tx_tvalid,
   input  logic        m_axis_tx_tready,
   output logic        m_axis_tx_tlast,
-  output logic [63:0] time_o                 // free-running cycle counter (record timestamps)
+  output logic [63:0] time_o,                // free-running cycle counter (record timestamps)
+  // HardIp: the hard IP's view of the function's configuration (ignored otherwise)
+  input  logic        hip_cfg_mem_en_i,      // Command.Memory Space Enable
+  input  logic        hip_cfg_bme_i,         // Command.Bus Master Enable
+  input  logic        hip_cfg_msix_en_i,     // MSI-X Enable
+  input  logic        hip_cfg_msix_fmask_i,  // MSI-X Function Mask
+  input  logic        hip_cfg_msi_en_i,      // MSI Enable
+  input  logic [2:0]  hip_cfg_msi_mme_i,     // MSI Multiple Message Enable
+  input  logic [31:0] hip_cfg_msi_mask_i,    // MSI Mask Bits
+  // HardIp: one message request at a time, held until done (valid stays 0 otherwise)
+  output logic        msg_req_valid_o,
+  output logic        msg_req_msix_o,        // 1: MSI-X table entry, 0: MSI message number
+  output logic [10:0] msg_req_vector_o,
+  output logic [63:0] msg_req_addr_o,        // MSI-X: the entry's address and data
+  output logic [31:0] msg_req_data_o,
+  input  logic        msg_req_done_i,
+  input  logic        msg_req_pend_i,        // with done: masked or disabled at the IP
+  input  logic        msg_req_drop_i,        // with done: not sent, the adapter gave up
+  output logic [31:0] msi_pending_o          // MSI Pending Bits, for the IP's Pending register
 );
 
   localparam int unsigned Bar0AW  = irqrig_reg_pkg::Bar0SizeLog2 - 2;
@@ -108,6 +130,9 @@ module irqrig_core #(
 
   logic              mem_en, bme, msix_en, msix_fmask, msi_en;
   logic [2:0]        msi_log2n;
+  logic              cfg_mem_en, cfg_bme, cfg_msix_en, cfg_msix_fmask, cfg_msi_en;
+  logic [2:0]        cfg_msi_log2n;
+  logic [31:0]       cfg_msi_mask, cfg_bar0;
   logic [63:0]       msi_addr;
   logic [15:0]       msi_data;
   logic [31:0]       msi_mask, msi_pend;
@@ -175,16 +200,16 @@ module irqrig_core #(
     .wdata_i         (cfg_wdata),
     .id_i            (cfg_id),
     .rdata_o         (cfg_rdata),
-    .mem_en_o        (mem_en),
-    .bus_master_en_o (bme),
-    .bar0_o          (bar0),
-    .msix_en_o       (msix_en),
-    .msix_fmask_o    (msix_fmask),
-    .msi_en_o        (msi_en),
-    .msi_log2n_o     (msi_log2n),
+    .mem_en_o        (cfg_mem_en),
+    .bus_master_en_o (cfg_bme),
+    .bar0_o          (cfg_bar0),
+    .msix_en_o       (cfg_msix_en),
+    .msix_fmask_o    (cfg_msix_fmask),
+    .msi_en_o        (cfg_msi_en),
+    .msi_log2n_o     (cfg_msi_log2n),
     .msi_addr_o      (msi_addr),
     .msi_data_o      (msi_data),
-    .msi_mask_o      (msi_mask),
+    .msi_mask_o      (cfg_msi_mask),
     .msi_pend_o      (msi_pend),
     .msi_pend_set_i  (msi_pend_set),
     .msi_pend_clr_i  (msi_pend_clr),
@@ -192,6 +217,40 @@ module irqrig_core #(
     .bus_o           (bus_num),
     .dev_o           (dev_num)
   );
+
+  // The configuration the function runs with: its own config space, or the hard IP's. Under a
+  // hard IP the request bridge hands BAR0 offsets (BAR0 reads as 0 here) and the MSI Multiple
+  // Message Enable is clamped to the capable count as cfg_space clamps a write.
+  localparam logic [2:0] MsiLog2 = 3'($clog2(MsiVectors));
+
+  if (HardIp) begin : gen_hip_cfg
+    assign mem_en     = hip_cfg_mem_en_i;
+    assign bme        = hip_cfg_bme_i;
+    assign bar0       = 32'h0;
+    assign msix_en    = hip_cfg_msix_en_i;
+    assign msix_fmask = hip_cfg_msix_fmask_i;
+    assign msi_en     = hip_cfg_msi_en_i;
+    assign msi_log2n  = hip_cfg_msi_mme_i > MsiLog2 ? MsiLog2 : hip_cfg_msi_mme_i;
+    assign msi_mask   = hip_cfg_msi_mask_i & ((MsiVectors == 32) ? 32'hFFFF_FFFF
+                                                                 : (32'h1 << MsiVectors) - 32'h1);
+    logic unused_cfg;
+    assign unused_cfg = ^{cfg_mem_en, cfg_bme, cfg_bar0, cfg_msix_en, cfg_msix_fmask, cfg_msi_en,
+                          cfg_msi_log2n, cfg_msi_mask};
+  end else begin : gen_own_cfg
+    assign mem_en     = cfg_mem_en;
+    assign bme        = cfg_bme;
+    assign bar0       = cfg_bar0;
+    assign msix_en    = cfg_msix_en;
+    assign msix_fmask = cfg_msix_fmask;
+    assign msi_en     = cfg_msi_en;
+    assign msi_log2n  = cfg_msi_log2n;
+    assign msi_mask   = cfg_msi_mask;
+    logic unused_hip;
+    assign unused_hip = ^{hip_cfg_mem_en_i, hip_cfg_bme_i, hip_cfg_msix_en_i, hip_cfg_msix_fmask_i,
+                          hip_cfg_msi_en_i, hip_cfg_msi_mme_i, hip_cfg_msi_mask_i, msg_req_done_i,
+                          msg_req_pend_i, msg_req_drop_i};
+  end
+  assign msi_pending_o = msi_pend;
 
   // ---------------------------------------------------------------------------------------------
   // BAR0: registers, MSI-X table and PBA; each answers 0 outside its own offsets
@@ -220,7 +279,9 @@ module irqrig_core #(
   logic [15:0] ev_vector;
   logic [63:0] ev_time;
   logic        cnt_ring_full, cnt_dma, cnt_msi_sent, cnt_msi_pended, cnt_overflow, cnt_aborted;
-  logic        cnt_coalesced, cnt_fired, cnt_bad_vector;
+  logic        cnt_coalesced, cnt_fired, cnt_bad_vector, cnt_ack_suppressed;
+  logic        ack_mode, ack_valid;
+  logic [31:0] ack_vector;
 
   // Work in flight that finishes without the host; events moderation holds are not (MOD_HELD).
   assign busy = gen_running || ring_busy || mod_busy || send_busy;
@@ -264,6 +325,9 @@ module irqrig_core #(
     .mod_cfg_rdata_i     (mod_cfg_rdata),
     .mod_itr_rdata_i     (mod_itr_rdata),
     .mod_held_i          (mod_held),
+    .ack_mode_o          (ack_mode),
+    .ack_valid_o         (ack_valid),
+    .ack_vector_o        (ack_vector),
     .busy_i              (busy),
     .ring_full_i         (ring_full),
     .generating_i        (gen_running),
@@ -277,7 +341,8 @@ module irqrig_core #(
     .cnt_mod_coalesced_i (cnt_coalesced),
     .cnt_mod_fired_i     (cnt_fired),
     .cnt_aborted_i       (cnt_aborted),
-    .cnt_bad_vector_i    (cnt_bad_vector)
+    .cnt_bad_vector_i    (cnt_bad_vector),
+    .cnt_ack_suppressed_i (cnt_ack_suppressed)
   );
 
   logic [10:0] msix_vec, rel_vec;
@@ -408,17 +473,39 @@ module irqrig_core #(
     .cnt_bad_vector_o (cnt_bad_vector)
   );
 
+  // Acknowledge mode: a message for an outstanding vector stops here.
+  logic        send_valid, send_ready;
+  logic [10:0] send_vector;
+
+  irq_ack #(
+    .NumVectors(NumVectors)
+  ) u_irq_ack (
+    .clk_i            (clk_i),
+    .rst_ni           (rst_ni),
+    .ack_mode_i       (ack_mode),
+    .ack_valid_i      (ack_valid),
+    .ack_vector_i     (ack_vector),
+    .fire_valid_i     (fire_valid),
+    .fire_vector_i    (fire_vector),
+    .fire_ready_o     (fire_ready),
+    .send_valid_o     (send_valid),
+    .send_vector_o    (send_vector),
+    .send_ready_i     (send_ready),
+    .cnt_suppressed_o (cnt_ack_suppressed)
+  );
+
   logic                   msg_valid, msg_done;
   logic [2:0]             msg_ndw;
 
   irq_sender #(
-    .NumVectors(NumVectors)
+    .NumVectors(NumVectors),
+    .HardIp    (HardIp)
   ) u_irq_sender (
     .clk_i            (clk_i),
     .rst_ni           (rst_ni),
-    .fire_valid_i     (fire_valid),
-    .fire_vector_i    (fire_vector),
-    .fire_ready_o     (fire_ready),
+    .fire_valid_i     (send_valid),
+    .fire_vector_i    (send_vector),
+    .fire_ready_o     (send_ready),
     .msix_en_i        (msix_en),
     .msix_vec_o       (msix_vec),
     .msix_addr_i      (msix_addr),
@@ -445,6 +532,14 @@ module irqrig_core #(
     .tx_rd_idx_i      (tx_rd_idx),
     .tx_rd_dw_o       (msg_dw),
     .tx_done_i        (msg_done),
+    .req_valid_o      (msg_req_valid_o),
+    .req_msix_o       (msg_req_msix_o),
+    .req_vector_o     (msg_req_vector_o),
+    .req_addr_o       (msg_req_addr_o),
+    .req_data_o       (msg_req_data_o),
+    .req_done_i       (msg_req_done_i),
+    .req_pend_i       (msg_req_pend_i),
+    .req_drop_i       (msg_req_drop_i),
     .busy_o           (send_busy),
     .cnt_sent_o       (cnt_msi_sent),
     .cnt_pended_o     (cnt_msi_pended)

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config python3 git verilator libsystemc-dev libboost-dev libyaml-cpp-dev
           nlohmann-json3-dev libcli11-dev libfmt-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
-          zlib1g-dev iverilog yosys clang-14 libclang-rt-14-dev)
+          zlib1g-dev iverilog yosys clang-14 libclang-rt-14-dev chromium
+          qemu-system-x86 busybox-static cpio)  # the last three: the VFIO VM test (tests/vm), which fetches its kernel .deb itself
 
 install_missing() {
   local missing=()

@@ -10,8 +10,11 @@
 #include <fmt/format.h>
 
 #include "host/drivers/mutants/registry.h"
+#include "host/report/html_report.h"
 #include "host/run/runner.h"
 #include "host/scenario/scenario.h"
+#include "host/sweep/spec.h"
+#include "host/sweep/sweep.h"
 #include "sim/device/device.h"
 
 namespace {
@@ -75,21 +78,59 @@ int main(int argc, char** argv) {
   run->add_option("--report", report_path, "Write the JSON report here");
   run->add_option("--trace", trace_path, "Chrome trace-event JSON of the run (Perfetto, chrome://tracing)");
   run->add_option("--waves", waves_path, "Trace the RTL into this FST file");
+  std::string html_path, report_input;
+  run->add_option("--html", html_path, "Write a self-contained HTML report with plots here (docs/reports.md)");
   run->add_flag("--quiet", quiet, "Print nothing; the exit code says it all");
 
   CLI::App* check = app.add_subcommand("check", "Validate a scenario without running it");
   check->add_option("scenario", scenario_path, "Scenario YAML file")->required();
   check->add_option("--set", sets, "Override a scenario key: KEY=VALUE")->take_all();
 
+  // `irqrig sweep` (docs/sweeps.md): validates every point, then one `irqrig run` child per point.
+  irqrig::host::sweep::SweepOptions sweep_options;
+  std::string sweep_shard;
+  CLI::App* sweep = app.add_subcommand("sweep", "Run a scenario over a product of settings, one process per point");
+  sweep->add_option("sweep", sweep_options.file, "Sweep YAML file (docs/sweeps.md)")->required();
+  sweep->add_option("-j,--jobs", sweep_options.jobs, "Points run at once (default: the CPUs available)")
+      ->check(CLI::Range(1u, 4096u));
+  CLI::Option* shard_option =
+      sweep->add_option("--shard", sweep_shard, "Run only shard I of N (1-based, points with index % N == I-1)");
+  sweep->add_option("--out", sweep_options.out, "Output directory (default: beside the sweep file, named after it)");
+  sweep->add_flag("--merge", sweep_options.merge_only, "Run nothing: merge the points' records into results")
+      ->excludes(shard_option);
+  sweep->add_flag("--quiet", sweep_options.quiet, "Print nothing; the exit code says it all");
+
   CLI::App* list = app.add_subcommand("list", "List stock scenarios or the built-in mutant drivers");
   std::string what;
   list->add_option("what", what, "scenarios | mutants")->required()->check(CLI::IsMember({"scenarios", "mutants"}));
+
+  CLI::App* report_cmd = app.add_subcommand("report", "Render a run's report or a sweep's results.json as HTML");
+  report_cmd->add_option("input", report_input, "A run's --report JSON or a sweep's results.json")->required();
+  report_cmd->add_option("--html", html_path, "The HTML file to write")->required();
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? kOk : kBadInput;
+  }
+
+  if (sweep->parsed()) {
+    try {
+      if (!sweep_shard.empty()) sweep_options.shard = irqrig::host::sweep::parse_shard(sweep_shard);
+      // Each point runs in a child of this very binary (SystemC elaborates once per process).
+      sweep_options.irqrig = std::filesystem::read_symlink("/proc/self/exe").string();
+      return irqrig::host::sweep::run_sweep(sweep_options);
+    } catch (const irqrig::host::ScenarioError& e) {
+      fmt::print(stderr, "irqrig: error: {}\n", e.what());
+      return kBadInput;
+    } catch (const std::invalid_argument& e) {
+      fmt::print(stderr, "irqrig: error: {}\n", e.what());
+      return kBadInput;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "irqrig: sweep failed: {}\n", e.what());
+      return kTargetFailed;
+    }
   }
 
   try {
@@ -107,6 +148,11 @@ int main(int argc, char** argv) {
       for (const auto& n : names) fmt::print("{}\n", n);
       return kOk;
     }
+    if (report_cmd->parsed()) {
+      const auto kind = irqrig::report::render_file(report_input, html_path);
+      if (!quiet) fmt::print("irqrig: {} report written to {}\n", kind == irqrig::report::InputKind::kRun ? "run" : "sweep", html_path);
+      return kOk;
+    }
     irqrig::host::Scenario scenario = irqrig::host::load_scenario(scenario_path, sets);
     if (seed) scenario.seed = *seed;
     if (check->parsed()) {
@@ -118,6 +164,7 @@ int main(int argc, char** argv) {
     if (!report_path.empty()) report_out = open_output(report_path, "--report");
     if (!waves_path.empty()) open_output(waves_path, "--waves");
     if (!trace_path.empty()) open_output(trace_path, "--trace");
+    if (!html_path.empty()) open_output(html_path, "--html");
 
     irqrig::host::RunOptions options;
     options.target = target;
@@ -126,6 +173,7 @@ int main(int argc, char** argv) {
     options.driver = driver;
     const auto outcome = irqrig::host::run_scenario(scenario, options);
     if (report_out.is_open()) report_out << outcome.report.dump(2) << '\n';
+    if (!html_path.empty()) irqrig::report::write_run_html(outcome.report, html_path);
     if (!quiet) print_summary(outcome.report);
     return outcome.ok ? kOk : kCheckFailed;
   } catch (const irqrig::host::ScenarioError& e) {

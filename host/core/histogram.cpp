@@ -1,5 +1,6 @@
 #include "host/core/histogram.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -43,6 +44,38 @@ std::uint64_t Histogram::quantile(double q) const {
     }
   }
   return max_;
+}
+
+std::vector<Histogram::Bucket> Histogram::buckets(std::size_t max_bins) const {
+  std::vector<Bucket> out;
+  for (unsigned i = 0; i < kBuckets; ++i)
+    if (counts_[i]) out.push_back({upper(i), counts_[i]});
+  if (max_bins == 0 || out.size() <= max_bins) return out;
+  // Each bucket's place on the 1/64-octave grid: octave m (0 counts as 1) and step 0..63 in it.
+  // Merging `steps` neighbouring steps keeps bins log-spaced and aligned to octaves, so the
+  // resolution stays where the samples are, and a plot can split the bins further without aliasing.
+  auto key = [](std::uint64_t v, std::uint64_t steps) -> std::uint64_t {
+    v = std::max<std::uint64_t>(v, 1);
+    const unsigned m = 63 - static_cast<unsigned>(std::countl_zero(v));
+    const std::uint64_t step = (m >= 6 ? v >> (m - 6) : v << (6 - m)) - kPerOctave;
+    const std::uint64_t position = std::uint64_t{m} * kPerOctave + step;
+    return position / steps;
+  };
+  for (std::uint64_t steps = 2;; steps *= 2) {
+    std::vector<Bucket> merged;
+    std::uint64_t current = 0;
+    for (const Bucket& b : out) {
+      const std::uint64_t k = key(b.upper, steps);
+      if (!merged.empty() && k == current) {
+        merged.back().upper = b.upper;
+        merged.back().count += b.count;
+      } else {
+        merged.push_back(b);
+        current = k;
+      }
+    }
+    if (merged.size() <= max_bins) return merged;
+  }
 }
 
 }  // namespace irqrig::host

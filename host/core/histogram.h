@@ -3,7 +3,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace irqrig::host {
 
@@ -15,6 +17,18 @@ class Histogram {
   /// The value at quantile q in [0, 1]: the top of the bucket holding that rank, capped at max;
   /// 0 when empty.
   std::uint64_t quantile(double q) const;
+
+  /// One bucket: `count` values at most `upper` (and above the previous bucket's upper).
+  struct Bucket {
+    std::uint64_t upper;
+    std::uint64_t count;
+    bool operator==(const Bucket&) const = default;
+  };
+  /// The non-empty buckets in ascending order. With `max_bins` > 0 and more buckets than that,
+  /// neighbours are merged into at most `max_bins` log-spaced bins of 2, 4, 8, ... 1/64-octave steps
+  /// (each keeps the largest upper of what it merged), so a plot or a report stays small however
+  /// wide the distribution is.
+  std::vector<Bucket> buckets(std::size_t max_bins = 0) const;
 
  private:
   static constexpr unsigned kLinear = 128;

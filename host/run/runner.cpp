@@ -260,7 +260,8 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
                  {"ring_overflows", device.ring_overflows},
                  {"moderation_fired", device.moderation_fired},
                  {"ring_full_stalls", device.ring_full_stalls},
-                 {"aborted", device.aborted}};
+                 {"aborted", device.aborted},
+                 {"ack_suppressed", device.ack_suppressed}};
   r["lapic"] = {{"accepted", accepted}, {"merged", merged}};
   r["isr"] = {{"calls", c.isr_calls}, {"claimed", c.isr_claimed}, {"declined", c.isr_declined}};
   r["dpc"] = {{"inserts", c.dpc_inserts},
@@ -283,6 +284,21 @@ Figures take_figures(Platform& platform, const Scenario& s, const std::string& t
                  {"ipi_storm_broadcasts", fc.ipi_storm_broadcasts},
                  {"affinity_changes", fc.affinity_changes},
                  {"table_rewrites", fc.table_rewrites}};
+  {
+    // For the HTML report (docs/reports.md): the distributions behind the latency figures, as
+    // [upper_ns, count] pairs of the non-empty buckets merged into at most 64 log-spaced bins, and
+    // how many events each ISR and each DPC run handled on average (0 when there were none).
+    auto buckets = [](const Histogram& h) {
+      ordered_json pairs = ordered_json::array();
+      for (const Histogram::Bucket& b : h.buckets(64)) pairs.push_back(ordered_json::array({b.upper, b.count}));
+      return pairs;
+    };
+    r["histograms"] = {{"msi_to_isr", buckets(platform.msi_to_isr())},
+                       {"isr_to_dpc", buckets(platform.isr_to_dpc())},
+                       {"event_to_processed", buckets(acc.event_to_processed())}};
+    auto per = [](std::uint64_t n, std::uint64_t d) { return d ? static_cast<double>(n) / static_cast<double>(d) : 0.0; };
+    r["rates"] = {{"events_per_isr", per(processed, c.isr_claimed)}, {"events_per_dpc", per(processed, c.dpc_runs)}};
+  }
 
   Figures f;
   f.in_flight = s.until == Until::kTime ? unprocessed - hardware_lost : 0;

@@ -143,6 +143,16 @@ Moderation Endpoint::moderation(unsigned vector) {
           field(itr, regs::MOD_ITR_INTERVAL_MASK, regs::MOD_ITR_INTERVAL_SHIFT) * kItrUnitNs};
 }
 
+// ---- Acknowledge mode -------------------------------------------------------------------------
+
+void Endpoint::set_ack_mode(bool on) {
+  device_.bar_write32(0, regs::IRQ_CTRL, on ? regs::IRQ_CTRL_ACK_MODE_MASK : 0u);
+}
+
+bool Endpoint::ack_mode() { return (device_.bar_read32(0, regs::IRQ_CTRL) & regs::IRQ_CTRL_ACK_MODE_MASK) != 0; }
+
+void Endpoint::acknowledge(unsigned vector) { device_.bar_write32(0, regs::IRQ_ACK, checked_vector(vector)); }
+
 // ---- Event ring -------------------------------------------------------------------------------
 
 void Endpoint::set_ring(std::uint64_t base, unsigned log2, std::uint64_t producer_address, RingFull on_full) {
@@ -213,6 +223,7 @@ EndpointCounters Endpoint::counters() {
   c.dma_writes = rd(regs::CNT_DMA_WRITES);
   c.aborted = rd(regs::CNT_ABORTED);
   c.bad_vector = rd(regs::CNT_BAD_VECTOR);
+  c.ack_suppressed = rd(regs::CNT_ACK_SUPPRESSED);
   return c;
 }
 

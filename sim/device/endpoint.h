@@ -1,5 +1,6 @@
 // The one place that programs the irqrig endpoint, over any Device backend: MSI and MSI-X
-// capabilities, per-vector moderation, the event ring, the burst engine, status and counters.
+// capabilities, per-vector moderation, the acknowledge mode, the event ring, the burst engine,
+// status and counters.
 #pragma once
 
 #include <cstdint>
@@ -76,6 +77,7 @@ struct EndpointCounters {
   std::uint64_t dma_writes = 0;            ///< record and producer-index writes
   std::uint64_t aborted = 0;               ///< events ABORT dropped before their record
   std::uint64_t bad_vector = 0;            ///< events on a vector past the table (no message)
+  std::uint64_t ack_suppressed = 0;        ///< messages not sent: the vector was outstanding (ack mode)
 };
 
 class Endpoint {
@@ -107,6 +109,15 @@ class Endpoint {
   void set_moderation(unsigned vector, const Moderation& moderation);
   /// What the device holds for `vector` (itr_ns in whole 256 ns units).
   Moderation moderation(unsigned vector);
+
+  // ---- Acknowledge mode (IRQ_CTRL.ACK_MODE) ----
+  /// On: a vector is outstanding from its message (sent or pended) until acknowledge(vector); a
+  /// message fired while it is outstanding is dropped and counted (ack_suppressed). Off (reset):
+  /// every message goes out; turning it off forgets every outstanding vector.
+  void set_ack_mode(bool on);
+  bool ack_mode();
+  /// Clears `vector`'s outstanding bit (IRQ_ACK). Throws EndpointError past the table.
+  void acknowledge(unsigned vector);
 
   // ---- Event ring ----
   /// Points the writer at a ring of 2^log2 records and the word its producer index goes to.

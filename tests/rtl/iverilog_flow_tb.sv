@@ -1,7 +1,7 @@
 // Icarus test of irqrig_core at one table size (the NumVectors parameter): enumeration, the last
 // MSI-X entry, the ring, a burst of three events on the last vector -> three records and three
-// messages; then moderation (FRAMES 3) -> three more records and one message; then MSI with the
-// vector in the low data bits. It proves the sources simulate under a second simulator, at every
+// messages; then moderation (FRAMES 3) -> three more records and one message; then ACK_MODE ->
+// one message until IRQ_ACK re-arms the vector; then MSI with the vector in the low data bits. It proves the sources simulate under a second simulator, at every
 // size the sweep builds, with no zero-delay loops. Prints FLOW PASS or FLOW FAIL.
 module iverilog_flow_tb #(
   parameter int unsigned NumVectors = 2048
@@ -130,6 +130,18 @@ module iverilog_flow_tb #(
     mem_wr(32'(irqrig_reg_pkg::MOD_CFG_OFFSET), 32'd3);
     burst(3);
     check(records == 6 && messages == 4, "FRAMES 3: one message for three events");
+    // Acknowledge mode: the vector is outstanding after its message until IRQ_ACK names it.
+    mem_wr(32'(irqrig_reg_pkg::MOD_CFG_OFFSET), 32'd1);
+    mem_wr(32'(irqrig_reg_pkg::IRQ_CTRL_OFFSET), 32'h1);
+    burst(2);
+    check(records == 8 && messages == 5, "ACK_MODE: one message for two events");
+    mem_wr(32'(irqrig_reg_pkg::IRQ_ACK_OFFSET), 32'(NumVectors));  // past the table: ignored
+    burst(1);
+    check(records == 9 && messages == 5, "ACK_MODE: still outstanding");
+    mem_wr(32'(irqrig_reg_pkg::IRQ_ACK_OFFSET), 32'(Last));
+    burst(1);
+    check(records == 10 && messages == 6, "IRQ_ACK re-arms the vector");
+    mem_wr(32'(irqrig_reg_pkg::IRQ_CTRL_OFFSET), 32'h0);
     // MSI instead of MSI-X: the vector replaces the low MME bits of the data.
     cfg_wr(irqrig_reg_pkg::CfgMsixCap, 32'h0, 4'h8);
     cfg_wr(irqrig_reg_pkg::CfgMsiCap + 12'h4, 32'hFEE0_1000, 4'hF);
@@ -137,7 +149,7 @@ module iverilog_flow_tb #(
     cfg_wr(irqrig_reg_pkg::CfgMsiCap, {8'h0, 1'b0, 3'($clog2(MsiVecs)), 4'b0001, 16'h0}, 4'h4);
     mem_wr(32'(irqrig_reg_pkg::MOD_CFG_OFFSET), 32'd1);
     burst(1);
-    check(messages == 5, "MSI message sent");
+    check(messages == 7, "MSI message sent");
     check(last_msg_addr == 32'hFEE0_1000, "MSI address");
     check(last_msg_data == 32'h4900 + 32'(Last % MsiVecs), "MSI data carries the vector");
     if (ok) $display("FLOW PASS (NumVectors %0d)", NumVectors);

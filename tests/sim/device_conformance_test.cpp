@@ -1,4 +1,5 @@
-// Conformance of an irqrig device to SEMANTICS A1-A7 (MSI, MSI-X) and H1-H4 (moderation), written
+// Conformance of an irqrig device to SEMANTICS A1-A7 (MSI, MSI-X) and H1-H4 (moderation), and to
+// the device's own acknowledge mode (IRQ_CTRL.ACK_MODE, no SEMANTICS item: docs/rtl.md), written
 // only against the transaction-level interface (sim::Device, sim::Endpoint), so that every backend
 // runs the same checks. The backend list has the in-process Verilated RTL at two table sizes.
 #include <algorithm>
@@ -378,6 +379,80 @@ TEST_P(DeviceConformance, H4_ModerationFiringOnAMaskedVectorPends) {
   ASSERT_EQ(messages_.size(), 1u);
   EXPECT_EQ(messages_[0].address, msix_address(1));
   EXPECT_FALSE(endpoint_->msix_pending(1));
+}
+
+// ---- Acknowledge mode (docs/rtl.md; an irqrig register, not a SEMANTICS item) ----------------
+
+TEST_P(DeviceConformance, AckModeOffByDefaultSendsEveryMessage) {
+  EXPECT_FALSE(endpoint_->ack_mode());
+  enable_msix(2);
+  endpoint_->acknowledge(1);  // harmless outside the mode
+  events({1}, 4);
+  EXPECT_EQ(messages_.size(), 4u);
+  EXPECT_EQ(endpoint_->counters().ack_suppressed, 0u);
+}
+
+TEST_P(DeviceConformance, AckModeSuppressesAnOutstandingVectorUntilAcknowledged) {
+  enable_msix(2);
+  endpoint_->set_ack_mode(true);
+  EXPECT_TRUE(endpoint_->ack_mode());
+  events({1}, 3);
+  EXPECT_EQ(records_.size(), 3u);  // every record is written
+  ASSERT_EQ(messages_.size(), 1u);
+  EXPECT_EQ(messages_[0].address, msix_address(1));
+  events({0}, 1);  // another vector is not outstanding
+  EXPECT_EQ(messages_.size(), 2u);
+  endpoint_->acknowledge(1);
+  events({1}, 2);
+  EXPECT_EQ(messages_.size(), 3u);
+  EndpointCounters c = endpoint_->counters();
+  EXPECT_EQ(c.ack_suppressed, 3u);
+  EXPECT_EQ(c.moderation_fired, c.msi_sent + c.ack_suppressed);
+  endpoint_->clear_counters();
+  EXPECT_EQ(endpoint_->counters().ack_suppressed, 0u);
+  // Leaving the mode forgets what was outstanding.
+  endpoint_->set_ack_mode(false);
+  endpoint_->set_ack_mode(true);
+  events({1}, 1);
+  EXPECT_EQ(messages_.size(), 4u);
+}
+
+TEST_P(DeviceConformance, AckModeMaskedMessagePendsOnceAndStaysOutstanding) {
+  enable_msix(2);
+  endpoint_->set_message_mask(1, true);
+  endpoint_->set_ack_mode(true);
+  events({1}, 3);
+  EXPECT_TRUE(endpoint_->msix_pending(1));
+  EXPECT_EQ(endpoint_->counters().msi_pending_on_mask, 1u);
+  EXPECT_EQ(endpoint_->counters().ack_suppressed, 2u);
+  endpoint_->set_message_mask(1, false);
+  run_ns(2000);
+  EXPECT_EQ(messages_.size(), 1u);
+  events({1}, 1);
+  EXPECT_EQ(messages_.size(), 1u);
+  endpoint_->acknowledge(1);
+  events({1}, 1);
+  EXPECT_EQ(messages_.size(), 2u);
+}
+
+TEST_P(DeviceConformance, AckModeOutstandingIsPerEventVectorUnderMsi) {
+  // Under MSI with 4 messages, event vectors 1 and 5 both carry message 1; each is outstanding
+  // on its own, as the driver acknowledges the vector it found in the record.
+  endpoint_->program_msi({kMsiAddress, 0x4920, 4});
+  endpoint_->set_msi_enable(true);
+  endpoint_->set_ack_mode(true);
+  events({1, 5}, 4);
+  ASSERT_EQ(messages_.size(), 2u);
+  EXPECT_EQ(messages_[0].data.at(0), 0x4921u);
+  EXPECT_EQ(messages_[1].data.at(0), 0x4921u);
+  EXPECT_EQ(endpoint_->counters().ack_suppressed, 2u);
+}
+
+TEST_P(DeviceConformance, AckModeAcknowledgeRefusesAVectorPastTheTable) {
+  const unsigned size = endpoint_->msix_table_size();
+  EXPECT_THROW(endpoint_->acknowledge(size), EndpointError);
+  EXPECT_THROW(endpoint_->acknowledge(~0u), EndpointError);
+  EXPECT_NO_THROW(endpoint_->acknowledge(size - 1));
 }
 
 // ---- Bad requests through the Endpoint --------------------------------------------------------
