@@ -28,6 +28,8 @@ constexpr std::array kMutants = std::to_array<Mutant>({
      "scenarios/one_cpu_flood.yaml", "dpc_watchdog", &IrqrigMutantDpcRequeuesForever},
     {"ipi_worker_caller_only", "the DPC drains the ring in a KeIpiGenericCall worker, which runs on every CPU at once",
      "scenarios/default.yaml", "exactly_once", &IrqrigMutantIpiWorkerCallerOnly},
+    {"ack_after_drain", "in the device's acknowledge mode, the DPC acknowledges its vectors after draining the ring",
+     "scenarios/one_cpu_flood.yaml", "exactly_once", &IrqrigMutantAckAfterDrain},
 });
 
 }  // namespace
