@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "host/drivers/mutants/registry.h"
 #include "host/report/html_report.h"
 #include "host/run/runner.h"
 #include "host/scenario/scenario.h"
@@ -71,7 +72,8 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run a scenario and report");
   run->add_option("scenario", scenario_path, "Scenario YAML file")->required();
   run->add_option("--target", target, "sim (remote and vfio targets are not supported yet)");
-  run->add_option("--driver", driver, "reference, or the path of a plug-in driver (.so; see docs/drivers.md)");
+  run->add_option("--driver", driver,
+                  "reference, mutant:NAME (irqrig list mutants), or the path of a plug-in driver (.so; see docs/drivers.md)");
   run->add_option("--seed", seed, "Override the scenario's seed");
   run->add_option("--set", sets, "Override a scenario key: KEY=VALUE, e.g. host.cpus=2")->take_all();
   run->add_option("--report", report_path, "Write the JSON report here");
@@ -101,9 +103,9 @@ int main(int argc, char** argv) {
       ->excludes(shard_option);
   sweep->add_flag("--quiet", sweep_options.quiet, "Print nothing; the exit code says it all");
 
-  CLI::App* list = app.add_subcommand("list", "List stock scenarios");
+  CLI::App* list = app.add_subcommand("list", "List stock scenarios or the built-in mutant drivers");
   std::string what;
-  list->add_option("what", what, "scenarios")->required()->check(CLI::IsMember({"scenarios"}));
+  list->add_option("what", what, "scenarios | mutants")->required()->check(CLI::IsMember({"scenarios", "mutants"}));
 
   CLI::App* report_cmd = app.add_subcommand("report", "Render a run's report or a sweep's results.json as HTML");
   report_cmd->add_option("input", report_input, "A run's --report JSON or a sweep's results.json")->required();
@@ -135,6 +137,11 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (list->parsed() && what == "mutants") {
+      for (const irqrig::host::Mutant& m : irqrig::host::mutants())
+        fmt::print("{}  {}  (caught by {}: {})\n", m.name, m.description, m.scenario, m.check);
+      return kOk;
+    }
     if (list->parsed()) {
       std::vector<std::string> names;
       if (std::filesystem::is_directory("scenarios"))

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "host/drivers/mutants/registry.h"
 #include "host/drivers/reference/reference_driver.h"
 #include "host/platform/platform.h"
 #include "host/wdk/kmdf_host.h"
@@ -110,8 +111,13 @@ std::unique_ptr<Driver> load_plugin(const std::string& spec) {
 std::unique_ptr<Driver> load_driver(const std::string& spec) {
   if (spec == "reference")
     return std::make_unique<RigDriver>(nullptr, IrqrigReferenceDriver, IrqrigReferenceDriver.Name);
-  if (spec.rfind("mutant:", 0) == 0)
-    throw DriverLoadError(fmt::format("--driver {}: mutants are not supported yet", spec));
+  if (spec.rfind("mutant:", 0) == 0) {
+    const Mutant* mutant = find_mutant(std::string_view(spec).substr(7));
+    if (!mutant)
+      throw DriverLoadError(fmt::format("--driver {}: no such mutant; the mutants are: {} (irqrig list mutants)", spec,
+                                        mutant_names()));
+    return std::make_unique<RigDriver>(nullptr, *mutant->driver, std::string(spec));
+  }
   return load_plugin(spec);
 }
 

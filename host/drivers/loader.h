@@ -1,5 +1,5 @@
-// Finds the driver under test: the built-in reference driver, or a plug-in shared library that
-// exports the entry of docs/drivers.md (IrqrigDriverEntry for WDM drivers, DriverEntry for KMDF).
+// Finds the driver under test: the built-in reference driver, a built-in mutant, or a plug-in shared
+// library that exports the entry of docs/drivers.md (IrqrigDriverEntry for WDM, DriverEntry for KMDF).
 #pragma once
 
 #include <memory>
@@ -29,7 +29,8 @@ class Driver {
   virtual std::string failure() const { return {}; }
 };
 
-/// `reference`, or the path of a plug-in (anything else). Throws DriverLoadError.
+/// `reference`, `mutant:NAME` (host/drivers/mutants/registry.h), or the path of a plug-in (anything
+/// else). Throws DriverLoadError, also for an unknown mutant (naming the known ones).
 std::unique_ptr<Driver> load_driver(const std::string& spec);
 
 }  // namespace irqrig::host

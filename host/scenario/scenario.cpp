@@ -332,9 +332,8 @@ class ScenarioReader {
       if (auto near = closest(driver, kForms)) problem += fmt::format("; did you mean '{}'?", *near);
       origin_.fail(node, path, problem);
     }
-    if (driver.starts_with(kMutant)) {
-      uses_.push_back({path, node, fmt::format("driver '{}' is not supported yet; mutants are not built", driver)});
-    } else if (driver != "reference" && !std::filesystem::path(driver).is_absolute()) {
+    // A mutant's name is checked where the mutants are, when the driver is loaded.
+    if (!driver.starts_with(kMutant) && driver != "reference" && !std::filesystem::path(driver).is_absolute()) {
       // A plug-in named in a scenario sits beside the scenario, wherever irqrig runs from.
       driver = (std::filesystem::path(origin_.file()).parent_path() / driver).lexically_normal().string();
     }

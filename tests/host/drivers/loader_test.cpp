@@ -2,7 +2,12 @@
 // cannot use. This program exports the WDK surface, as the irqrig executable does.
 #include "host/drivers/loader.h"
 
+#include <memory>
+#include <string>
+
 #include <gtest/gtest.h>
+
+#include "host/drivers/mutants/registry.h"
 
 namespace irqrig::host {
 namespace {
@@ -60,8 +65,20 @@ TEST(Loader, AWdkRoutineTheRigLacksIsNamedAtLoad) {
   EXPECT_NE(e.find("KeBugCheckEx"), std::string::npos) << e;
 }
 
-TEST(Loader, MutantsAreNotPluginPaths) {
-  EXPECT_NE(load_error("mutant:late_ack").find("not supported yet"), std::string::npos);
+TEST(Loader, MutantsAreBuiltInAndNamedAsSpecified) {
+  for (const Mutant& m : mutants()) {
+    const std::string spec = "mutant:" + std::string(m.name);
+    const std::unique_ptr<Driver> driver = load_driver(spec);
+    EXPECT_EQ(driver->name(), spec);
+  }
+}
+
+TEST(Loader, AnUnknownMutantIsRefusedNamingTheKnownOnes) {
+  const std::string e = load_error("mutant:late_ack");
+  EXPECT_NE(e.find("no such mutant"), std::string::npos) << e;
+  for (const Mutant& m : mutants()) EXPECT_NE(e.find(m.name), std::string::npos) << e;
+  // Not taken for a plug-in path: a file called so is not looked for.
+  EXPECT_EQ(e.find("no such file"), std::string::npos) << e;
 }
 
 }  // namespace

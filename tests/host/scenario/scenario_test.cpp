@@ -725,32 +725,18 @@ TEST(ScenarioErrorTest, ExpectBoundTwice) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Keys this slice parses but cannot run yet
+// Mutant drivers: the parser takes any `mutant:NAME` as written; the loader knows the names (an
+// unknown one is bad input there, naming the mutants: tests/host/drivers/loader_test.cpp).
 
-struct UnsupportedCase {
-  std::string yaml;  // appended to a device section that already has a burst
-  int line;
-  std::string key;
-};
-
-void PrintTo(const UnsupportedCase& c, std::ostream* os) { *os << c.key << " <- " << c.yaml; }
-
-// The error points at the key's line: a block value starts on the line after it.
-class ScenarioNotSupportedTest : public ::testing::TestWithParam<UnsupportedCase> {};
-
-TEST_P(ScenarioNotSupportedTest, IsRejected) {
-  const UnsupportedCase& c = GetParam();
-  std::string text = "device:\n  bursts: [{ vectors: [0, 1], events: 1 }]\n" + c.yaml;
-  ScenarioError e = parse_error(text);
-  expect_at(e, c.line, c.key, "not supported yet");
+TEST(ScenarioTest, MutantDriverIsStoredAsWritten) {
+  const std::string base = "device:\n  bursts: [{ vectors: [0, 1], events: 1 }]\n";
+  EXPECT_EQ(parse_scenario(base + "host:\n  driver: mutant:ring_wrap\n", "dir/t.yaml").driver, "mutant:ring_wrap");
+  EXPECT_EQ(parse_scenario(kBase, "t.yaml", {"host.driver=mutant:one_event_per_dpc"}).driver,
+            "mutant:one_event_per_dpc");
+  expect_at(parse_error(base + "host:\n  driver: 'mutant:'\n"), 4, "host.driver", "expected reference, mutant:NAME");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Keys, ScenarioNotSupportedTest,
-    ::testing::Values(UnsupportedCase{"host:\n  driver: mutant:late_eoi\n", 4, "host.driver"},
-                      UnsupportedCase{"host:\n  driver: mutant:one_per_dpc\n", 4, "host.driver"}));
-
-TEST(ScenarioNotSupportedTest, TyposInsideAreStillTypos) {
+TEST(ScenarioErrorTest, TyposInsideAreStillTypos) {
   std::string base = "device:\n  bursts: [{ vectors: [0], events: 1 }]\n";
   expect_at(parse_error(base + "  moderation: { frams: 8 }\n"), 3, "device.moderation.frams",
             "did you mean 'device.moderation.frames'?");
@@ -763,13 +749,6 @@ TEST(ScenarioNotSupportedTest, TyposInsideAreStillTypos) {
   expect_at(parse_error(base + "host:\n  dpc: { target: 7 }\n"), 4, "host.dpc.target", "CPU 7 does not exist");
   expect_at(parse_error(base + "host:\n  driver: refrence\n"), 4, "host.driver", "did you mean 'reference'?");
   expect_at(parse_error(base + "  moderation: { frames: 0, usecs: 0 }\n"), 3, "device.moderation", "never signal");
-}
-
-TEST(ScenarioNotSupportedTest, ViaOverride) {
-  ScenarioError e = parse_error(kBase, {"host.driver=mutant:late_eoi"});
-  EXPECT_EQ(e.file(), "--set");
-  EXPECT_EQ(e.key(), "host.driver");
-  EXPECT_THAT(e.what(), HasSubstr("not supported yet"));
 }
 
 TEST(ScenarioErrorMessageTest, Format) {
