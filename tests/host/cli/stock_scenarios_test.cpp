@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "cli_harness.h"
+#include "tests/cli_harness.h"
 
 namespace irqrig::test {
 namespace {

@@ -12,28 +12,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli_harness.h"
+
 namespace {
 
-struct Result {
-  int code;
-  std::string output;
-};
+using Result = irqrig::test::CliResult;
+using irqrig::test::temp_path;
 
-Result run(const std::string& args) {
-  const std::string cmd = std::string(IRQRIG_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("irqrig_plugin_test_" + std::to_string(getpid()) + "_" + name))
-      .string();
-}
+Result run(const std::string& args) { return irqrig::test::run_cli(args); }
 
 nlohmann::json run_report(const std::string& args, int expected_code) {
   const std::string report = temp_path("report.json");

@@ -16,34 +16,18 @@
 #include <string>
 #include <thread>
 
+#include "tests/cli_harness.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
 const std::string kData = IRQRIG_SWEEP_TEST_DATA;
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
+using Result = irqrig::test::CliResult;
+using irqrig::test::slurp;
 
-Result sweep(const std::string& args) {
-  const std::string cmd = std::string(IRQRIG_BIN) + " sweep " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+Result sweep(const std::string& args) { return irqrig::test::run_cli("sweep " + args); }
 
 // "N ran now, M already done" from the summary line.
 std::pair<int, int> ran_and_done(const std::string& output) {

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tests/host/cli/cli_harness.h"
+#include "tests/cli_harness.h"
 #include "tests/host/vfio/fake_sysfs.h"
 
 namespace irqrig::host::vfio {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -19,9 +20,9 @@ struct CliResult {
   std::string output;  ///< stdout and stderr together
 };
 
-/// Runs `irqrig ARGS` from the source tree (the tests' working directory) and waits for it.
-inline CliResult run_cli(const std::string& args) {
-  const std::string cmd = std::string(IRQRIG_BIN) + " " + args + " 2>&1";
+/// Runs `BINARY ARGS` (by default the irqrig built with the tests) from the source tree (the tests' working directory) and waits for it.
+inline CliResult run_cli(const std::string& args, const std::string& binary = IRQRIG_BIN) {
+  const std::string cmd = binary + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return {-1, "popen failed"};
   std::string out;
@@ -39,6 +40,12 @@ inline std::string temp_path(const std::string& name) {
 inline nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
+}
+
+/// The whole file as bytes; empty when it cannot be read.
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 }  // namespace irqrig::test
