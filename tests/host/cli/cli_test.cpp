@@ -273,6 +273,29 @@ TEST(Cli, WavesTraceTheRtl) {
   std::filesystem::remove(waves);
 }
 
+// A run cut short by --stop-at-first-failure has the figures of a run that never finished: an
+// expect: bound on them is not judged (a {min} on processed events would fail for the cut alone).
+TEST(Cli, StopAtFirstFailureLeavesExpectBoundsUnjudged) {
+  const std::string report = temp_path("stop_expect.json");
+  const Result r = run("run tests/host/cli/data/small.yaml --set checks.late_us=1 --set expect.events.processed.min=500 "
+                       "--stop-at-first-failure --quiet --report " + report);
+  EXPECT_EQ(r.code, 1) << r.output;
+  const auto j = read_json(report);
+  ASSERT_LT(j["events"]["processed"].get<std::uint64_t>(), 500u);
+  bool seen = false;
+  for (const auto& c : j["checks"]) {
+    if (c["name"] == "expect:events.processed") {
+      seen = true;
+      EXPECT_TRUE(c["ok"].get<bool>()) << c["detail"];
+      EXPECT_EQ(c["detail"], "not judged: the run stopped at the first failed check");
+    } else if (c["name"] == "late") {
+      EXPECT_FALSE(c["ok"].get<bool>());
+    }
+  }
+  EXPECT_TRUE(seen);
+  std::filesystem::remove(report);
+}
+
 TEST(Cli, AFailedExpectationExitsOneNamingTheCheck) {
   const std::string report = temp_path("bound.json");
   const Result r = run("run tests/host/cli/data/bound_fails.yaml --report " + report);
