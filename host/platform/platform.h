@@ -265,7 +265,9 @@ class Cpu : public sc_core::sc_module {
     std::uint64_t until_ps;
   };
   std::deque<Hold> holds_;  // requested holds, in order
-  void set_irql(Irql irql);
+  /// `count_dispatch_run` false: the change is an injected hold's, outside the DPC watchdog's
+  /// at-DISPATCH run (run_hold pauses and resumes the run itself).
+  void set_irql(Irql irql, bool count_dispatch_run = true);
   /// The DPC watchdog's next deadline on this CPU (kNever when neither bound applies now), and
   /// the bug check when it has passed. Every wait inside a routine ends at the deadline, so a
   /// violation is found at its moment.

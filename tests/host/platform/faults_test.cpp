@@ -224,6 +224,40 @@ TEST(FaultInjection, HoldAtDeviceIrqlIsPreemptedByHigherInterruptsOnly) {
   EXPECT_EQ(rig.platform().cpu(0).stats().held_ps, 20 * kUs - 100 * kNs);
 }
 
+// The DPC watchdog measures the driver's time at DISPATCH_LEVEL and above (docs/checks.md): a
+// hold's time is the rig's. CPU 0 is held at DISPATCH_LEVEL past the cumulative bound and runs a
+// DPC after it; CPU 1's hold at HIGH_LEVEL preempts a 40 us DPC, whose run goes on after the hold.
+TEST(FaultInjection, HoldTimeIsNotCountedTowardsTheDpcWatchdog) {
+  PlatformConfig config = test_config(2);
+  config.checks.dpc_cumulative_ps = 200 * kUs;
+  Rig rig(config);
+  KDPC dpc0, dpc1;
+  DpcFn work = [&](PKDPC, PVOID, PVOID) {
+    KeStallExecutionProcessor(40);
+    rig.mark("dpc");
+  };
+  rig.at(1 * kUs, 0, [&] {
+    KeInitializeDpc(&dpc0, &dpc_trampoline, &work);
+    KeInsertQueueDpc(&dpc0, nullptr, nullptr);  // 1..41 us, before CPU 0's hold
+  });
+  rig.at(5 * kUs, 1, [&] {
+    KeInitializeDpc(&dpc1, &dpc_trampoline, &work);
+    KeInsertQueueDpc(&dpc1, nullptr, nullptr);  // from 5 us, preempted by CPU 1's hold at 20 us
+  });
+  FaultPlan plan;
+  plan.holds.push_back({0, kDispatchLevel, 50 * kUs, 300 * kUs});
+  plan.holds.push_back({1, kHighLevel, 20 * kUs, 300 * kUs});
+  Timeline timeline(rig, plan);
+  rig.run(1 * kMs);
+  for (const Fault& f : rig.platform().faults()) ADD_FAILURE() << f.describe();
+  EXPECT_EQ(rig.marks("dpc").size(), 2u);
+  EXPECT_EQ(rig.platform().fault_counters().cpu_holds, 2u);
+  for (unsigned c = 0; c < 2; ++c) {
+    EXPECT_GE(rig.platform().cpu(c).max_dispatch_run_ps(), 40 * kUs) << c;
+    EXPECT_LT(rig.platform().cpu(c).max_dispatch_run_ps(), 50 * kUs) << c;
+  }
+}
+
 TEST(FaultInjection, IpiStormBroadcastsAtItsPeriodDuringTheWindow) {
   Rig rig(test_config(4));
   FaultPlan plan;
