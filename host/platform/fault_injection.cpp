@@ -95,9 +95,14 @@ std::uint64_t Platform::lost_to_dropped_msi() {
 // ---------------------------------------------------------------------------------------------
 // The OS re-writing an MSI-X entry
 
-void Platform::mask_message_for_rewrite(unsigned message) { sim::Endpoint(device_).set_message_mask(message, true); }
+bool Platform::mask_message_for_rewrite(unsigned message) {
+  sim::Endpoint endpoint(device_);
+  const bool was_masked = endpoint.message_masked(message);
+  endpoint.set_message_mask(message, true);
+  return was_masked;
+}
 
-void Platform::rewrite_message(unsigned message, std::optional<unsigned> cpu) {
+void Platform::rewrite_message(unsigned message, std::optional<unsigned> cpu, bool was_masked) {
   PIO_INTERRUPT_MESSAGE_INFO info = nullptr;
   for (auto it = message_tables_.rbegin(); it != message_tables_.rend() && !info; ++it) {
     auto* t = reinterpret_cast<PIO_INTERRUPT_MESSAGE_INFO>(it->storage.get());
@@ -105,7 +110,7 @@ void Platform::rewrite_message(unsigned message, std::optional<unsigned> cpu) {
   }
   sim::Endpoint endpoint(device_);
   if (!info) {
-    endpoint.set_message_mask(message, false);
+    endpoint.set_message_mask(message, was_masked);
     fault("faults", fmt::format("{} of message {}: the driver has no MSI-X connection with that message",
                                 cpu ? "affinity change" : "table rewrite", message));
     return;
@@ -120,7 +125,7 @@ void Platform::rewrite_message(unsigned message, std::optional<unsigned> cpu) {
     for (unsigned v = config_.first_vector; v <= top && !vector; ++v)
       if (vectors_[*cpu][v].empty()) vector = static_cast<std::uint8_t>(v);
     if (!vector) {
-      endpoint.set_message_mask(message, false);
+      endpoint.set_message_mask(message, was_masked);
       fault("faults", fmt::format("affinity change of message {} to CPU {}: no free vector from {:#04x} to {:#04x} "
                                   "there", message, *cpu, config_.first_vector, top));
       return;
@@ -139,7 +144,9 @@ void Platform::rewrite_message(unsigned message, std::optional<unsigned> cpu) {
   }
   ++(cpu ? fault_counters_.affinity_changes : fault_counters_.table_rewrites);
   endpoint.program_message(message, static_cast<std::uint64_t>(e.MessageAddress.QuadPart), e.MessageData, true);
-  endpoint.set_message_mask(message, false);
+  // The mask bit the entry had before the rewrite, not a plain unmask: a vector the scenario or
+  // the driver masked stays masked.
+  endpoint.set_message_mask(message, was_masked);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,9 +201,9 @@ void FaultInjector::play_rewrites() {
   platform_.guard([this] {
     for (const FaultPlan::Rewrite& r : plan_.rewrites) {
       wait_until(r.at_ps);
-      platform_.mask_message_for_rewrite(r.message);
+      const bool was_masked = platform_.mask_message_for_rewrite(r.message);
       wait(ps(plan_.rewrite_masked_ps));
-      platform_.rewrite_message(r.message, r.cpu);
+      platform_.rewrite_message(r.message, r.cpu, was_masked);
     }
   });
 }

@@ -446,14 +446,16 @@ class Platform : public sc_core::sc_module {
   // ---- fault injection (docs/faults.md; host/platform/fault_injection.cpp) ----
   FaultCounters& fault_counters() { return fault_counters_; }
   /// The OS re-writing message `message`'s MSI-X entry (faults.affinity_changes, table_rewrites),
-  /// first step: the entry's mask bit is set; events meanwhile pend in the PBA.
-  void mask_message_for_rewrite(unsigned message);
+  /// first step: the entry's mask bit is set; events meanwhile pend in the PBA. Returns the mask
+  /// bit the entry had before (a scenario's `device.masks` or the driver may have masked it).
+  bool mask_message_for_rewrite(unsigned message);
   /// Second step: with `cpu`, the message moves there (a free vector on that CPU, no higher than the
   /// connection's SynchronizeIrql; the interrupt object with it; the old IDT entry kept for messages
-  /// in flight); without, it keeps its CPU and vector. The entry is written (address, data) and
-  /// unmasked, which sends a pending message once (A6). A message not connected as MSI-X is a
-  /// `faults` fault.
-  void rewrite_message(unsigned message, std::optional<unsigned> cpu);
+  /// in flight); without, it keeps its CPU and vector. The entry is written (address, data) and its
+  /// mask bit restored to `was_masked`, as Linux's msi_domain_set_affinity does: unmasking sends a
+  /// pending message once (A6); an entry masked before stays masked. A message not connected as
+  /// MSI-X is a `faults` fault.
+  void rewrite_message(unsigned message, std::optional<unsigned> cpu, bool was_masked);
   /// Events written but not processed whose message's interrupts after their record were all
   /// dropped by faults.drop_msi: the hardware's loss, not the driver's.
   std::uint64_t lost_to_dropped_msi();

@@ -621,6 +621,26 @@ TEST(Cli, FaultTableRewritesMidBurstLoseNothing) {
   EXPECT_TRUE(j["ok"].get<bool>());
 }
 
+// A table rewrite inside a `device.masks` window restores the mask bit the entry had (Linux does the
+// same): vector 1 stays masked to the window's end, so as many of its events pend as without it.
+TEST(Cli, FaultTableRewriteInsideAMaskWindowKeepsTheEntryMasked) {
+  auto mask_run = [](const std::string& name, const std::string& sets) {
+    const std::string report = temp_path(name + ".json");
+    const Result r = run("run scenarios/mask_window.yaml --quiet " + sets + " --report " + report);
+    EXPECT_EQ(r.code, 0) << r.output;
+    nlohmann::json j = read_json(report);
+    std::filesystem::remove(report);
+    return j;
+  };
+  const auto clean = mask_run("rewrite_mask_clean", "");
+  const auto j = mask_run("rewrite_mask", "--set 'faults.table_rewrites=[{at_us: 20, vector: 1}]'");
+  EXPECT_EQ(j["faults"]["table_rewrites"], 1);
+  EXPECT_GT(u(clean["device"]["msi_pending_on_mask"]), 10u);
+  EXPECT_EQ(j["device"]["msi_pending_on_mask"], clean["device"]["msi_pending_on_mask"]);
+  EXPECT_EQ(j["events"]["lost"], 0);
+  EXPECT_EQ(j["events"]["processed"], j["device"]["events"]);
+}
+
 // A hold is a `hold` slice with its IRQL on its CPU's track; a dropped message an instant.
 TEST(Cli, FaultsShowInTheTrace) {
   const std::string trace = temp_path("faults_trace.json");
