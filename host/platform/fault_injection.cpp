@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <optional>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -53,10 +54,21 @@ void Platform::inject_msi_faults(Upstream& u) {
     const double x = static_cast<double>(st.drop_rng() >> 11) * 0x1.0p-53;
     drop = drop || x < cfg.drop_probability;
   }
-  // The messages behind this (CPU, vector): the connections' IDT entries, moved ones included.
-  std::vector<std::uint64_t>& last = drop ? st.last_dropped : st.last_sent;
-  for (const InterruptObject* io : vectors_[static_cast<unsigned>(u.target)][u.msi.vector])
-    if (io->message_routine && io->message_id < last.size()) last[io->message_id] = number;
+  // The message this write came from. The root complex sees only its address and data, i.e. the
+  // (CPU, IDT vector) chain: the message is known when one message alone sits on that chain. When
+  // several share it (more messages than a CPU has vectors, D3), the write cannot be tied to one:
+  // a sent write counts as sent for each of them (no record of theirs is blamed on the hardware
+  // past it), a dropped one for none (their unprocessed records stay the driver's loss). Keyed on
+  // the chain, a dropped MSI of message A would move message B's records into hardware loss.
+  std::optional<ULONG> only;
+  bool shared = false;
+  for (const InterruptObject* io : vectors_[static_cast<unsigned>(u.target)][u.msi.vector]) {
+    if (!io->message_routine || io->message_id >= st.last_sent.size()) continue;
+    if (!drop) st.last_sent[io->message_id] = number;
+    if (only && *only != io->message_id) shared = true;
+    only = io->message_id;
+  }
+  if (drop && only && !shared) st.last_dropped[*only] = number;
   if (drop) {
     u.dropped = true;
     ++fault_counters_.msi_dropped;

@@ -158,6 +158,33 @@ void run_three_events_dropping(std::uint64_t nth, std::uint64_t expect_outstandi
 TEST(FaultInjection, DroppedMiddleMessageLosesNothingWithTheReferenceDriver) { run_three_events_dropping(2, 0, 0); }
 TEST(FaultInjection, DroppedLastMessageStrandsItsEventAsHardwareLoss) { run_three_events_dropping(3, 1, 1); }
 
+// Hardware loss is keyed on the message a dropped write came from, not on its (CPU, vector) chain.
+// Three messages on CPU 0 from vector 0xCE: messages 0 and 2 share 0xCE (D3), message 1 has 0xCF.
+// Message 2's event pends behind its mask (no MSI); message 0's and message 1's MSIs are dropped.
+// Message 1's stranded event is the hardware's; message 0's drop cannot be told from message 2's
+// at the root complex, so it moves neither's event: both stay the driver's loss.
+TEST(FaultInjection, ADroppedMsiOnASharedVectorMovesNoOtherMessagesLossToTheHardware) {
+  PlatformConfig config = test_config(2);
+  config.affinity = {0, 0, 0};
+  config.first_vector = 0xCE;
+  config.msi_faults.drop_nth = {1, 2};
+  Rig rig(config);
+  PVOID context = nullptr;
+  rig.at(0, 0, [&] {
+    const IRQRIG_RESOURCES res = reference_resources(rig, MediumImportance, -1);
+    ASSERT_EQ(IrqrigReferenceDriver.StartDevice(&res, &context), STATUS_SUCCESS);
+  });
+  rig.at(5 * kUs, 0, [&] { sim::Endpoint(rig.device()).set_message_mask(2, true); });
+  rig.device().add_event(10 * kUs, 2);
+  rig.device().add_event(20 * kUs, 0);
+  rig.device().add_event(30 * kUs, 1);
+  rig.run(100 * kUs);
+  Platform& p = rig.platform();
+  EXPECT_EQ(p.fault_counters().msi_dropped, 2u);
+  EXPECT_EQ(p.accounting().outstanding(), 3u);
+  EXPECT_EQ(p.lost_to_dropped_msi(), 1u);
+}
+
 // Events whose messages were delivered but not yet handled are the driver's, not the hardware's:
 // the DPC waits on CPU 1 for its clock tick (Medium importance, another CPU: no IPI, E8), so all
 // three are outstanding, and only the one whose message was dropped is hardware loss.
