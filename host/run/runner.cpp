@@ -183,6 +183,9 @@ class Testbench : public sc_core::sc_module {
   /// Ends the run: takes the figures, lets the driver stop its device at PASSIVE on CPU 0 (so it
   /// disconnects and frees what it allocated), then stops the simulation.
   void finish() {
+    // The last look at `late`: a run cut at its time limit (or ended as drained) judges the
+    // records still unprocessed then, whatever the last poll saw.
+    platform_.check_late();
     end_ps_ = platform_.now_ps();
     figures_ = take_figures(platform_, scenario_, target_, end_ps_);
     platform_.cpu(0).queue_passive([this] {

@@ -405,6 +405,23 @@ TEST(Cli, LateEventsFailNamingTheirFirstAndTheRunGoesOn) {
   std::filesystem::remove(report);
 }
 
+// A run cut at its time limit judges `late` on the records still unprocessed then: a driver that
+// handles one event per DPC falls ever further behind, and its backlog at the cut is late.
+TEST(Cli, LateJudgesRecordsStillUnprocessedWhenATimedRunIsCut) {
+  const std::string report = temp_path("late_cut.json");
+  const Result r = run("run scenarios/default.yaml --driver mutant:one_event_per_dpc --set run.until=time "
+                       "--set run.time_us=4000 --set checks.late_us=500 --quiet --report " + report);
+  EXPECT_EQ(r.code, 1) << r.output;
+  const auto j = read_json(report);
+  EXPECT_EQ(j["sim_time_ns"], 4000000);
+  EXPECT_EQ(j["events"]["lost"], 0);  // cut, not lost
+  bool late_failed = false;
+  for (const auto& c : j["checks"])
+    if (c["name"] == "late") late_failed = !c["ok"].get<bool>();
+  EXPECT_TRUE(late_failed);
+  std::filesystem::remove(report);
+}
+
 TEST(Cli, StopAtFirstFailureEndsTheRunAtItsMomentWithReportAndTrace) {
   const std::string report = temp_path("stop.json"), trace = temp_path("stop_trace.json");
   const Result r = run("run tests/host/cli/data/small.yaml --set checks.late_us=1 --stop-at-first-failure --report " +
