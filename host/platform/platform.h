@@ -577,9 +577,10 @@ class Platform : public sc_core::sc_module {
   bool stopped_at_failure_ = false;
   RingWatch ring_watch_;
   /// isr_balance, per message the device was granted: records the device wrote for it, interrupts
-  /// its ISR claimed, and the records written when its ISR last returned TRUE.
+  /// its ISR claimed, the records written when its ISR last returned TRUE, and its records the
+  /// driver has processed (a DPC that drained them answered them: an ISR may then decline).
   struct MessageBalance {
-    std::uint64_t records = 0, claims = 0, covered = 0;
+    std::uint64_t records = 0, claims = 0, covered = 0, processed = 0;
   };
   std::vector<MessageBalance> balance_;
   /// The message a record's vector is sent on: MSI-X the vector; MSI the vector modulo the messages.
