@@ -114,11 +114,13 @@ void Cpu::resume() {
   if (timer_for_ <= platform_.now_ps()) timer_for_ = kNever;  // it fired
 }
 
-void Cpu::set_irql(Irql irql) {
+void Cpu::set_irql(Irql irql, bool count_dispatch_run) {
   // The DPC watchdog's cumulative bound counts from the moment this CPU reached DISPATCH_LEVEL
   // until it next falls below it.
   const bool was = irql_ >= kDispatchLevel, is = irql >= kDispatchLevel;
-  if (!was && is) {
+  if (!count_dispatch_run) {
+    // An injected hold: run_hold keeps its time out of the run.
+  } else if (!was && is) {
     dispatch_since_ps_ = platform_.now_ps();
   } else if (was && !is && dispatch_since_ps_ != kNever) {
     max_dispatch_run_ps_ = std::max(max_dispatch_run_ps_, platform_.now_ps() - dispatch_since_ps_);
@@ -500,7 +502,17 @@ void Cpu::run_hold() {
   if (platform_.now_ps() >= h.until_ps) return;  // higher IRQLs kept it out for its whole window
   ++platform_.fault_counters().cpu_holds;
   const Irql old = irql_;
-  set_irql(h.irql);
+  // The DPC watchdog measures the driver's time at DISPATCH_LEVEL and above (docs/checks.md): a
+  // hold is the rig's, not the driver's, so the run pauses for it. A run under way (the hold
+  // preempted a DPC or an ISR) keeps its time so far and goes on after the hold; a hold from
+  // below DISPATCH starts none. Interrupts that preempt the hold still count if they cross DISPATCH.
+  std::optional<std::uint64_t> paused_run_ps;
+  if (dispatch_since_ps_ != kNever) {
+    paused_run_ps = platform_.now_ps() - dispatch_since_ps_;
+    max_dispatch_run_ps_ = std::max(max_dispatch_run_ps_, *paused_run_ps);
+    dispatch_since_ps_ = kNever;
+  }
+  set_irql(h.irql, false);
   push_frame(RoutineKind::kHold, nullptr, ~0u, h.irql);
   // Held until the window ends, whatever preempts it meanwhile: a window of time, not of work.
   while (platform_.now_ps() < h.until_ps) {
@@ -508,7 +520,8 @@ void Cpu::run_hold() {
     check_preemption();
   }
   pop_frame();
-  set_irql(old);
+  set_irql(old, false);
+  if (paused_run_ps) dispatch_since_ps_ = platform_.now_ps() - *paused_run_ps;
 }
 
 }  // namespace irqrig::host

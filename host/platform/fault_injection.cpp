@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <optional>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -53,10 +54,21 @@ void Platform::inject_msi_faults(Upstream& u) {
     const double x = static_cast<double>(st.drop_rng() >> 11) * 0x1.0p-53;
     drop = drop || x < cfg.drop_probability;
   }
-  // The messages behind this (CPU, vector): the connections' IDT entries, moved ones included.
-  std::vector<std::uint64_t>& last = drop ? st.last_dropped : st.last_sent;
-  for (const InterruptObject* io : vectors_[static_cast<unsigned>(u.target)][u.msi.vector])
-    if (io->message_routine && io->message_id < last.size()) last[io->message_id] = number;
+  // The message this write came from. The root complex sees only its address and data, i.e. the
+  // (CPU, IDT vector) chain: the message is known when one message alone sits on that chain. When
+  // several share it (more messages than a CPU has vectors, D3), the write cannot be tied to one:
+  // a sent write counts as sent for each of them (no record of theirs is blamed on the hardware
+  // past it), a dropped one for none (their unprocessed records stay the driver's loss). Keyed on
+  // the chain, a dropped MSI of message A would move message B's records into hardware loss.
+  std::optional<ULONG> only;
+  bool shared = false;
+  for (const InterruptObject* io : vectors_[static_cast<unsigned>(u.target)][u.msi.vector]) {
+    if (!io->message_routine || io->message_id >= st.last_sent.size()) continue;
+    if (!drop) st.last_sent[io->message_id] = number;
+    if (only && *only != io->message_id) shared = true;
+    only = io->message_id;
+  }
+  if (drop && only && !shared) st.last_dropped[*only] = number;
   if (drop) {
     u.dropped = true;
     ++fault_counters_.msi_dropped;
@@ -95,9 +107,14 @@ std::uint64_t Platform::lost_to_dropped_msi() {
 // ---------------------------------------------------------------------------------------------
 // The OS re-writing an MSI-X entry
 
-void Platform::mask_message_for_rewrite(unsigned message) { sim::Endpoint(device_).set_message_mask(message, true); }
+bool Platform::mask_message_for_rewrite(unsigned message) {
+  sim::Endpoint endpoint(device_);
+  const bool was_masked = endpoint.message_masked(message);
+  endpoint.set_message_mask(message, true);
+  return was_masked;
+}
 
-void Platform::rewrite_message(unsigned message, std::optional<unsigned> cpu) {
+void Platform::rewrite_message(unsigned message, std::optional<unsigned> cpu, bool was_masked) {
   PIO_INTERRUPT_MESSAGE_INFO info = nullptr;
   for (auto it = message_tables_.rbegin(); it != message_tables_.rend() && !info; ++it) {
     auto* t = reinterpret_cast<PIO_INTERRUPT_MESSAGE_INFO>(it->storage.get());
@@ -105,7 +122,7 @@ void Platform::rewrite_message(unsigned message, std::optional<unsigned> cpu) {
   }
   sim::Endpoint endpoint(device_);
   if (!info) {
-    endpoint.set_message_mask(message, false);
+    endpoint.set_message_mask(message, was_masked);
     fault("faults", fmt::format("{} of message {}: the driver has no MSI-X connection with that message",
                                 cpu ? "affinity change" : "table rewrite", message));
     return;
@@ -120,7 +137,7 @@ void Platform::rewrite_message(unsigned message, std::optional<unsigned> cpu) {
     for (unsigned v = config_.first_vector; v <= top && !vector; ++v)
       if (vectors_[*cpu][v].empty()) vector = static_cast<std::uint8_t>(v);
     if (!vector) {
-      endpoint.set_message_mask(message, false);
+      endpoint.set_message_mask(message, was_masked);
       fault("faults", fmt::format("affinity change of message {} to CPU {}: no free vector from {:#04x} to {:#04x} "
                                   "there", message, *cpu, config_.first_vector, top));
       return;
@@ -139,7 +156,9 @@ void Platform::rewrite_message(unsigned message, std::optional<unsigned> cpu) {
   }
   ++(cpu ? fault_counters_.affinity_changes : fault_counters_.table_rewrites);
   endpoint.program_message(message, static_cast<std::uint64_t>(e.MessageAddress.QuadPart), e.MessageData, true);
-  endpoint.set_message_mask(message, false);
+  // The mask bit the entry had before the rewrite, not a plain unmask: a vector the scenario or
+  // the driver masked stays masked.
+  endpoint.set_message_mask(message, was_masked);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,9 +213,9 @@ void FaultInjector::play_rewrites() {
   platform_.guard([this] {
     for (const FaultPlan::Rewrite& r : plan_.rewrites) {
       wait_until(r.at_ps);
-      platform_.mask_message_for_rewrite(r.message);
+      const bool was_masked = platform_.mask_message_for_rewrite(r.message);
       wait(ps(plan_.rewrite_masked_ps));
-      platform_.rewrite_message(r.message, r.cpu);
+      platform_.rewrite_message(r.message, r.cpu, was_masked);
     }
   });
 }

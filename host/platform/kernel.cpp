@@ -299,8 +299,10 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, s
   std::vector<InterruptObject*> copy;
   if (live.size() > 1) copy = live;
   const auto& chain = live.size() > 1 ? copy : live;
-  // isr_balance: which of the chain's messages had records no claim of theirs has answered when the
-  // interrupt was taken. Declining those is the chain's failure; declining the rest is allowed.
+  // isr_balance: which of the chain's messages had records neither a claim of theirs nor the driver's
+  // processing has answered when the interrupt was taken. Declining those is the chain's failure;
+  // declining the rest is allowed: an ISR that finds its records already drained by a DPC (the
+  // interrupt came in after the DPC that handled its event) rightly says "not mine".
   std::optional<std::uint32_t> unanswered;
   std::uint64_t unanswered_records = 0;
   bool called = false;
@@ -309,9 +311,10 @@ void Platform::dispatch(Cpu& cpu, std::uint8_t vector, std::uint64_t taken_ps, s
     if (!balance) break;
     if (!io->message_routine || io->message_id >= balance_.size()) continue;
     const MessageBalance& b = balance_[io->message_id];
-    if (b.records > b.covered && !unanswered) {
+    const std::uint64_t answered = std::max(b.covered, b.processed);
+    if (b.records > answered && !unanswered) {
       unanswered = io->message_id;
-      unanswered_records = b.records - b.covered;
+      unanswered_records = b.records - answered;
     }
   }
   for (std::size_t i = 0; i < chain.size(); ++i) {

@@ -555,7 +555,9 @@ void Platform::event_processed(const void* record) {
       fail(failure_here("record_integrity", std::move(v.detail), rec.Sequence));
   }
   switch (accounting_.on_processed(rec.Sequence, now_ps())) {
-    case Accounting::Processed::kFirst: break;
+    case Accounting::Processed::kFirst:
+      if (const auto m = message_of_record(rec.Vector)) ++balance_[*m].processed;
+      break;
     case Accounting::Processed::kDuplicate:
       fail(failure_here("exactly_once", fmt::format("sequence number {} processed a second time", rec.Sequence),
                         rec.Sequence));

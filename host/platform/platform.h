@@ -265,7 +265,9 @@ class Cpu : public sc_core::sc_module {
     std::uint64_t until_ps;
   };
   std::deque<Hold> holds_;  // requested holds, in order
-  void set_irql(Irql irql);
+  /// `count_dispatch_run` false: the change is an injected hold's, outside the DPC watchdog's
+  /// at-DISPATCH run (run_hold pauses and resumes the run itself).
+  void set_irql(Irql irql, bool count_dispatch_run = true);
   /// The DPC watchdog's next deadline on this CPU (kNever when neither bound applies now), and
   /// the bug check when it has passed. Every wait inside a routine ends at the deadline, so a
   /// violation is found at its moment.
@@ -444,14 +446,16 @@ class Platform : public sc_core::sc_module {
   // ---- fault injection (docs/faults.md; host/platform/fault_injection.cpp) ----
   FaultCounters& fault_counters() { return fault_counters_; }
   /// The OS re-writing message `message`'s MSI-X entry (faults.affinity_changes, table_rewrites),
-  /// first step: the entry's mask bit is set; events meanwhile pend in the PBA.
-  void mask_message_for_rewrite(unsigned message);
+  /// first step: the entry's mask bit is set; events meanwhile pend in the PBA. Returns the mask
+  /// bit the entry had before (a scenario's `device.masks` or the driver may have masked it).
+  bool mask_message_for_rewrite(unsigned message);
   /// Second step: with `cpu`, the message moves there (a free vector on that CPU, no higher than the
   /// connection's SynchronizeIrql; the interrupt object with it; the old IDT entry kept for messages
-  /// in flight); without, it keeps its CPU and vector. The entry is written (address, data) and
-  /// unmasked, which sends a pending message once (A6). A message not connected as MSI-X is a
-  /// `faults` fault.
-  void rewrite_message(unsigned message, std::optional<unsigned> cpu);
+  /// in flight); without, it keeps its CPU and vector. The entry is written (address, data) and its
+  /// mask bit restored to `was_masked`, as Linux's msi_domain_set_affinity does: unmasking sends a
+  /// pending message once (A6); an entry masked before stays masked. A message not connected as
+  /// MSI-X is a `faults` fault.
+  void rewrite_message(unsigned message, std::optional<unsigned> cpu, bool was_masked);
   /// Events written but not processed whose message's interrupts after their record were all
   /// dropped by faults.drop_msi: the hardware's loss, not the driver's.
   std::uint64_t lost_to_dropped_msi();
@@ -573,9 +577,10 @@ class Platform : public sc_core::sc_module {
   bool stopped_at_failure_ = false;
   RingWatch ring_watch_;
   /// isr_balance, per message the device was granted: records the device wrote for it, interrupts
-  /// its ISR claimed, and the records written when its ISR last returned TRUE.
+  /// its ISR claimed, the records written when its ISR last returned TRUE, and its records the
+  /// driver has processed (a DPC that drained them answered them: an ISR may then decline).
   struct MessageBalance {
-    std::uint64_t records = 0, claims = 0, covered = 0;
+    std::uint64_t records = 0, claims = 0, covered = 0, processed = 0;
   };
   std::vector<MessageBalance> balance_;
   /// The message a record's vector is sent on: MSI-X the vector; MSI the vector modulo the messages.

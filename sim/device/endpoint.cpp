@@ -50,6 +50,11 @@ void Endpoint::set_message_mask(unsigned k, bool masked) {
   device_.bar_write32(0, entry + kMsixVectorControl, masked ? 1u : 0u);
 }
 
+bool Endpoint::message_masked(unsigned k) {
+  const std::uint64_t entry = regs::kMsixTableOffset + std::uint64_t{kMsixEntryBytes} * checked_vector(k);
+  return (device_.bar_read32(0, entry + kMsixVectorControl) & 1u) != 0;
+}
+
 void Endpoint::set_msix_enable(bool enable) {
   // Message Control is the upper half of the capability's first DW: write just those bytes.
   const std::uint32_t control = device_.config_read(regs::kCfgMsixCap) >> 16;

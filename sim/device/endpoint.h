@@ -90,6 +90,8 @@ class Endpoint {
   void program_message(unsigned k, std::uint64_t address, std::uint32_t data, bool masked = false);
   /// Sets or clears the mask bit in entry `k`'s vector control.
   void set_message_mask(unsigned k, bool masked);
+  /// Entry `k`'s mask bit as the table holds it now.
+  bool message_masked(unsigned k);
   void set_msix_enable(bool enable);
   void set_msix_function_mask(bool masked);
   /// Entry `k`'s bit in the Pending Bit Array.

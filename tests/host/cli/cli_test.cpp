@@ -273,6 +273,29 @@ TEST(Cli, WavesTraceTheRtl) {
   std::filesystem::remove(waves);
 }
 
+// A run cut short by --stop-at-first-failure has the figures of a run that never finished: an
+// expect: bound on them is not judged (a {min} on processed events would fail for the cut alone).
+TEST(Cli, StopAtFirstFailureLeavesExpectBoundsUnjudged) {
+  const std::string report = temp_path("stop_expect.json");
+  const Result r = run("run tests/host/cli/data/small.yaml --set checks.late_us=1 --set expect.events.processed.min=500 "
+                       "--stop-at-first-failure --quiet --report " + report);
+  EXPECT_EQ(r.code, 1) << r.output;
+  const auto j = read_json(report);
+  ASSERT_LT(j["events"]["processed"].get<std::uint64_t>(), 500u);
+  bool seen = false;
+  for (const auto& c : j["checks"]) {
+    if (c["name"] == "expect:events.processed") {
+      seen = true;
+      EXPECT_TRUE(c["ok"].get<bool>()) << c["detail"];
+      EXPECT_EQ(c["detail"], "not judged: the run stopped at the first failed check");
+    } else if (c["name"] == "late") {
+      EXPECT_FALSE(c["ok"].get<bool>());
+    }
+  }
+  EXPECT_TRUE(seen);
+  std::filesystem::remove(report);
+}
+
 TEST(Cli, AFailedExpectationExitsOneNamingTheCheck) {
   const std::string report = temp_path("bound.json");
   const Result r = run("run tests/host/cli/data/bound_fails.yaml --report " + report);
@@ -379,6 +402,23 @@ TEST(Cli, LateEventsFailNamingTheirFirstAndTheRunGoesOn) {
   EXPECT_TRUE((*late)["first"].contains("seq"));
   // The run went on to drain: every event processed.
   EXPECT_EQ(j["events"]["processed"], j["device"]["events"]);
+  std::filesystem::remove(report);
+}
+
+// A run cut at its time limit judges `late` on the records still unprocessed then: a driver that
+// handles one event per DPC falls ever further behind, and its backlog at the cut is late.
+TEST(Cli, LateJudgesRecordsStillUnprocessedWhenATimedRunIsCut) {
+  const std::string report = temp_path("late_cut.json");
+  const Result r = run("run scenarios/default.yaml --driver mutant:one_event_per_dpc --set run.until=time "
+                       "--set run.time_us=4000 --set checks.late_us=500 --quiet --report " + report);
+  EXPECT_EQ(r.code, 1) << r.output;
+  const auto j = read_json(report);
+  EXPECT_EQ(j["sim_time_ns"], 4000000);
+  EXPECT_EQ(j["events"]["lost"], 0);  // cut, not lost
+  bool late_failed = false;
+  for (const auto& c : j["checks"])
+    if (c["name"] == "late") late_failed = !c["ok"].get<bool>();
+  EXPECT_TRUE(late_failed);
   std::filesystem::remove(report);
 }
 
@@ -596,6 +636,26 @@ TEST(Cli, FaultTableRewritesMidBurstLoseNothing) {
   EXPECT_EQ(j["events"]["lost"], 0);
   EXPECT_EQ(j["events"]["processed"], j["device"]["events"]);
   EXPECT_TRUE(j["ok"].get<bool>());
+}
+
+// A table rewrite inside a `device.masks` window restores the mask bit the entry had (Linux does the
+// same): vector 1 stays masked to the window's end, so as many of its events pend as without it.
+TEST(Cli, FaultTableRewriteInsideAMaskWindowKeepsTheEntryMasked) {
+  auto mask_run = [](const std::string& name, const std::string& sets) {
+    const std::string report = temp_path(name + ".json");
+    const Result r = run("run scenarios/mask_window.yaml --quiet " + sets + " --report " + report);
+    EXPECT_EQ(r.code, 0) << r.output;
+    nlohmann::json j = read_json(report);
+    std::filesystem::remove(report);
+    return j;
+  };
+  const auto clean = mask_run("rewrite_mask_clean", "");
+  const auto j = mask_run("rewrite_mask", "--set 'faults.table_rewrites=[{at_us: 20, vector: 1}]'");
+  EXPECT_EQ(j["faults"]["table_rewrites"], 1);
+  EXPECT_GT(u(clean["device"]["msi_pending_on_mask"]), 10u);
+  EXPECT_EQ(j["device"]["msi_pending_on_mask"], clean["device"]["msi_pending_on_mask"]);
+  EXPECT_EQ(j["events"]["lost"], 0);
+  EXPECT_EQ(j["events"]["processed"], j["device"]["events"]);
 }
 
 // A hold is a `hold` slice with its IRQL on its CPU's track; a dropped message an instant.

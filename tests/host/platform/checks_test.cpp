@@ -303,6 +303,45 @@ TEST(IsrBalancePlatform, DecliningABareMessageAndClaimingRecordsPass) {
   EXPECT_EQ(rig.platform().counters().isr_unclaimed, 1u);
 }
 
+// A correct ISR declines an interrupt whose records a DPC already drained: CPU 0 sits at HIGH_LEVEL
+// while message 0's record arrives and a DPC on CPU 1 processes it; when CPU 0 takes the interrupt
+// the ring is empty and its ISR says "not mine". Answered by processing: no failure.
+TEST(IsrBalancePlatform, DecliningAnInterruptWhoseRecordsWereAlreadyProcessedPasses) {
+  Rig rig(balanced());
+  Device dev;
+  KDPC dpc;
+  ULONG consumer = 0;
+  DpcFn drain = [&](PKDPC, PVOID, PVOID) {
+    const ULONG producer = READ_REGISTER_ULONG(dev.reg(regs::RING_PROD));
+    for (; consumer != producer; ++consumer) IrqrigEventProcessed(dev.slot(rig.platform(), consumer % 1024));
+    WRITE_REGISTER_ULONG(dev.reg(regs::RING_CONS), consumer);
+  };
+  // Claims only when the ring holds records it has not consumed.
+  IsrFn isr = [&](PKINTERRUPT, ULONG) -> BOOLEAN {
+    rig.mark("isr");
+    return READ_REGISTER_ULONG(dev.reg(regs::RING_PROD)) != consumer;
+  };
+  rig.at(0, 0, [&] {
+    dev.start(rig.platform());
+    KeInitializeDpc(&dpc, &dpc_trampoline, &drain);
+    rig.connect_messages(&isr);
+  });
+  rig.at(1 * kUs, 0, [&] {
+    KIRQL old;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    KeStallExecutionProcessor(20);
+    KeLowerIrql(old);
+  });
+  rig.device().add_event(5 * kUs, 0);
+  rig.at(10 * kUs, 1, [&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
+  rig.run(40 * kUs);
+  EXPECT_EQ(rig.platform().accounting().processed(), 1u);
+  ASSERT_EQ(rig.marks("isr").size(), 1u);
+  EXPECT_GT(rig.marks("isr")[0].ps, 21 * kUs);
+  EXPECT_EQ(rig.platform().counters().isr_unclaimed, 1u);
+  EXPECT_TRUE(faults_of(rig, "isr_balance").empty()) << faults_of(rig, "isr_balance").front().describe();
+}
+
 // Two messages on one vector (SEMANTICS D3): message 0's ISR, first in the chain, claims the
 // interrupt message 1 sent: caught at that claim, naming message 0.
 TEST(IsrBalancePlatform, SharedVectorClaimOfTheOtherMessageFails) {

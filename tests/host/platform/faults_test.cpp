@@ -158,6 +158,33 @@ void run_three_events_dropping(std::uint64_t nth, std::uint64_t expect_outstandi
 TEST(FaultInjection, DroppedMiddleMessageLosesNothingWithTheReferenceDriver) { run_three_events_dropping(2, 0, 0); }
 TEST(FaultInjection, DroppedLastMessageStrandsItsEventAsHardwareLoss) { run_three_events_dropping(3, 1, 1); }
 
+// Hardware loss is keyed on the message a dropped write came from, not on its (CPU, vector) chain.
+// Three messages on CPU 0 from vector 0xCE: messages 0 and 2 share 0xCE (D3), message 1 has 0xCF.
+// Message 2's event pends behind its mask (no MSI); message 0's and message 1's MSIs are dropped.
+// Message 1's stranded event is the hardware's; message 0's drop cannot be told from message 2's
+// at the root complex, so it moves neither's event: both stay the driver's loss.
+TEST(FaultInjection, ADroppedMsiOnASharedVectorMovesNoOtherMessagesLossToTheHardware) {
+  PlatformConfig config = test_config(2);
+  config.affinity = {0, 0, 0};
+  config.first_vector = 0xCE;
+  config.msi_faults.drop_nth = {1, 2};
+  Rig rig(config);
+  PVOID context = nullptr;
+  rig.at(0, 0, [&] {
+    const IRQRIG_RESOURCES res = reference_resources(rig, MediumImportance, -1);
+    ASSERT_EQ(IrqrigReferenceDriver.StartDevice(&res, &context), STATUS_SUCCESS);
+  });
+  rig.at(5 * kUs, 0, [&] { sim::Endpoint(rig.device()).set_message_mask(2, true); });
+  rig.device().add_event(10 * kUs, 2);
+  rig.device().add_event(20 * kUs, 0);
+  rig.device().add_event(30 * kUs, 1);
+  rig.run(100 * kUs);
+  Platform& p = rig.platform();
+  EXPECT_EQ(p.fault_counters().msi_dropped, 2u);
+  EXPECT_EQ(p.accounting().outstanding(), 3u);
+  EXPECT_EQ(p.lost_to_dropped_msi(), 1u);
+}
+
 // Events whose messages were delivered but not yet handled are the driver's, not the hardware's:
 // the DPC waits on CPU 1 for its clock tick (Medium importance, another CPU: no IPI, E8), so all
 // three are outstanding, and only the one whose message was dropped is hardware loss.
@@ -222,6 +249,40 @@ TEST(FaultInjection, HoldAtDeviceIrqlIsPreemptedByHigherInterruptsOnly) {
   ASSERT_EQ(rig.marks("dpc").size(), 1u);
   EXPECT_EQ(rig.marks("dpc")[0].ps, 30 * kUs + 200 * kNs);
   EXPECT_EQ(rig.platform().cpu(0).stats().held_ps, 20 * kUs - 100 * kNs);
+}
+
+// The DPC watchdog measures the driver's time at DISPATCH_LEVEL and above (docs/checks.md): a
+// hold's time is the rig's. CPU 0 is held at DISPATCH_LEVEL past the cumulative bound and runs a
+// DPC after it; CPU 1's hold at HIGH_LEVEL preempts a 40 us DPC, whose run goes on after the hold.
+TEST(FaultInjection, HoldTimeIsNotCountedTowardsTheDpcWatchdog) {
+  PlatformConfig config = test_config(2);
+  config.checks.dpc_cumulative_ps = 200 * kUs;
+  Rig rig(config);
+  KDPC dpc0, dpc1;
+  DpcFn work = [&](PKDPC, PVOID, PVOID) {
+    KeStallExecutionProcessor(40);
+    rig.mark("dpc");
+  };
+  rig.at(1 * kUs, 0, [&] {
+    KeInitializeDpc(&dpc0, &dpc_trampoline, &work);
+    KeInsertQueueDpc(&dpc0, nullptr, nullptr);  // 1..41 us, before CPU 0's hold
+  });
+  rig.at(5 * kUs, 1, [&] {
+    KeInitializeDpc(&dpc1, &dpc_trampoline, &work);
+    KeInsertQueueDpc(&dpc1, nullptr, nullptr);  // from 5 us, preempted by CPU 1's hold at 20 us
+  });
+  FaultPlan plan;
+  plan.holds.push_back({0, kDispatchLevel, 50 * kUs, 300 * kUs});
+  plan.holds.push_back({1, kHighLevel, 20 * kUs, 300 * kUs});
+  Timeline timeline(rig, plan);
+  rig.run(1 * kMs);
+  for (const Fault& f : rig.platform().faults()) ADD_FAILURE() << f.describe();
+  EXPECT_EQ(rig.marks("dpc").size(), 2u);
+  EXPECT_EQ(rig.platform().fault_counters().cpu_holds, 2u);
+  for (unsigned c = 0; c < 2; ++c) {
+    EXPECT_GE(rig.platform().cpu(c).max_dispatch_run_ps(), 40 * kUs) << c;
+    EXPECT_LT(rig.platform().cpu(c).max_dispatch_run_ps(), 50 * kUs) << c;
+  }
 }
 
 TEST(FaultInjection, IpiStormBroadcastsAtItsPeriodDuringTheWindow) {
