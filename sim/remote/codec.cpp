@@ -197,6 +197,10 @@ std::optional<UpstreamWrite> UpstreamAssembler::add(const Message& m) {
   if (m.header.flags & Header::kContinued) return std::nullopt;
   std::optional<UpstreamWrite> done = std::move(partial_);
   partial_.reset();
+  // PCIe: a one-DW write's Last DW BE is 0. Allowing another value would also make a one-DW write
+  // into the APIC window come back from to_messages() as an Interrupt with a different last_be.
+  if (done->data.size() == 1 && done->last_be != 0)
+    fail(m, fmt::format("last_be {:#x} on a one-DW write (must be 0)", done->last_be));
   return done;
 }
 

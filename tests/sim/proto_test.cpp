@@ -212,6 +212,23 @@ TEST(Proto, AWriteContinuedPastTheLargestPciePayloadIsRefused) {
   EXPECT_TRUE(b.idle());
 }
 
+// Found by proto_fuzz: this write came back through to_messages() as an Interrupt with last_be 0.
+TEST(Proto, AOneDwWriteWithALastByteEnableIsRefused) {
+  Message d = make(Type::kDmaWrite);
+  d.dma_write.address = 0xFEE00000;
+  d.dma_write.first_be = 0xF;
+  d.dma_write.last_be = 0xF;
+  d.dma_write.dw_count = 1;
+  UpstreamAssembler a;
+  try {
+    a.add(d);
+    FAIL() << "no ProtoError";
+  } catch (const ProtoError& e) {
+    EXPECT_EQ(std::string(e.what()), "DmaWrite #0: last_be 0xf on a one-DW write (must be 0)");
+  }
+  EXPECT_TRUE(a.idle());
+}
+
 TEST(Proto, ReservedBodyBytesAreRefused) {
   Message h = make_hello("");
   h.hello.reserved = 1;
