@@ -191,8 +191,8 @@ TEST_F(SweepE2e, InterruptedSweepKeepsFinishedPointsAndResumes) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   const std::size_t kept = records_in(dir_);
-  if (WEXITSTATUS(status) == 0) GTEST_SKIP() << "the sweep finished before the signal arrived";
-  EXPECT_EQ(WEXITSTATUS(status), 130);
+  // tiny_six's points are slow enough that the signal always lands mid-sweep: no skipping.
+  ASSERT_EQ(WEXITSTATUS(status), 130);
   EXPECT_GE(kept, 1u);
   EXPECT_LT(kept, 6u);
   EXPECT_FALSE(fs::exists(dir_ / "results.csv"));
