@@ -329,6 +329,19 @@ TEST(Cli, UnwritableReportIsBadInputAndNothingRuns) {
   EXPECT_NE(r.output.find("/nonexistent-dir/r.json"), std::string::npos) << r.output;
 }
 
+// A name that is not UTF-8 would reach the JSON report and abort its dump after the whole run.
+TEST(Cli, AScenarioStringThatIsNotUtf8IsBadInputBeforeRunning) {
+  const std::string file = temp_path("not_utf8.yaml");
+  std::ofstream(file) << "name: \"\xff\xfe\"\ndevice:\n  bursts:\n    - { vectors: [0], events: 10 }\n";
+  const std::string report = temp_path("not_utf8.json");
+  const Result r = run("run " + file + " --report " + report);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("not_utf8.yaml:1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("name: is not valid UTF-8"), std::string::npos) << r.output;
+  std::remove(file.c_str());
+  std::remove(report.c_str());
+}
+
 TEST(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("").code, 2);
   EXPECT_EQ(run("frobnicate").code, 2);
