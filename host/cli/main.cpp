@@ -143,9 +143,13 @@ int main(int argc, char** argv) {
       return kOk;
     }
     if (list->parsed()) {
+      // The stock scenarios live in the repository; elsewhere there is nothing to list.
+      if (!std::filesystem::is_directory("scenarios")) {
+        fmt::print(stderr, "irqrig: no scenarios/ folder here; run from the repository root\n");
+        return kBadInput;
+      }
       std::vector<std::string> names;
-      if (std::filesystem::is_directory("scenarios"))
-        for (const auto& f : std::filesystem::directory_iterator("scenarios"))
+      for (const auto& f : std::filesystem::directory_iterator("scenarios"))
           if (f.path().extension() == ".yaml") names.push_back(f.path().string());
       std::sort(names.begin(), names.end());
       for (const auto& n : names) fmt::print("{}\n", n);

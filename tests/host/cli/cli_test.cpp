@@ -342,6 +342,16 @@ TEST(Cli, AScenarioStringThatIsNotUtf8IsBadInputBeforeRunning) {
   std::remove(report.c_str());
 }
 
+// `list scenarios` reads ./scenarios: anywhere else it says where to run it instead of printing nothing.
+TEST(Cli, ListScenariosOutsideTheRepositorySaysWhereToRunIt) {
+  const Result r = irqrig::test::run_cli("list scenarios", std::string("cd / && ") + IRQRIG_BIN);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("no scenarios/ folder here; run from the repository root"), std::string::npos) << r.output;
+  const Result here = run("list scenarios");
+  EXPECT_EQ(here.code, 0) << here.output;
+  EXPECT_NE(here.output.find("scenarios/default.yaml"), std::string::npos) << here.output;
+}
+
 TEST(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("").code, 2);
   EXPECT_EQ(run("frobnicate").code, 2);
