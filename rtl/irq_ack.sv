@@ -30,12 +30,24 @@ module irq_ack #(
   output logic        cnt_suppressed_o
 );
 
+  // The vector ports are 11 bits wide: 1..2048 vectors. Verilator and yosys stop elaboration;
+  // Icarus 11 has no elaboration-time system tasks, so it checks at time 0.
+`ifdef __ICARUS__
+  initial begin
+    if (NumVectors < 1 || NumVectors > 2048) $fatal(1, "irq_ack: NumVectors must be 1..2048");
+  end
+`else
+  if (NumVectors < 1 || NumVectors > 2048) begin : gen_bad_num_vectors
+    $fatal(1, "irq_ack: NumVectors must be 1..2048");
+  end
+`endif
+
   localparam int unsigned NumWords  = (NumVectors + 31) / 32;
   localparam int unsigned WordW     = (NumWords > 1) ? $clog2(NumWords) : 1;
   localparam int unsigned WordDepth = 1 << WordW;
 
   // Outstanding bits; a word whose live bit is clear reads as all clear (so no reset loop).
-  logic [31:0]          out_w [WordDepth];
+  logic [31:0]          out_q [WordDepth];
   logic [WordDepth-1:0] live_q;
 
   // The acknowledge of this cycle, for a vector inside the table.
@@ -54,7 +66,7 @@ module irq_ack #(
   // A continuous assignment: Icarus 11 loops on the same test written as an always_comb with an
   // `if` around it (which would let Verilator skip it while the mode is off; docs/rtl.md).
   assign suppress = (fire_valid_i && ack_mode_i) ?
-      (live_q[fw] && out_w[fw][fb] && !(ack_hit && ack_vector_i[10:0] == fire_vector_i)) : 1'b0;
+      (live_q[fw] && out_q[fw][fb] && !(ack_hit && ack_vector_i[10:0] == fire_vector_i)) : 1'b0;
 
   // In ACK_MODE a message the sender takes makes its vector outstanding.
   assign pass             = fire_valid_i && send_ready_i && ack_mode_i && !suppress;
@@ -67,11 +79,11 @@ module irq_ack #(
   // clears the acknowledged bit when both fall in one word. A word not live reads as all clear.
   always_ff @(posedge clk_i) begin
     if (ack_hit && !(pass && same_word)) begin
-      out_w[aw] <= irqrig_pkg::with_bit(live_q[aw] ? out_w[aw] : 32'h0, ab, 1'b0);
+      out_q[aw] <= irqrig_pkg::with_bit(live_q[aw] ? out_q[aw] : 32'h0, ab, 1'b0);
     end
     if (pass) begin
-      out_w[fw] <= irqrig_pkg::with_bit(
-          (live_q[fw] ? out_w[fw] : 32'h0) & ~((ack_hit && same_word) ? (32'h1 << ab) : 32'h0),
+      out_q[fw] <= irqrig_pkg::with_bit(
+          (live_q[fw] ? out_q[fw] : 32'h0) & ~((ack_hit && same_word) ? (32'h1 << ab) : 32'h0),
           fb, 1'b1);
     end
   end
@@ -110,7 +122,7 @@ module irq_ack #(
       assert (live_q == '0) else $error("irq_ack: outstanding bits kept after ACK_MODE was cleared");
     end
     if (rst_ni && chk_pass_q) begin
-      assert (live_q[chk_vec_q[5 +: WordW]] && out_w[chk_vec_q[5 +: WordW]][chk_vec_q[4:0]])
+      assert (live_q[chk_vec_q[5 +: WordW]] && out_q[chk_vec_q[5 +: WordW]][chk_vec_q[4:0]])
         else $error("irq_ack: vector %0d sent in ACK_MODE but not outstanding", chk_vec_q);
     end
   end

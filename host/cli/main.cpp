@@ -143,9 +143,13 @@ int main(int argc, char** argv) {
       return kOk;
     }
     if (list->parsed()) {
+      // The stock scenarios live in the repository; elsewhere there is nothing to list.
+      if (!std::filesystem::is_directory("scenarios")) {
+        fmt::print(stderr, "irqrig: no scenarios/ folder here; run from the repository root\n");
+        return kBadInput;
+      }
       std::vector<std::string> names;
-      if (std::filesystem::is_directory("scenarios"))
-        for (const auto& f : std::filesystem::directory_iterator("scenarios"))
+      for (const auto& f : std::filesystem::directory_iterator("scenarios"))
           if (f.path().extension() == ".yaml") names.push_back(f.path().string());
       std::sort(names.begin(), names.end());
       for (const auto& n : names) fmt::print("{}\n", n);
@@ -176,7 +180,9 @@ int main(int argc, char** argv) {
     options.driver = driver;
     options.stop_at_first_failure = stop_at_first_failure;
     const auto outcome = irqrig::host::run_scenario(scenario, options);
-    if (report_out.is_open()) report_out << outcome.report.dump(2) << '\n';
+    // Second line of defence after the parser's UTF-8 check: a stray byte becomes U+FFFD, not an abort.
+    if (report_out.is_open())
+      report_out << outcome.report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     if (!html_path.empty()) irqrig::report::write_run_html(outcome.report, html_path);
     if (!quiet) print_summary(outcome.report);
     return outcome.ok ? kOk : kCheckFailed;
@@ -188,6 +194,10 @@ int main(int argc, char** argv) {
     return kBadInput;
   } catch (const irqrig::sim::DeviceError& e) {
     fmt::print(stderr, "irqrig: target failed: {}\n", e.what());
+    return kTargetFailed;
+  } catch (const std::exception& e) {
+    // Anything else is a bug of irqrig's own: say so instead of aborting on an uncaught exception.
+    fmt::print(stderr, "irqrig: internal error: {}\n", e.what());
     return kTargetFailed;
   }
 }

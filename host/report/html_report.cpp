@@ -115,6 +115,30 @@ std::string text_of(const json& j, std::string_view path, std::string fallback =
   return v->is_string() ? v->get<std::string>() : v->dump();
 }
 
+// A text field the page shows: absent/null is allowed (the fallback shows), anything but a string is not.
+std::string string_field(const json& j, std::string_view path, std::string_view what, std::string fallback = "") {
+  const json* v = find(j, path);
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_string()) throw ReportError(fmt::format("{}: {} is not a string ({})", what, path, v->dump()));
+  return v->get<std::string>();
+}
+
+// A true/false field: absent is `fallback`, anything but a boolean is refused.
+bool bool_field(const json& j, std::string_view path, std::string_view what, bool fallback = false) {
+  const json* v = find(j, path);
+  if (!v) return fallback;
+  if (!v->is_boolean()) throw ReportError(fmt::format("{}: {} is not true/false ({})", what, path, v->dump()));
+  return v->get<bool>();
+}
+
+// The format version a reader of this page understands: 1; another (or none) is refused by name.
+void check_version(const json& j, std::string_view key, std::string_view what) {
+  const json* v = find(j, key);
+  if (!v) throw ReportError(fmt::format("not {}: the JSON object has no \"{}\" key", what, key));
+  if (!v->is_number_integer() || v->get<long long>() != 1)
+    throw ReportError(fmt::format("{} is {}: only version 1 is understood", key, v->dump()));
+}
+
 std::string count_text(std::optional<double> v) {
   if (!v) return "—";
   return *v >= 0 && *v == std::floor(*v) && *v < 1.8e19 ? format_count(static_cast<std::uint64_t>(*v)) : format_number(*v);
@@ -236,7 +260,7 @@ std::string run_summary(const json& r) {
   out += fmt::format(
       R"(<p class="lead">Scenario <b>{}</b> with seed {} on target {} generated {} events in {} of simulated time ({:.2f} s wall). )"
       R"({} were processed, {} lost and {} duplicated; {} of {} checks failed.</p>)",
-      escape(text_of(r, "scenario", "?")), escape(text_of(r, "seed", "?")), escape(text_of(r, "target", "?")),
+      escape(string_field(r, "scenario", "report", "?")), escape(text_of(r, "seed", "?")), escape(string_field(r, "target", "report", "?")),
       count_text(number(r, "device.events")), ns_text(number(r, "sim_time_ns")), number_or(r, "wall_s"),
       count_text(number(r, "events.processed")), count_text(number(r, "events.lost")),
       count_text(number(r, "events.duplicated")), failed, checks);
@@ -250,8 +274,13 @@ std::string run_checks(const json& r) {
   Table t{{"Check", "Result", "Detail"}, {false, false, false}, {}, "checks-table"};
   for (const json& ch : *c) {
     if (!ch.is_object()) throw ReportError(fmt::format("report: a check is not an object: {}", ch.dump()));
-    const bool ok = ch.contains("ok") && ch["ok"].is_boolean() && ch["ok"].get<bool>();
-    std::string detail = text_of(ch, "detail");
+    const std::size_t at = t.rows.size();
+    const std::string what = fmt::format("report: checks[{}]", at);
+    if (!ch.contains("name")) throw ReportError(fmt::format("{}: name is missing", what));
+    const std::string name = string_field(ch, "name", what);
+    if (!ch.contains("ok")) throw ReportError(fmt::format("{}: ok is missing", what));
+    const bool ok = bool_field(ch, "ok", what);
+    std::string detail = string_field(ch, "detail", what);
     if (const json* first = find(ch, "first"); first && first->is_object()) {
       // The contract's order (when, where, what), then anything else.
       std::vector<std::string> keys{"time_ns", "cpu", "routine", "seq"};
@@ -262,7 +291,7 @@ std::string run_checks(const json& r) {
         if (first->contains(k)) parts.push_back(fmt::format("{} {}", k, text_of(*first, k)));
       detail += fmt::format(" [first: {}]", fmt::join(parts, ", "));
     }
-    t.rows.push_back({!ok, {Cell(text_of(ch, "name", "?")), Cell(ok ? "passed" : "FAILED", ok ? "result ok" : "result fail"),
+    t.rows.push_back({!ok, {Cell(name), Cell(ok ? "passed" : "FAILED", ok ? "result ok" : "result fail"),
                             Cell(detail, "detail")}});
   }
   const std::string html = t.html();
@@ -421,7 +450,7 @@ std::vector<Point> points_of(const json& results) {
     const json& p = (*pts)[i];
     if (!p.is_object()) throw ReportError(fmt::format("sweep results: points[{}] is not an object", i));
     Point q;
-    q.id = text_of(p, "id", std::to_string(i));
+    q.id = string_field(p, "id", fmt::format("sweep results: points[{}]", i), std::to_string(i));
     q.values = p.value("values", json::object());
     if (!q.values.is_object()) throw ReportError(fmt::format("sweep results: points[{}].values is not an object", i));
     if (p.contains("ok") && !p["ok"].is_boolean()) throw ReportError(fmt::format("sweep results: points[{}].ok is not true/false", i));
@@ -565,15 +594,15 @@ std::string sweep_axis_section(const std::vector<Point>& points, const std::vect
 // ----------------------------------------------------------------------------------------------
 
 std::string run_html(const json& report) {
-  if (!report.is_object() || !report.contains("irqrig_report"))
-    throw ReportError("not a run report: the JSON object has no \"irqrig_report\" key");
-  const bool ok = report.value("ok", false);
-  const std::string name = text_of(report, "scenario", "run");
+  if (!report.is_object()) throw ReportError("not a run report: the JSON is not an object");
+  check_version(report, "irqrig_report", "a run report");
+  const bool ok = bool_field(report, "ok", "report");
+  const std::string name = string_field(report, "scenario", "report", "run");
   std::string body = fmt::format(
       R"(<header><div class="kicker">irqrig run report</div><h1>{}</h1><span class="badge {}">{}</span>)"
       R"(<p class="meta">seed {} · target {} · {} simulated · {:.2f} s wall</p></header>)",
       escape(name), ok ? "ok" : "fail", ok ? "PASSED" : "FAILED", escape(text_of(report, "seed", "?")),
-      escape(text_of(report, "target", "?")), ns_text(number(report, "sim_time_ns")), number_or(report, "wall_s"));
+      escape(string_field(report, "target", "report", "?")), ns_text(number(report, "sim_time_ns")), number_or(report, "wall_s"));
   body += run_summary(report);
   body += run_checks(report);
   body += run_latency(report);
@@ -585,6 +614,7 @@ std::string run_html(const json& report) {
 
 std::string sweep_html(const json& results) {
   if (!results.is_object()) throw ReportError("not a sweep's results: the JSON is not an object");
+  check_version(results, "irqrig_sweep", "a sweep's results");
   const std::vector<Point> points = points_of(results);
   std::vector<std::string> axes;
   if (const json* a = find(results, "axes")) {
@@ -599,7 +629,7 @@ std::string sweep_html(const json& results) {
       for (auto it = p.values.begin(); it != p.values.end(); ++it)
         if (seen.insert(it.key()).second) axes.push_back(it.key());
   }
-  const std::string name = text_of(results, "sweep", "sweep");
+  const std::string name = string_field(results, "sweep", "sweep results", "sweep");
   std::size_t failed = 0;
   std::vector<std::string> failed_ids;
   for (const Point& p : points)

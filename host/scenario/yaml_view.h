@@ -90,6 +90,9 @@ std::uint64_t read_uint(const Origin& origin, const YAML::Node& node, std::strin
                         std::uint64_t max = UINT64_MAX);
 double read_number(const Origin& origin, const YAML::Node& node, std::string_view path);
 bool read_bool(const Origin& origin, const YAML::Node& node, std::string_view path);
+/// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view text);
+/// A scalar as a string; refuses one that is not valid UTF-8.
 std::string read_string(const Origin& origin, const YAML::Node& node, std::string_view path);
 
 /// One of `choices` (by index), with a suggestion when the value is a near miss.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 
 namespace irqrig::host::sweep {
 
@@ -26,10 +27,20 @@ std::string progress_line(std::size_t done, std::size_t total, std::size_t faile
   return line;
 }
 
+void Progress::write(std::string_view text) {
+  if (closed_) return;
+  // fmt throws when the stream refuses the bytes; with SIGPIPE ignored that is how a closed pipe shows.
+  try {
+    fmt::print(out_, "{}", text);
+    if (std::fflush(out_) != 0) closed_ = true;
+  } catch (const std::exception&) {
+    closed_ = true;
+  }
+}
+
 Progress::Progress(ProgressMode mode, std::size_t total, std::FILE* out) : mode_(mode), total_(total), out_(out) {
   if (mode_ == ProgressMode::kBar && total_ > 0) {
-    fmt::print(out_, "\r{}\x1b[K", progress_line(0, total_, 0, 0));
-    std::fflush(out_);
+    write(fmt::format("\r{}\x1b[K", progress_line(0, total_, 0, 0)));
     drawn_ = true;
   }
 }
@@ -40,22 +51,20 @@ void Progress::point_done(bool ok, std::string_view id, std::string_view label, 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   switch (mode_) {
     case ProgressMode::kBar:
-      fmt::print(out_, "\r{}\x1b[K", progress_line(done_, total_, failed_, seconds));
+      write(fmt::format("\r{}\x1b[K", progress_line(done_, total_, failed_, seconds)));
       drawn_ = true;
       break;
     case ProgressMode::kLines:
-      fmt::print(out_, "sweep: [{}/{}] {} {}: {}\n", done_, total_, id, label, status);
+      write(fmt::format("sweep: [{}/{}] {} {}: {}\n", done_, total_, id, label, status));
       break;
     case ProgressMode::kQuiet:
-      return;
+      break;
   }
-  std::fflush(out_);
 }
 
 void Progress::finish() {
   if (drawn_) {
-    fmt::print(out_, "\n");
-    std::fflush(out_);
+    write("\n");
     drawn_ = false;
   }
 }

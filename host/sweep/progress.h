@@ -29,6 +29,8 @@ class Progress {
 
   /// Ends the bar's line so what follows starts on its own.
   void finish();
+  /// Whether a write failed (the reader of a pipe went away, EPIPE): nothing more is written.
+  bool closed() const { return closed_; }
 
  private:
   ProgressMode mode_;
@@ -37,6 +39,9 @@ class Progress {
   std::size_t done_ = 0, failed_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   bool drawn_ = false;
+  bool closed_ = false;
+
+  void write(std::string_view text);
 };
 
 }  // namespace irqrig::host::sweep

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -50,6 +53,54 @@ std::string status_of(const PointRecord& r) {
   return fmt::format("could not run (exit {}): {}", r.exit, nl == std::string::npos ? r.error : r.error.substr(nl + 1));
 }
 
+// Writes to a stream whose reader may have gone away (`irqrig sweep ... | head`): the failure is
+// dropped, the sweep's records are what matter.
+template <typename... Args>
+void say(std::FILE* out, fmt::format_string<Args...> format, Args&&... args) {
+  try {
+    fmt::print(out, format, std::forward<Args>(args)...);
+    std::fflush(out);
+  } catch (const std::exception&) {
+  }
+}
+
+// SIGPIPE ignored for the sweep's lifetime: a closed stdout/stderr pipe must not kill the parent
+// and orphan its children; the write fails with EPIPE instead and the sweep stops cleanly.
+class IgnoreSigpipe {
+ public:
+  IgnoreSigpipe() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, &old_);
+  }
+  ~IgnoreSigpipe() { sigaction(SIGPIPE, &old_, nullptr); }
+  IgnoreSigpipe(const IgnoreSigpipe&) = delete;
+  IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
+
+ private:
+  struct sigaction old_ {};
+};
+
+// A child's report/stderr temporary is ".PID.<id>.report.json" / ".PID.<id>.stderr": those of a
+// sweep process that is gone (killed, crashed) are removed; a live one's (another sweep in the same
+// DIR) are left alone.
+void remove_stale_temporaries(const fs::path& points_dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(points_dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() < 3 || name[0] != '.') continue;
+    const std::size_t dot = name.find('.', 1);
+    if (dot == std::string::npos) continue;
+    long pid = 0;
+    const auto [end, err] = std::from_chars(name.data() + 1, name.data() + dot, pid);
+    if (err != std::errc() || end != name.data() + dot || pid <= 0) continue;
+    if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    std::error_code ignored;
+    fs::remove(e.path(), ignored);
+  }
+}
+
 int exit_for(const std::vector<PointRecord>& records) {
   int rc = kOk;
   for (const PointRecord& r : records) {
@@ -82,6 +133,8 @@ int run_sweep(const SweepOptions& options) {
     throw std::invalid_argument(fmt::format("--out {}: cannot create {}: {}", dir.string(), points_dir.string(),
                                             ec ? ec.message() : "not a directory"));
   auto record_path = [&](const Point& p) { return points_dir / (p.id + ".json"); };
+  remove_stale_temporaries(points_dir);
+  const IgnoreSigpipe ignore_sigpipe;
 
   // This process's points, and of those the ones a record already covers.
   std::vector<std::size_t> mine, pending;
@@ -103,7 +156,7 @@ int run_sweep(const SweepOptions& options) {
                             : isatty(STDERR_FILENO) ? ProgressMode::kBar
                                                     : ProgressMode::kLines;
   if (!options.quiet) {
-    fmt::print(stderr, "sweep {}: {} points{}; {} already done, {} to run, {} at a time\n", spec.name, points.size(),
+    say(stderr, "sweep {}: {} points{}; {} already done, {} to run, {} at a time\n", spec.name, points.size(),
                options.shard
                    ? fmt::format(" (shard {}/{}: {})", options.shard->first, options.shard->second, mine.size())
                    : "",
@@ -115,6 +168,7 @@ int run_sweep(const SweepOptions& options) {
   const std::string temp_prefix = fmt::format(".{}.", static_cast<long>(getpid()));
   Progress progress(mode, pending.size(), stderr);
   std::size_t ran_now = 0;
+  bool stopping = false;
   const bool finished = run_jobs(
       pending.size(), std::min<std::size_t>(jobs, std::max<std::size_t>(pending.size(), 1)),
       [&](std::size_t k) {
@@ -155,6 +209,12 @@ int run_sweep(const SweepOptions& options) {
           write_atomically(record_path(p), to_json(r).dump(2) + "\n");
           ++ran_now;
           progress.point_done(r.ok(), p.id, label_of(r.values), status_of(r));
+          // Nobody reads the progress any more (a closed pipe): stop as Ctrl-C would, so the
+          // running children are stopped and reaped and their temporaries removed.
+          if (progress.closed() && !stopping) {
+            stopping = true;
+            raise(SIGTERM);
+          }
         }
         std::error_code ignored;
         fs::remove(report_path, ignored);
@@ -164,7 +224,7 @@ int run_sweep(const SweepOptions& options) {
 
   if (!finished) {
     if (!options.quiet)
-      fmt::print(stderr,
+      say(stderr,
                  "sweep {}: interrupted after {} point(s); the finished ones are kept in {}, run it again to go on\n",
                  spec.name, ran_now, points_dir.string());
     return kInterrupted;
@@ -199,7 +259,7 @@ int run_sweep(const SweepOptions& options) {
   const auto broken = count([](const PointRecord& r) { return !r.ran(); });
 
   if (!missing.empty()) {
-    fmt::print(stderr,
+    say(stderr,
                "sweep {}: {} of {} points have no record in {} (first: {}); run the shards that are missing, "
                "or the sweep without --merge\n",
                spec.name, missing.size(), points.size(), points_dir.string(), missing.front());
@@ -218,7 +278,7 @@ int run_sweep(const SweepOptions& options) {
     where = fmt::format("; merge the shards with `irqrig sweep {} --out {} --merge`", options.file, dir.string());
   }
   if (!options.quiet)
-    fmt::print("sweep {}: {} points{}: {} ran now, {} already done; {} ok, {} failed checks, {} could not run{}\n",
+    say(stdout, "sweep {}: {} points{}: {} ran now, {} already done; {} ok, {} failed checks, {} could not run{}\n",
                spec.name, records.size(),
                options.shard ? fmt::format(" in shard {}/{}", options.shard->first, options.shard->second) : "",
                ran_now, records.size() - ran_now, ok, failed, broken, where);

@@ -30,12 +30,14 @@ void check_body(const Message& m) {
   switch (m.header.type) {
     case Type::kHello:
       if (m.hello.magic != kMagic) fail(m, fmt::format("magic {:#010x} is not 'IRQR'", m.hello.magic));
+      if (m.hello.reserved != 0) fail(m, "reserved bytes set");
       if (!terminated(m.hello.token, kTokenSize)) fail(m, "token is not NUL-terminated");
       break;
     case Type::kHelloAck:
       if (m.hello_ack.magic != kMagic) fail(m, fmt::format("magic {:#010x} is not 'IRQR'", m.hello_ack.magic));
       if (m.hello_ack.backend != Backend::kSim && m.hello_ack.backend != Backend::kVfio)
         fail(m, fmt::format("backend {} is not 1 (sim) or 2 (vfio)", static_cast<int>(m.hello_ack.backend)));
+      if (m.hello_ack.reserved != 0) fail(m, "reserved bytes set");
       if (m.hello_ack.cycle_ps == 0) fail(m, "cycle_ps is 0");
       break;
     case Type::kConfigRead:
@@ -47,18 +49,23 @@ void check_body(const Message& m) {
         fail(m, fmt::format("offset {:#x} is not a DW of the 4 KiB config space", m.config_write.offset));
       if (m.config_write.byte_enable == 0 || m.config_write.byte_enable > 0xF)
         fail(m, fmt::format("byte_enable {:#x} is not 1..0xF", m.config_write.byte_enable));
+      if (m.config_write.reserved != 0) fail(m, "reserved bytes set");
       break;
     case Type::kBarRead:
       check_bar(m, m.bar_read.bar, m.bar_read.size, m.bar_read.offset);
+      if (m.bar_read.reserved != 0 || m.bar_read.reserved2 != 0) fail(m, "reserved bytes set");
       break;
     case Type::kBarWrite:
       check_bar(m, m.bar_write.bar, m.bar_write.size, m.bar_write.offset);
+      if (m.bar_write.reserved != 0 || m.bar_write.reserved2 != 0) fail(m, "reserved bytes set");
       break;
     case Type::kDmaWrite:
       if (m.dma_write.dw_count == 0 || m.dma_write.dw_count > kMaxDmaDws)
         fail(m, fmt::format("dw_count {} is not 1..{}", m.dma_write.dw_count, kMaxDmaDws));
       if (m.dma_write.address % 4) fail(m, fmt::format("address {:#x} is not DW-aligned", m.dma_write.address));
       if (m.dma_write.first_be > 0xF || m.dma_write.last_be > 0xF) fail(m, "byte enables beyond 4 bits");
+      if (std::any_of(std::begin(m.dma_write.reserved), std::end(m.dma_write.reserved), [](std::uint8_t b) { return b != 0; }))
+        fail(m, "reserved bytes set");
       break;
     case Type::kInterrupt:
       if (m.interrupt.address % 4) fail(m, fmt::format("address {:#x} is not DW-aligned", m.interrupt.address));
@@ -181,10 +188,19 @@ std::optional<UpstreamWrite> UpstreamAssembler::add(const Message& m) {
     partial_->last_be = d.last_be;
     partial_->requester_id = d.requester_id;
   }
+  // A hostile or broken peer could continue one write forever; no PCIe write is longer than this.
+  if (partial_->data.size() + d.dw_count > kMaxWriteDws) {
+    partial_.reset();
+    fail(m, fmt::format("continued DMA write longer than {} DWs (the largest PCIe payload)", kMaxWriteDws));
+  }
   partial_->data.insert(partial_->data.end(), d.data, d.data + d.dw_count);
   if (m.header.flags & Header::kContinued) return std::nullopt;
   std::optional<UpstreamWrite> done = std::move(partial_);
   partial_.reset();
+  // PCIe: a one-DW write's Last DW BE is 0. Allowing another value would also make a one-DW write
+  // into the APIC window come back from to_messages() as an Interrupt with a different last_be.
+  if (done->data.size() == 1 && done->last_be != 0)
+    fail(m, fmt::format("last_be {:#x} on a one-DW write (must be 0)", done->last_be));
   return done;
 }
 

@@ -69,7 +69,7 @@ std::vector<Message> to_messages(const UpstreamWrite& w);
 class UpstreamAssembler {
  public:
   /// The write `m` completes, if it does. Throws ProtoError for a continuation that does not fit
-  /// the write before it.
+  /// the write before it, or that makes it longer than kMaxWriteDws.
   std::optional<UpstreamWrite> add(const Message& m);
   bool idle() const { return !partial_; }
 

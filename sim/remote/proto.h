@@ -17,6 +17,8 @@ inline constexpr std::uint32_t kMagic = 0x52515249;  // "IRQR" in little-endian 
 inline constexpr std::size_t kMessageSize = 128;
 /// DWs one DmaWrite carries; a longer device write continues in the next (Header::kContinued).
 inline constexpr std::size_t kMaxDmaDws = 16;
+/// The longest device write a peer may send (continued DmaWrites): PCIe's largest payload, 4 KiB.
+inline constexpr std::size_t kMaxWriteDws = 1024;
 inline constexpr std::size_t kTokenSize = 64;
 inline constexpr std::size_t kTextSize = 104;
 

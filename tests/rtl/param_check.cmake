@@ -39,3 +39,14 @@ foreach(case IN LISTS bad_params)
   endif()
   message("${param}: refused ('${expect}')")
 endforeach()
+
+# The acknowledge gate checks its own table size (its vector ports are 11 bits).
+foreach(param IN ITEMS -GNumVectors=0 -GNumVectors=2049)
+  execute_process(COMMAND ${VERILATOR} --lint-only -Wall --assert ${VLT} ${sources} --top-module irq_ack ${param}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0 OR NOT "${out}${err}" MATCHES "irq_ack: NumVectors must be 1..2048")
+    message("${out}${err}")
+    message(FATAL_ERROR "irq_ack ${param} was not refused with 'irq_ack: NumVectors must be 1..2048'")
+  endif()
+  message("irq_ack ${param}: refused")
+endforeach()

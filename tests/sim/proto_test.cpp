@@ -1,6 +1,7 @@
 // The wire protocol's codec: every message type round-trips, device writes map onto messages and
 // back, and each way a peer can break the protocol is refused naming the type and field.
 #include <cstring>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -187,6 +188,73 @@ TEST(Proto, AContinuationThatDoesNotFollowIsRefused) {
   EXPECT_THROW(b.add(irq), ProtoError);
   EXPECT_THROW(to_messages(UpstreamWrite{0, 0x1000, {}, 0xF, 0, 0}), ProtoError);
   EXPECT_THROW(make_hello(std::string(kTokenSize, 't')), ProtoError);
+}
+
+TEST(Proto, AWriteContinuedPastTheLargestPciePayloadIsRefused) {
+  // 1024 DWs is the most one PCIe write carries: that still reassembles...
+  UpstreamWrite w{0, 0x1000, std::vector<std::uint32_t>(kMaxWriteDws, 7), 0xF, 0xF, 1};
+  UpstreamAssembler a;
+  std::optional<UpstreamWrite> back;
+  for (const Message& m : to_messages(w)) back = a.add(m);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->data.size(), kMaxWriteDws);
+  // ...but a peer that keeps continuing is cut off instead of growing the buffer forever.
+  w.data.push_back(8);
+  UpstreamAssembler b;
+  auto msgs = to_messages(w);
+  for (std::size_t i = 0; i + 1 < msgs.size(); ++i) b.add(msgs[i]);
+  try {
+    b.add(msgs.back());
+    FAIL() << "no ProtoError";
+  } catch (const ProtoError& e) {
+    EXPECT_EQ(std::string(e.what()), "DmaWrite #0: continued DMA write longer than 1024 DWs (the largest PCIe payload)");
+  }
+  EXPECT_TRUE(b.idle());
+}
+
+// Found by proto_fuzz: this write came back through to_messages() as an Interrupt with last_be 0.
+TEST(Proto, AOneDwWriteWithALastByteEnableIsRefused) {
+  Message d = make(Type::kDmaWrite);
+  d.dma_write.address = 0xFEE00000;
+  d.dma_write.first_be = 0xF;
+  d.dma_write.last_be = 0xF;
+  d.dma_write.dw_count = 1;
+  UpstreamAssembler a;
+  try {
+    a.add(d);
+    FAIL() << "no ProtoError";
+  } catch (const ProtoError& e) {
+    EXPECT_EQ(std::string(e.what()), "DmaWrite #0: last_be 0xf on a one-DW write (must be 0)");
+  }
+  EXPECT_TRUE(a.idle());
+}
+
+TEST(Proto, ReservedBodyBytesAreRefused) {
+  Message h = make_hello("");
+  h.hello.reserved = 1;
+  EXPECT_EQ(decode_error(h), "Hello #0: reserved bytes set");
+  Message a = make(Type::kHelloAck);
+  a.hello_ack.magic = kMagic;
+  a.hello_ack.backend = Backend::kSim;
+  a.hello_ack.cycle_ps = 4000;
+  a.hello_ack.reserved = 2;
+  EXPECT_EQ(decode_error(a), "HelloAck #0: reserved bytes set");
+  Message c = make(Type::kConfigWrite);
+  c.config_write.byte_enable = 0xF;
+  c.config_write.reserved = 1;
+  EXPECT_EQ(decode_error(c), "ConfigWrite #0: reserved bytes set");
+  Message r = make(Type::kBarRead);
+  r.bar_read.size = 4;
+  r.bar_read.reserved2 = 1;
+  EXPECT_EQ(decode_error(r), "BarRead #0: reserved bytes set");
+  Message bw = make(Type::kBarWrite);
+  bw.bar_write.size = 4;
+  bw.bar_write.reserved = 1;
+  EXPECT_EQ(decode_error(bw), "BarWrite #0: reserved bytes set");
+  Message d = make(Type::kDmaWrite);
+  d.dma_write.dw_count = 1;
+  d.dma_write.reserved[2] = 1;
+  EXPECT_EQ(decode_error(d), "DmaWrite #0: reserved bytes set");
 }
 
 }  // namespace

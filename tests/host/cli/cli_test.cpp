@@ -352,6 +352,29 @@ TEST(Cli, UnwritableReportIsBadInputAndNothingRuns) {
   EXPECT_NE(r.output.find("/nonexistent-dir/r.json"), std::string::npos) << r.output;
 }
 
+// A name that is not UTF-8 would reach the JSON report and abort its dump after the whole run.
+TEST(Cli, AScenarioStringThatIsNotUtf8IsBadInputBeforeRunning) {
+  const std::string file = temp_path("not_utf8.yaml");
+  std::ofstream(file) << "name: \"\xff\xfe\"\ndevice:\n  bursts:\n    - { vectors: [0], events: 10 }\n";
+  const std::string report = temp_path("not_utf8.json");
+  const Result r = run("run " + file + " --report " + report);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("not_utf8.yaml:1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("name: is not valid UTF-8"), std::string::npos) << r.output;
+  std::remove(file.c_str());
+  std::remove(report.c_str());
+}
+
+// `list scenarios` reads ./scenarios: anywhere else it says where to run it instead of printing nothing.
+TEST(Cli, ListScenariosOutsideTheRepositorySaysWhereToRunIt) {
+  const Result r = irqrig::test::run_cli("list scenarios", std::string("cd / && ") + IRQRIG_BIN);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("no scenarios/ folder here; run from the repository root"), std::string::npos) << r.output;
+  const Result here = run("list scenarios");
+  EXPECT_EQ(here.code, 0) << here.output;
+  EXPECT_NE(here.output.find("scenarios/default.yaml"), std::string::npos) << here.output;
+}
+
 TEST(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("").code, 2);
   EXPECT_EQ(run("frobnicate").code, 2);

@@ -1,5 +1,6 @@
 // End-to-end: the stock scenarios of issue 5 (scenarios/), each run with the reference driver,
 // passing and showing the behaviour it exists to show.
+#include <cstdio>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -63,10 +64,34 @@ TEST(StockScenarios, MaskStormPendsAndLosesNothing) {
 }
 
 // SEMANTICS E12: threaded DPCs run (as DPC time) while IPI broadcasts interleave.
+// The trace's slices of one name ("threaded DPC", "DPC", ...; host/platform/cpu.cpp names them).
+std::size_t slices_named(const std::string& trace_path, const std::string& name) {
+  const nlohmann::json t = read_json(trace_path);
+  const nlohmann::json& events = t.is_object() ? t["traceEvents"] : t;
+  std::size_t n = 0;
+  for (const auto& e : events)
+    if (e.value("ph", "") == "X" && e.value("name", "") == name) ++n;
+  return n;
+}
+
+// SEMANTICS E12: with host.dpc.threaded the driver's DPC runs as a threaded DPC - the trace shows
+// threaded-DPC slices and no ordinary DPC ones; with it off the very same run shows the reverse.
 TEST(StockScenarios, ThreadedDpcsDrainTheRingBetweenBroadcasts) {
   const nlohmann::json j = run_stock("threaded_dpcs");
   EXPECT_GT(j["ipi"]["broadcasts"].get<int>(), 0);
   EXPECT_GT(j["dpc"]["runs"].get<int>(), 0);
+
+  const std::string threaded = temp_path("threaded.trace.json"), ordinary = temp_path("ordinary.trace.json");
+  CliResult r = run_cli("run scenarios/threaded_dpcs.yaml --quiet --trace " + threaded);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_GT(slices_named(threaded, "threaded DPC"), 0u);
+  EXPECT_EQ(slices_named(threaded, "DPC"), 0u);
+  r = run_cli("run scenarios/threaded_dpcs.yaml --quiet --set host.dpc.threaded=false --trace " + ordinary);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(slices_named(ordinary, "threaded DPC"), 0u);
+  EXPECT_GT(slices_named(ordinary, "DPC"), 0u);
+  std::remove(threaded.c_str());
+  std::remove(ordinary.c_str());
 }
 
 // SEMANTICS H1: 8 frames per message unless 10 us pass first; the base point of the sweep.

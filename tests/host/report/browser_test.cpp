@@ -156,7 +156,8 @@ TEST_F(Browser, SweepReportShowsEveryPlotAndPoint) {
                           {"rates.events_per_isr", per_isr},
                           {"rates.events_per_dpc", per_isr * 1.5}}}});
     }
-  const nlohmann::json results = {{"sweep", "moderation_sweep"},
+  const nlohmann::json results = {{"irqrig_sweep", 1},
+                                  {"sweep", "moderation_sweep"},
                                   {"axes", {"device.moderation.usecs", "device.bursts.0.gap_ns"}},
                                   {"points", points}};
   const fs::path json = dir_ / "results.json", html = dir_ / "report.html";

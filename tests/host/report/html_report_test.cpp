@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -64,7 +65,8 @@ json sweep_results() {
                           {"rates.events_per_isr", 1 + usecs / 5.0},
                           {"rates.events_per_dpc", 2 + usecs / 5.0}}}});
     }
-  return {{"sweep", "moderation <sweep>"},
+  return {{"irqrig_sweep", 1},
+          {"sweep", "moderation <sweep>"},
           {"axes", {"device.moderation.usecs", "device.bursts.0.pattern"}},
           {"points", points}};
 }
@@ -200,7 +202,8 @@ TEST(SweepHtml, SingleAxisIsNotAggregatedAndMissingFiguresShowAsDashes) {
 }
 
 TEST(SweepHtml, RatesDerivedFromCountsWhenAbsent) {
-  json s = {{"sweep", "s"},
+  json s = {{"irqrig_sweep", 1},
+            {"sweep", "s"},
             {"axes", {"gap_ns"}},
             {"points",
              {{{"id", "0"}, {"values", {{"gap_ns", 100}}}, {"ok", true}, {"exit", 0},
@@ -210,15 +213,45 @@ TEST(SweepHtml, RatesDerivedFromCountsWhenAbsent) {
 }
 
 TEST(SweepHtml, EmptyAndBadShapes) {
-  const std::string empty = sweep_html(json{{"sweep", "nothing"}, {"axes", json::array()}, {"points", json::array()}});
+  const std::string empty = sweep_html(json{{"irqrig_sweep", 1}, {"sweep", "nothing"}, {"axes", json::array()}, {"points", json::array()}});
   EXPECT_EQ(markup_problem(empty), "");
   EXPECT_NE(empty.find("NO POINTS"), std::string::npos);
-  EXPECT_THROW(sweep_html(json{{"sweep", "x"}}), ReportError);
-  EXPECT_THROW(sweep_html(json{{"points", 3}}), ReportError);
-  EXPECT_THROW(sweep_html(json{{"points", {1}}}), ReportError);
-  EXPECT_THROW(sweep_html(json{{"axes", {1}}, {"points", json::array()}}), ReportError);
-  EXPECT_THROW(sweep_html(json{{"points", {{{"id", "0"}, {"ok", "yes"}}}}}), ReportError);
-  EXPECT_THROW(sweep_html(json{{"points", {{{"id", "0"}, {"figures", 3}}}}}), ReportError);
+  EXPECT_THROW(sweep_html(json{{"irqrig_sweep", 1}, {"sweep", "x"}}), ReportError);
+  EXPECT_THROW(sweep_html(json{{"irqrig_sweep", 1}, {"points", 3}}), ReportError);
+  EXPECT_THROW(sweep_html(json{{"irqrig_sweep", 1}, {"points", {1}}}), ReportError);
+  EXPECT_THROW(sweep_html(json{{"irqrig_sweep", 1}, {"axes", {1}}, {"points", json::array()}}), ReportError);
+  EXPECT_THROW(sweep_html(json{{"irqrig_sweep", 1}, {"points", {{{"id", "0"}, {"ok", "yes"}}}}}), ReportError);
+  EXPECT_THROW(sweep_html(json{{"irqrig_sweep", 1}, {"points", {{{"id", "0"}, {"figures", 3}}}}}), ReportError);
+}
+
+std::string report_error(const std::function<std::string()>& render) {
+  try {
+    render();
+  } catch (const ReportError& e) {
+    return e.what();
+  }
+  return "rendered";
+}
+
+// Only format version 1 is rendered, and every field the page reads has the type it expects.
+TEST(ReportHtml, AnotherVersionOrAFieldOfTheWrongTypeIsRefusedByName) {
+  EXPECT_EQ(report_error([] { return run_html(json{{"irqrig_report", 2}}); }), "irqrig_report is 2: only version 1 is understood");
+  EXPECT_EQ(report_error([] { return run_html(json{{"irqrig_report", "1"}}); }), "irqrig_report is \"1\": only version 1 is understood");
+  EXPECT_EQ(report_error([] { return run_html(json{{"irqrig_report", 1}, {"checks", {{{"name", 5}, {"ok", "x"}}}}}); }),
+            "report: checks[0]: name is not a string (5)");
+  EXPECT_EQ(report_error([] { return run_html(json{{"irqrig_report", 1}, {"checks", {{{"name", "a"}, {"ok", "x"}}}}}); }),
+            "report: checks[0]: ok is not true/false (\"x\")");
+  EXPECT_EQ(report_error([] { return run_html(json{{"irqrig_report", 1}, {"checks", {{{"name", "a"}}}}}); }),
+            "report: checks[0]: ok is missing");
+  EXPECT_EQ(report_error([] { return run_html(json{{"irqrig_report", 1}, {"ok", 1}}); }), "report: ok is not true/false (1)");
+  EXPECT_EQ(report_error([] { return run_html(json{{"irqrig_report", 1}, {"scenario", {1}}}); }),
+            "report: scenario is not a string ([1])");
+  EXPECT_EQ(report_error([] { return sweep_html(json{{"points", {{{"values", json::object()}}}}}); }),
+            "not a sweep's results: the JSON object has no \"irqrig_sweep\" key");
+  EXPECT_EQ(report_error([] { return sweep_html(json{{"irqrig_sweep", 3}, {"points", json::array()}}); }),
+            "irqrig_sweep is 3: only version 1 is understood");
+  EXPECT_EQ(report_error([] { return sweep_html(json{{"irqrig_sweep", 1}, {"points", {{{"id", 7}}}}}); }),
+            "sweep results: points[0]: id is not a string (7)");
 }
 
 TEST(Files, BadInputFilesGiveClearErrors) {

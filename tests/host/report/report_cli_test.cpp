@@ -81,7 +81,20 @@ TEST(ReportCli, BadInputFilesExitTwoNamingTheFile) {
   EXPECT_NE(r.output.find("cannot open for reading"), std::string::npos) << r.output;
   r = run("report " + bad);
   EXPECT_EQ(r.code, 2) << r.output;  // --html is required
+  // Shapes the page cannot show: another version, fields of the wrong type, a sweep without its key.
+  const std::pair<const char*, const char*> malformed[] = {
+      {R"({"irqrig_report":2})", "irqrig_report is 2"},
+      {R"({"irqrig_report":1,"checks":[{"name":5,"ok":"x"}]})", "checks[0]: name is not a string"},
+      {R"({"points":[{"values":{}}]})", "no \"irqrig_sweep\" key"}};
+  for (const auto& [text, message] : malformed) {
+    std::ofstream(bad) << text;
+    r = run("report " + bad + " --html " + out);
+    EXPECT_EQ(r.code, 2) << text << "\n" << r.output;
+    EXPECT_NE(r.output.find(bad + ": "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+  }
   std::filesystem::remove(bad);
+  std::filesystem::remove(out);
 }
 
 }  // namespace

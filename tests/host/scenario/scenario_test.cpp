@@ -758,5 +758,14 @@ TEST(ScenarioErrorMessageTest, Format) {
   EXPECT_STREQ(ScenarioError("a.yaml", 0, "", "cannot open").what(), "a.yaml: cannot open");
 }
 
+// Scenario strings end up in the JSON report, which must be UTF-8.
+TEST(Scenario, AStringThatIsNotUtf8NamesFileLineAndKey) {
+  const std::string base(kBase);  // 8 lines
+  expect_at(parse_error(base + "name: \"\xff\xfe\"\n"), 9, "name", "is not valid UTF-8");  // raw bytes
+  expect_at(parse_error(base + "name: \"a\xc3\"\n"), 9, "name", "is not valid UTF-8");  // cut short
+  expect_at(parse_error(base + "name: \"\xed\xa0\x80\"\n"), 9, "name", "is not valid UTF-8");  // a surrogate
+  EXPECT_EQ(parse_scenario(base + "name: \"caf\xc3\xa9 \\u00e9\"\n", "t.yaml").name, "caf\xc3\xa9 \xc3\xa9");
+}
+
 }  // namespace
 }  // namespace irqrig::host
