@@ -20,9 +20,8 @@ struct CliResult {
   std::string output;  ///< stdout and stderr together
 };
 
-/// Runs `BINARY ARGS` (by default the irqrig built with the tests) from the source tree (the tests' working directory) and waits for it.
-inline CliResult run_cli(const std::string& args, const std::string& binary = IRQRIG_BIN) {
-  const std::string cmd = binary + " " + args + " 2>&1";
+/// Runs a shell command line and waits for it; `output` is what it wrote to stdout.
+inline CliResult run_command(const std::string& cmd) {
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return {-1, "popen failed"};
   std::string out;
@@ -30,6 +29,12 @@ inline CliResult run_cli(const std::string& args, const std::string& binary = IR
   while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+/// Runs `BINARY ARGS` (by default the irqrig built with the tests) from the source tree, stdout and
+/// stderr together.
+inline CliResult run_cli(const std::string& args, const std::string& binary = IRQRIG_BIN) {
+  return run_command(binary + " " + args + " 2>&1");
 }
 
 /// A path in the temporary directory unique to this test process.
