@@ -12,6 +12,7 @@
 #include "host/drivers/mutants/registry.h"
 #include "host/report/html_report.h"
 #include "host/run/runner.h"
+#include "host/run/targets.h"
 #include "host/scenario/scenario.h"
 #include "host/sweep/spec.h"
 #include "host/sweep/sweep.h"
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
 
   CLI::App* run = app.add_subcommand("run", "Run a scenario and report");
   run->add_option("scenario", scenario_path, "Scenario YAML file")->required();
-  run->add_option("--target", target, "sim (remote and vfio targets are not supported yet)");
+  run->add_option("--target", target, "sim | remote:unix:PATH | remote:tcp:HOST:PORT | vfio:BDF");
   run->add_option("--driver", driver,
                   "reference, mutant:NAME (irqrig list mutants), or the path of a plug-in driver (.so; see docs/drivers.md)");
   run->add_option("--seed", seed, "Override the scenario's seed");
@@ -166,7 +167,7 @@ int main(int argc, char** argv) {
       if (!quiet) fmt::print("{}: ok ({} bursts, {} CPUs)\n", scenario_path, scenario.bursts.size(), scenario.cpus);
       return kOk;
     }
-    if (target != "sim") throw std::invalid_argument(fmt::format("--target {}: not supported yet (only sim)", target));
+    irqrig::host::parse_target(target);  // a bad target is refused before any output file is touched
     std::ofstream report_out;
     if (!report_path.empty()) report_out = open_output(report_path, "--report");
     if (!waves_path.empty()) open_output(waves_path, "--waves");

@@ -1,4 +1,5 @@
 #include "host/run/runner.h"
+#include "host/run/targets.h"
 
 #include <algorithm>
 #include <array>
@@ -387,15 +388,13 @@ std::optional<std::string> check_bound(const ordered_json& report, const std::st
 }
 
 RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
-  if (options.target != "sim")
-    throw std::invalid_argument(fmt::format("--target {}: only 'sim' is supported yet", options.target));
+  const TargetSpec target = parse_target(options.target);
   const auto wall_start = std::chrono::steady_clock::now();
   // Loaded before anything is built, so a bad plug-in costs nothing; it outlives the platform.
   const std::unique_ptr<Driver> driver = load_driver(options.driver.empty() ? s.driver : options.driver);
 
-  sim::VerilatedDeviceOptions dev_opts;
-  dev_opts.waves_path = options.waves_path;
-  sim::VerilatedDevice device(dev_opts);
+  const std::unique_ptr<sim::Device> device_owner = open_target(target, TargetOptions{options.waves_path});
+  sim::Device& device = *device_owner;
 
   PlatformConfig cfg;
   cfg.cpus = s.cpus;

@@ -1,0 +1,74 @@
+#include "host/run/targets.h"
+
+#include <charconv>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "sim/verilated/verilated_device.h"
+
+namespace irqrig::host {
+namespace {
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+[[noreturn]] void bad(const std::string& text, const std::string& why) {
+  throw std::invalid_argument(fmt::format("--target {}: {}", text, why));
+}
+
+}  // namespace
+
+TargetSpec parse_target(const std::string& text) {
+  TargetSpec spec;
+  spec.text = text;
+  if (text == "sim") return spec;
+  if (starts_with(text, "remote:unix:")) {
+    spec.kind = TargetSpec::Kind::kRemoteUnix;
+    spec.path = text.substr(12);
+    if (spec.path.empty()) bad(text, "the socket path is missing (remote:unix:PATH)");
+    return spec;
+  }
+  if (starts_with(text, "remote:tcp:")) {
+    spec.kind = TargetSpec::Kind::kRemoteTcp;
+    const std::string rest = text.substr(11);
+    const auto colon = rest.rfind(':');
+    if (colon == std::string::npos || colon == 0) bad(text, "expected remote:tcp:HOST:PORT");
+    spec.host = rest.substr(0, colon);
+    if (spec.host.size() > 2 && spec.host.front() == '[' && spec.host.back() == ']')
+      spec.host = spec.host.substr(1, spec.host.size() - 2);  // [::1]
+    const std::string port = rest.substr(colon + 1);
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535)
+      bad(text, fmt::format("port '{}' is not a number from 1 to 65535", port));
+    spec.port = static_cast<std::uint16_t>(value);
+    return spec;
+  }
+  if (starts_with(text, "vfio:")) {
+    spec.kind = TargetSpec::Kind::kVfio;
+    spec.bdf = text.substr(5);
+    if (spec.bdf.empty()) bad(text, "the card's PCI address is missing (vfio:0000:01:00.0)");
+    return spec;
+  }
+  bad(text, "expected sim, remote:unix:PATH, remote:tcp:HOST:PORT or vfio:BDF");
+}
+
+std::unique_ptr<sim::Device> open_target(const TargetSpec& spec, const TargetOptions& options) {
+  if (spec.kind != TargetSpec::Kind::kSim && !options.waves_path.empty())
+    throw std::invalid_argument(fmt::format("--waves: only the in-process target (sim) has waves to write; "
+                                            "the target is {}", spec.text));
+  switch (spec.kind) {
+    case TargetSpec::Kind::kSim: {
+      sim::VerilatedDeviceOptions dev_opts;
+      dev_opts.waves_path = options.waves_path;
+      return std::make_unique<sim::VerilatedDevice>(dev_opts);
+    }
+    case TargetSpec::Kind::kRemoteUnix:
+    case TargetSpec::Kind::kRemoteTcp:
+    case TargetSpec::Kind::kVfio:
+      break;
+  }
+  throw std::invalid_argument(fmt::format("--target {}: this backend is not built yet", spec.text));
+}
+
+}  // namespace irqrig::host

@@ -1,0 +1,35 @@
+// The `--target` of a run: which device backend a scenario drives (DESIGN decision 2), parsed and
+// opened in one place so every subcommand refuses a bad target with the same words.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sim/device/device.h"
+
+namespace irqrig::host {
+
+struct TargetSpec {
+  enum class Kind { kSim, kRemoteUnix, kRemoteTcp, kVfio };
+  Kind kind = Kind::kSim;
+  std::string text = "sim";  ///< as the user wrote it; the report's `target`
+  std::string path;          ///< kRemoteUnix: the socket path
+  std::string host;          ///< kRemoteTcp
+  std::uint16_t port = 0;    ///< kRemoteTcp
+  std::string bdf;           ///< kVfio: the card's PCI address
+};
+
+/// `sim`, `remote:unix:PATH`, `remote:tcp:HOST:PORT` or `vfio:BDF`. Throws std::invalid_argument
+/// naming the option and what is wrong.
+TargetSpec parse_target(const std::string& text);
+
+struct TargetOptions {
+  std::string waves_path;  ///< sim only: the RTL's FST
+};
+
+/// Opens the backend. Throws sim::DeviceError when it cannot be reached or opened,
+/// std::invalid_argument when an option does not apply to it.
+std::unique_ptr<sim::Device> open_target(const TargetSpec& spec, const TargetOptions& options);
+
+}  // namespace irqrig::host
