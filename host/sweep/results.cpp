@@ -30,7 +30,7 @@ void flatten(const ordered_json& node, const std::string& prefix, ordered_json& 
 std::string cell(const ordered_json& v) {
   if (v.is_null()) return "";
   if (v.is_string()) return csv_field(v.get<std::string>());
-  return csv_field(v.dump());
+  return csv_field(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace

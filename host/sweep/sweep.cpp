@@ -42,7 +42,7 @@ std::string tail_of(const fs::path& path) {
 std::string label_of(const ordered_json& values) {
   std::vector<std::string> parts;
   for (auto it = values.begin(); it != values.end(); ++it)
-    parts.push_back(fmt::format("{}={}", it.key(), it->is_string() ? it->get<std::string>() : it->dump()));
+    parts.push_back(fmt::format("{}={}", it.key(), it->is_string() ? it->get<std::string>() : it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   return fmt::format("{}", fmt::join(parts, " "));
 }
 
@@ -206,7 +206,7 @@ int run_sweep(const SweepOptions& options) {
                                      strsignal(end.signal));
             if ((end.exit == 0 || end.exit == 1) && r.error.empty()) r.error = "the run wrote no readable report";
           }
-          write_atomically(record_path(p), to_json(r).dump(2) + "\n");
+          write_atomically(record_path(p), to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
           ++ran_now;
           progress.point_done(r.ok(), p.id, label_of(r.values), status_of(r));
           // Nobody reads the progress any more (a closed pipe): stop as Ctrl-C would, so the
@@ -269,10 +269,10 @@ int run_sweep(const SweepOptions& options) {
   std::string where;
   if (!options.shard) {
     const ordered_json merged = merge(spec, records);
-    write_atomically(dir / "results.json", merged.dump(2) + "\n");
+    write_atomically(dir / "results.json", merged.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     write_atomically(dir / "results.csv", to_csv(merged));
     // The page an engineer opens first: p99 and events per ISR/DPC against each axis.
-    report::write_sweep_html(nlohmann::json::parse(merged.dump()), dir / "report.html");
+    report::write_sweep_html(nlohmann::json::parse(merged.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)), dir / "report.html");
     where = fmt::format("; results in {}, plots in {}", (dir / "results.csv").string(), (dir / "report.html").string());
   } else {
     where = fmt::format("; merge the shards with `irqrig sweep {} --out {} --merge`", options.file, dir.string());
