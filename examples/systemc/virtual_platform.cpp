@@ -436,7 +436,6 @@ int sc_main(int argc, char* argv[]) {
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_core::sc_time(quantum_ns, sc_core::SC_NS));
 
-  // --8<-- [platform]
   sim::systemc::IrqrigEndpoint endpoint("endpoint", endpoint_options);
   examples::Memory ram("ram", examples::kRamBytes);
   examples::InterruptController pic("pic");
@@ -449,7 +448,6 @@ int sc_main(int argc, char* argv[]) {
   router.ram.bind(ram.socket);
   router.pic.bind(pic.socket);
   sc_core::sc_start(sc_core::sc_time(50, sc_core::SC_MS));
-  // --8<-- [platform]
 
   if (!cpu.passed()) {
     std::cerr << "virtual_platform: FAILED: " << (cpu.failure().empty() ? "did not finish in 50 ms" : cpu.failure())
