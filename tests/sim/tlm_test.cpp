@@ -410,6 +410,33 @@ TEST(TlmEndpoint, ReadDelayIsItsCompletionTimeAndMonotonic) {
   EXPECT_TRUE(bench.cpu.finished);
 }
 
+TEST(TlmEndpoint, AccessRunsTheDeviceToTheInitiatorsLocalTimeAndAnnotatesItsCompletion) {
+  one_elaboration_per_process();
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_core::SC_ZERO_TIME);  // the device steps in lockstep
+  ScriptedDevice device;
+  Bench<ScriptedDevice&> bench(
+      [&](Initiator& c) {
+        c.sync_when_needed = false;
+        // The initiator has run 10 us ahead: the device catches up to that time, then a read takes
+        // the scripted device's ten cycles.
+        c.keeper.inc(sc_time(10, SC_US));
+        const auto r1 = c.read(c.bar0, 0x10, 4);
+        EXPECT_EQ(r1.status, tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(ps(r1.start), 10'000'000u);
+        EXPECT_EQ(ps(r1.end), 10'000'000u + 10 * kCyclePs);
+        const auto r2 = c.write(c.config, 0x04, 0x6, 2);
+        EXPECT_EQ(ps(r2.end), ps(r1.end) + 10 * kCyclePs) << "a config write is non-posted";
+        const auto w = c.write(c.bar0, 0x10, 1, 4);
+        EXPECT_EQ(w.end, w.start) << "a BAR write is posted";
+        const auto r3 = c.read(c.bar0, 0x10, 4);
+        EXPECT_EQ(ps(r3.end), ps(r2.end) + 10 * kCyclePs);
+        EXPECT_EQ(device.now_ps(), ps(r3.end));
+      },
+      device);
+  sc_core::sc_start(sc_time(1, sc_core::SC_MS));
+  EXPECT_TRUE(bench.cpu.finished);
+}
+
 TEST(TlmEndpoint, DeviceRunsAtMostOneQuantumAheadAndInLockstepWithoutOne) {
   one_elaboration_per_process();
   const sc_time quantum(100, SC_NS);
