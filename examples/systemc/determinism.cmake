@@ -1,0 +1,22 @@
+# Runs the virtual platform twice, each in its own process, and requires byte-identical traces
+# (every record with the time the CPU read it, every MSI with its arrival time).
+# -DRUN=<irqrig_virtual_platform> -DDIR=<scratch dir>
+foreach(i 1 2)
+  execute_process(COMMAND ${RUN} --trace ${DIR}/vp_trace${i}.txt OUTPUT_VARIABLE out${i} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "run ${i} exited with ${rc}: ${out${i}}")
+  endif()
+endforeach()
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${DIR}/vp_trace1.txt ${DIR}/vp_trace2.txt RESULT_VARIABLE diff)
+if(NOT diff EQUAL 0)
+  message(FATAL_ERROR "the two runs' traces differ: ${DIR}/vp_trace1.txt ${DIR}/vp_trace2.txt")
+endif()
+if(NOT out1 STREQUAL out2)
+  message(FATAL_ERROR "the two runs' outputs differ:\n${out1}\n${out2}")
+endif()
+file(STRINGS ${DIR}/vp_trace1.txt msis REGEX "^msi ")
+list(LENGTH msis count)
+if(count EQUAL 0)
+  message(FATAL_ERROR "the trace holds no MSI")
+endif()
+message(STATUS "identical, ${count} MSIs: ${out1}")
