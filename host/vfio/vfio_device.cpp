@@ -225,9 +225,12 @@ void VfioDevice::sync(std::uint64_t until_ps, std::optional<std::uint32_t> regis
     throw sim::DeviceError(fmt::format("{}: the card's producer index jumped by {} records, more than its ring of {} "
                                        "holds: the DMA buffer was written by something else",
                                        port_->name(), fresh, 1u << ring_log2_));
-  // Producer writes of records handed over earlier, ahead of their producer write (RING_PROD).
-  while (producers_emitted_ != records_emitted_ && before(producers_emitted_, in_memory))
-    emit_producer(++producers_emitted_, floor);
+  // Producer writes follow their records, as far as the card has made them (in_memory): those of
+  // records handed over earlier ahead of their producer write (RING_PROD) come first.
+  const auto producers_up_to = [&](std::uint32_t end, std::uint64_t time_ps) {
+    while (producers_emitted_ != end && before(producers_emitted_, in_memory)) emit_producer(++producers_emitted_, time_ps);
+  };
+  producers_up_to(records_emitted_, floor);
 
   const std::uint32_t slots = (std::uint32_t{1} << ring_log2_) - 1;
   for (std::uint32_t k = 0; k < fresh; ++k) {
@@ -249,7 +252,7 @@ void VfioDevice::sync(std::uint64_t until_ps, std::optional<std::uint32_t> regis
     }
     emit_record(p.index, p.time_ps);
     // Its producer write, once the card has made it (in memory_producer's count).
-    if (producers_emitted_ == p.index && before(p.index, in_memory)) emit_producer(++producers_emitted_, p.time_ps);
+    producers_up_to(p.index + 1, p.time_ps);
   }
   pending_.clear();
 }
