@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct Backend {
   /// (docs/vfio.md, "Time"), so the cases that time messages to the cycle allow this much.
   std::uint64_t arrival_slack_ps = 0;
 };
+
+// Names a backend in test listings (ctest shows the parameter; gtest would dump its bytes).
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
 
 // The suite runs on a real card when IRQRIG_VFIO_BDF names one bound to vfio-pci.
 std::string vfio_card_unavailable() {

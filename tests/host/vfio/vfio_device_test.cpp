@@ -7,14 +7,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "host/run/targets.h"
+#include "host/vfio/error.h"
 #include "host/vfio/loopback_card_port.h"
+#include "host/vfio/vfio_card_port.h"
 #include "irqrig/regs.h"
 #include "sim/device/endpoint.h"
 #include "sim/verilated/verilated_device.h"
@@ -476,6 +480,23 @@ TEST(VfioDeviceTest, OpeningAMissingOrUnboundCardSaysWhatToDo) {
   } catch (const sim::DeviceError& e) {
     EXPECT_THAT(e.what(), HasSubstr("the IOMMU is off"));
     EXPECT_THAT(e.what(), HasSubstr("intel_iommu=on"));
+  }
+}
+
+TEST(VfioDeviceTest, DmaBufferIovaStaysInsideTheIommusRanges) {
+  constexpr std::uint64_t kMiB = 1 << 20;
+  // No ranges reported (older kernels): the preferred address.
+  EXPECT_EQ(choose_iova({}, kMiB, 4 * kMiB), kMiB);
+  // Inside a range: kept.
+  EXPECT_EQ(choose_iova({{0, 0xFEDFFFFF}}, kMiB, 4 * kMiB), kMiB);
+  // Outside every range (x86's hole at the MSI window, a range starting high): the first range
+  // that holds it, 2 MiB aligned.
+  EXPECT_EQ(choose_iova({{0x100, 0x1FFFFF}, {0x3000001, 0xFFFFFFFF}}, kMiB, 4 * kMiB), 0x3200000u);
+  try {
+    choose_iova({{0, 0xFFFFF}}, kMiB, 4 * kMiB);
+    FAIL();
+  } catch (const VfioError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no I/O virtual address range"));
   }
 }
 
