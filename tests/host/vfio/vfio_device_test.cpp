@@ -394,7 +394,14 @@ class AlteredPort final : public CardPort {
   void set_irqs(CardIrqMode mode, unsigned count) override { inner_.set_irqs(mode, count); }
   CardIrqMode irq_mode() const override { return inner_.irq_mode(); }
   std::uint64_t now_ps() override { return inner_.now_ps(); }
-  void run_until(std::uint64_t t, std::vector<CardArrival>& a) override { inner_.run_until(t, a); }
+  void run_until(std::uint64_t t, std::vector<CardArrival>& a) override {
+    inner_.run_until(t, a);
+    a.insert(a.end(), injected.begin(), injected.end());
+    injected.clear();
+  }
+
+  /// Arrivals handed over with the next run_until, as a real kernel's eventfds would.
+  std::vector<CardArrival> injected;
 
  private:
   LoopbackCardPort inner_;
@@ -427,6 +434,37 @@ TEST(VfioDeviceTest, RefusesACardThatIsNotAnIrqrigCard) {
   const std::string no_msix = refusal(
       [](std::uint64_t o) { return o == regs::kCfgMsixCap ? std::optional<std::uint64_t>{0x0} : std::nullopt; }, kNone);
   EXPECT_THAT(no_msix, HasSubstr("no MSI-X capability"));
+}
+
+TEST(VfioDeviceTest, MergedArrivalsAreEachAMessageAndEachCountsWhenHeld) {
+  // An eventfd read with a count of 3: the kernel signalled three times before the rig looked.
+  auto owned = std::make_unique<AlteredPort>(kNone, kNone);
+  AlteredPort& port = *owned;
+  VfioDevice d(std::move(owned));
+  sim::Endpoint e(d);
+  std::vector<sim::UpstreamWrite> got;
+  d.set_upstream_sink([&](sim::UpstreamWrite&& w) { got.push_back(std::move(w)); });
+  for (unsigned k = 0; k < 2; ++k) e.program_message(k, msix_address(k), 0x40 + k);
+  e.set_msix_enable(true);
+  const std::uint64_t t = d.now_ps() + 1000;
+  port.injected.push_back({1, 3, t, CardIrqMode::kMsix});
+  d.advance_to(t + 1000);
+  ASSERT_EQ(got.size(), 3u);
+  for (const sim::UpstreamWrite& w : got) {
+    EXPECT_EQ(w.address, msix_address(1));
+    EXPECT_EQ(w.time_ps, t);
+  }
+  e.set_message_mask(0, true);
+  port.injected.push_back({0, 2, d.now_ps(), CardIrqMode::kMsix});
+  d.advance_to(d.now_ps() + 1000);
+  EXPECT_EQ(got.size(), 3u);
+  EXPECT_EQ(e.counters().msi_pending_on_mask, 2u);
+  EXPECT_EQ(d.stats().arrivals, 5u);
+  // An arrival of a setting the model has left (MSI after MSI-X took over) is held as MSI pending.
+  port.injected.push_back({0, 1, d.now_ps(), CardIrqMode::kMsi});
+  d.advance_to(d.now_ps() + 1000);
+  EXPECT_EQ(got.size(), 3u);
+  EXPECT_EQ(e.msi_pending_bits(), 1u);
 }
 
 TEST(VfioDeviceTest, RefusesAccessesAnIrqrigCardDoesNotHave) {
