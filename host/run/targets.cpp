@@ -5,6 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "host/vfio/error.h"
+#include "host/vfio/loopback_card_port.h"
+#include "host/vfio/sysfs.h"
+#include "host/vfio/vfio_device.h"
 #include "sim/verilated/verilated_device.h"
 
 namespace irqrig::host {
@@ -48,6 +52,13 @@ TargetSpec parse_target(const std::string& text) {
     spec.kind = TargetSpec::Kind::kVfio;
     spec.bdf = text.substr(5);
     if (spec.bdf.empty()) bad(text, "the card's PCI address is missing (vfio:0000:01:00.0)");
+    if (spec.bdf == "loopback") return spec;
+    // A malformed address is bad input (exit 2), refused before anything is opened.
+    try {
+      spec.bdf = host::vfio::canonical_bdf(spec.bdf);
+    } catch (const host::vfio::VfioError& e) {
+      bad(text, fmt::format("{} (or vfio:loopback: the VFIO backend with the in-process RTL as the card)", e.what()));
+    }
     return spec;
   }
   bad(text, "expected sim, remote:unix:PATH, remote:tcp:HOST:PORT or vfio:BDF");
@@ -63,9 +74,16 @@ std::unique_ptr<sim::Device> open_target(const TargetSpec& spec, const TargetOpt
       dev_opts.waves_path = options.waves_path;
       return std::make_unique<sim::VerilatedDevice>(dev_opts);
     }
+    case TargetSpec::Kind::kVfio:
+      // vfio:loopback runs the backend's whole logic (ring redirection, interrupt shadow) with the
+      // Verilated RTL as the card: no kernel, no card (docs/vfio.md).
+      if (spec.bdf == "loopback")
+        return std::make_unique<host::vfio::VfioDevice>(
+            std::make_unique<host::vfio::LoopbackCardPort>(std::make_unique<sim::VerilatedDevice>()));
+      // The card behind vfio-pci as the device; DeviceError (exit 3) when it cannot be opened.
+      return host::vfio::open_vfio_device(spec.bdf);
     case TargetSpec::Kind::kRemoteUnix:
     case TargetSpec::Kind::kRemoteTcp:
-    case TargetSpec::Kind::kVfio:
       break;
   }
   throw std::invalid_argument(fmt::format("--target {}: this backend is not built yet", spec.text));

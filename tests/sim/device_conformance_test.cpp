@@ -1,16 +1,21 @@
 // Conformance of an irqrig device to SEMANTICS A1-A7 (MSI, MSI-X) and H1-H4 (moderation), and to
 // the device's own acknowledge mode (IRQ_CTRL.ACK_MODE, no SEMANTICS item: docs/rtl.md), written
 // only against the transaction-level interface (sim::Device, sim::Endpoint), so that every backend
-// runs the same checks. The backend list has the in-process Verilated RTL at two table sizes.
+// runs the same checks. The backend list has the in-process Verilated RTL at two table sizes, the
+// VFIO backend over its loopback port (the RTL as the card), and a real card when one is named.
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "host/vfio/loopback_card_port.h"
+#include "host/vfio/vfio_device.h"
 #include "irqrig/regs.h"
 #include "sim/device/device.h"
 #include "sim/device/endpoint.h"
@@ -22,7 +27,24 @@ namespace {
 struct Backend {
   std::string name;
   std::function<std::unique_ptr<Device>()> make;
+  /// Why the backend cannot run on this machine (empty: it can); its cases are skipped with it.
+  std::function<std::string()> unavailable = {};
+  /// How late a message may be seen after the device sent it. 0 in simulation; a real card's
+  /// messages are timestamped when epoll wakes the rig, microseconds after the card sent them
+  /// (docs/vfio.md, "Time"), so the cases that time messages to the cycle allow this much.
+  std::uint64_t arrival_slack_ps = 0;
 };
+
+// Names a backend in test listings (ctest shows the parameter; gtest would dump its bytes).
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
+// The suite runs on a real card when IRQRIG_VFIO_BDF names one bound to vfio-pci.
+std::string vfio_card_unavailable() {
+  const char* bdf = std::getenv("IRQRIG_VFIO_BDF");
+  if (bdf && *bdf) return {};
+  return "no card: set IRQRIG_VFIO_BDF to the PCI address of an irqrig card bound to vfio-pci "
+         "(irqrig-vfio bind BDF) to run the suite against it";
+}
 
 std::vector<Backend> backends() {
   return {
@@ -33,6 +55,13 @@ std::vector<Backend> backends() {
          o.num_vectors = 32;
          return std::make_unique<VerilatedDevice>(o);
        }},
+      {"VfioLoopback",
+       [] {
+         return std::make_unique<host::vfio::VfioDevice>(
+             std::make_unique<host::vfio::LoopbackCardPort>(std::make_unique<VerilatedDevice>()));
+       }},
+      {"VfioCard", [] { return host::vfio::open_vfio_device(std::getenv("IRQRIG_VFIO_BDF")); }, vfio_card_unavailable,
+       100'000'000},
   };
 }
 
@@ -53,6 +82,10 @@ std::uint64_t msix_address(unsigned k) { return kMsiAddress | (std::uint64_t{k &
 class DeviceConformance : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    if (GetParam().unavailable) {
+      const std::string why = GetParam().unavailable();
+      if (!why.empty()) GTEST_SKIP() << why;
+    }
     device_ = GetParam().make();
     endpoint_ = std::make_unique<Endpoint>(*device_);
     device_->set_upstream_sink([this](UpstreamWrite&& w) { on_write(std::move(w)); });
@@ -83,7 +116,10 @@ class DeviceConformance : public ::testing::TestWithParam<Backend> {
   void wait_idle() {
     for (int i = 0; i < 10000 && endpoint_->busy(); ++i) run_ns(200);
     ASSERT_FALSE(endpoint_->busy());
+    // A real card: the last messages may still be on their way through the kernel.
+    run_ns(slack_ns());
   }
+  std::uint64_t slack_ns() const { return GetParam().arrival_slack_ps / 1000; }
   void events(std::vector<std::uint32_t> vectors, std::uint32_t n, std::uint64_t gap_ns = 0) {
     start(std::move(vectors), n, gap_ns);
     wait_idle();
@@ -279,7 +315,7 @@ TEST_P(DeviceConformance, A7_EventWhileMsixDisabledIsHeldAsPending) {
   EXPECT_EQ(messages_.size(), 0u);
   EXPECT_TRUE(endpoint_->msix_pending(1));
   endpoint_->set_msix_enable(true);
-  run_ns(2000);
+  run_ns(2000 + slack_ns());
   ASSERT_EQ(messages_.size(), 1u);
   EXPECT_EQ(messages_[0].address, msix_address(1));
   EXPECT_FALSE(endpoint_->msix_pending(1));
@@ -296,7 +332,7 @@ TEST_P(DeviceConformance, H1_FramesOrUsecsWhicheverComesFirst) {
   ASSERT_EQ(records_.size(), 8u);
   ASSERT_EQ(messages_.size(), 1u);
   EXPECT_GT(messages_[0].time_ps, records_[7].time_ps);
-  EXPECT_LT(messages_[0].time_ps - records_[7].time_ps, 200'000u);  // at the 8th, not later
+  EXPECT_LT(messages_[0].time_ps - records_[7].time_ps, 200'000u + GetParam().arrival_slack_ps);  // at the 8th
   run_ns(60'000);
   EXPECT_EQ(messages_.size(), 1u);
 
@@ -306,7 +342,7 @@ TEST_P(DeviceConformance, H1_FramesOrUsecsWhicheverComesFirst) {
   ASSERT_EQ(messages_.size(), 2u);
   const std::uint64_t since_first = messages_[1].time_ps - records_[8].time_ps;
   EXPECT_GE(since_first, 50'000'000u);
-  EXPECT_LT(since_first, 50'500'000u);
+  EXPECT_LT(since_first, 50'500'000u + GetParam().arrival_slack_ps);
   const EndpointCounters c = endpoint_->counters();
   EXPECT_EQ(c.moderation_fired, 2u);
   EXPECT_EQ(c.moderation_coalesced, 9u);
@@ -336,11 +372,11 @@ TEST_P(DeviceConformance, H2_CountAndTimerRestartAfterASignal) {
   events({0}, 1);
   run_ns(15'000);
   EXPECT_EQ(messages_.size(), 1u);
-  run_ns(10'000);
+  run_ns(10'000 + slack_ns());
   ASSERT_EQ(messages_.size(), 2u);
   const std::uint64_t since = messages_[1].time_ps - records_[3].time_ps;
   EXPECT_GE(since, 20'000'000u);
-  EXPECT_LT(since, 20'500'000u);
+  EXPECT_LT(since, 20'500'000u + GetParam().arrival_slack_ps);
 }
 
 TEST_P(DeviceConformance, H3_ItrKeepsAMinimumGapAndCollapsesEvents) {
@@ -353,8 +389,10 @@ TEST_P(DeviceConformance, H3_ItrKeepsAMinimumGapAndCollapsesEvents) {
   ASSERT_EQ(records_.size(), 50u);
   ASSERT_GE(messages_.size(), 4u);
   ASSERT_LE(messages_.size(), 7u);
-  for (std::size_t i = 1; i < messages_.size(); ++i) {
-    // Measured on the wire: a message may wait behind one record TLP (8 device cycles).
+  // Measured on the wire: a message may wait behind one record TLP (8 device cycles). A real
+  // card's messages carry epoll wake-up times, two of them can share one: there the gap is not
+  // observable and only the counts below hold (the deviation docs/vfio.md names).
+  for (std::size_t i = 1; i < messages_.size() && GetParam().arrival_slack_ps == 0; ++i) {
     EXPECT_GE(messages_[i].time_ps - messages_[i - 1].time_ps, 2'048'000u - 8 * device_->cycle_ps()) << i;
   }
   // Every event is covered by a message that follows it.

@@ -1,6 +1,7 @@
 // The guest side of the VM test (tests/vm/run_vfio_vm.sh): drives QEMU's edu device through the
 // rig's VFIO layer - BAR0 mmap, DMA both ways through the emulated IOMMU, MSIs through an eventfd.
-// Prints one "irqrig-vm-result: edu" line that the script checks; exit 0 only when every step held.
+// Then the same device through VfioCardPort, the transport of `--target vfio:BDF`. Prints one
+// "irqrig-vm-result: edu" line that the script checks; exit 0 only when every step held.
 #include <linux/vfio.h>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +22,7 @@
 #include "host/vfio/interrupts.h"
 #include "host/vfio/region.h"
 #include "host/vfio/session.h"
+#include "host/vfio/vfio_card_port.h"
 #include "tests/vm/guest_check.h"
 
 namespace {
@@ -162,6 +164,66 @@ std::string run(const std::string& bdf, unsigned msis) {
   return line.str();
 }
 
+// The backend's real transport on the same device, once the session above is closed: config and
+// BAR0 through it, edu's DMA in and out of the port's buffer, MSIs as timed arrivals of run_until.
+std::string run_port(const std::string& bdf) {
+  VfioCardPortOptions options;
+  options.dma_bytes = 64 * 1024;
+  options.dma_iova = 0x0030'0000;  // edu masks DMA to 28 bits
+  VfioCardPort port(bdf, options);
+  require(port.config_read(0x00, 4) == (std::uint32_t{kEduDevice} << 16 | kEduVendor), "the port reads no edu ID");
+  const std::uint32_t command = port.config_read(ConfigSpace::kCommand, 2);
+  port.config_write(ConfigSpace::kCommand, command | ConfigSpace::kCommandMemory | ConfigSpace::kCommandBusMaster, 2);
+  require(port.bar_read(kRegId, 4) == 0x010000ed, "edu's ID through the port reads " + hex(port.bar_read(kRegId, 4)));
+  require(port.dma_iova() == options.dma_iova, "the port moved its DMA buffer to " + hex(port.dma_iova()));
+
+  const auto dma = [&](std::uint64_t src, std::uint64_t dst, std::uint64_t cmd) {
+    port.bar_write(kRegDmaSrc, src, 8);
+    port.bar_write(kRegDmaDst, dst, 8);
+    port.bar_write(kRegDmaCount, kDmaBytes, 8);
+    port.bar_write(kRegDmaCmd, cmd | kDmaStart, 8);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while ((port.bar_read(kRegDmaCmd, 8) & kDmaStart) != 0) {
+      require(std::chrono::steady_clock::now() < deadline, "edu DMA through the port did not finish within 10 s");
+      ::usleep(1000);
+    }
+  };
+  const std::span<std::byte> memory = port.dma();
+  for (std::size_t i = 0; i < kDmaBytes; ++i) memory[i] = static_cast<std::byte>((i * 13 + 5) & 0xFF);
+  dma(port.dma_iova(), kEduBuffer, 0);
+  dma(kEduBuffer, port.dma_iova() + 0x8000, kDmaToRam);
+  require(std::memcmp(memory.data(), memory.data() + 0x8000, kDmaBytes) == 0,
+          "DMA through the port's buffer came back different");
+
+  port.set_irqs(CardIrqMode::kMsi, 1);
+  constexpr unsigned kRaises = 16;
+  std::uint64_t received = 0, last = 0;
+  std::vector<CardArrival> arrivals;
+  for (unsigned i = 0; i < kRaises; ++i) {
+    const std::uint32_t bit = 1u << (i % 8);
+    port.bar_write(kRegIrqRaise, bit, 4);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    arrivals.clear();
+    while (arrivals.empty()) {
+      require(std::chrono::steady_clock::now() < deadline, "no arrival through run_until for raise " + std::to_string(i));
+      port.run_until(port.now_ps() + 1'000'000'000, arrivals);  // 1 ms of the card's clock
+    }
+    for (const CardArrival& a : arrivals) {
+      require(a.vector == 0 && a.mode == CardIrqMode::kMsi, "an arrival on another vector or setting");
+      require(a.time_ps >= last && a.time_ps <= port.now_ps(), "arrival times out of order or in the future");
+      last = a.time_ps;
+      received += a.count;
+    }
+    require((port.bar_read(kRegIrqStatus, 4) & bit) != 0, "edu's status lacks the raised bit " + hex(bit));
+    port.bar_write(kRegIrqAck, bit, 4);
+  }
+  require(received == kRaises, std::to_string(received) + " arrivals through the port for " + std::to_string(kRaises));
+  port.set_irqs(CardIrqMode::kNone, 0);
+  require(port.irq_mode() == CardIrqMode::kNone, "the port's vectors are still on");
+  return "port=VfioCardPort dma=" + std::to_string(kDmaBytes) + "B msi=" + std::to_string(received) + "/" +
+         std::to_string(kRaises);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,5 +233,5 @@ int main(int argc, char** argv) {
   app.add_option("BDF", bdf, "PCI address of the edu device")->required();
   app.add_option("--msis", msis, "MSIs to raise and receive")->check(CLI::Range(1u, 100000u));
   CLI11_PARSE(app, argc, argv);
-  return irqrig::vm::report("edu", [&] { return run(bdf, msis); });
+  return irqrig::vm::report("edu", [&] { return run(bdf, msis) + " " + run_port(bdf); });
 }
