@@ -1,10 +1,12 @@
 /* An irqrig plug-in driver on the rig's start-device contract (<irqrig/plugin.h>), written as a
  * WDM driver: one DPC per message, each queued to the processor its message targets. */
 #include <ntddk.h>
-#include <stdlib.h>
 
 #include "irqrig/plugin.h"
 #include "irqrig/regs_c.h"
+
+/* Pool tag of every allocation the driver makes (shown reversed by the debugger's !poolused). */
+#define POOL_TAG 'pWqI'
 
 /* Unlike the built-in reference driver (one DPC for every message), each message here has its own
  * DPC, so the DPCs of messages on different CPUs run in parallel and contend for the ring only in
@@ -83,11 +85,11 @@ static NTSTATUS PluginStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceCont
   ULONG64 producer = ring + (ULONG64)Res->RingEntries * sizeof(IRQRIG_EVENT_RECORD);
 
   if (Res->RingEntries == 0 || (Res->RingEntries & (Res->RingEntries - 1)) != 0) return STATUS_INVALID_PARAMETER;
-  ext = (PDEVICE_EXTENSION)calloc(1, sizeof *ext);
+  ext = (PDEVICE_EXTENSION)ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof *ext, POOL_TAG);
   if (!ext) return STATUS_INSUFFICIENT_RESOURCES;
   ext->Bar0 = (PUCHAR)MmMapIoSpace(Res->Bar0, Res->Bar0Length, MmNonCached);
   if (!ext->Bar0) {
-    free(ext);
+    ExFreePoolWithTag(ext, POOL_TAG);
     return STATUS_INSUFFICIENT_RESOURCES;
   }
   ext->Bar0Length = Res->Bar0Length;
@@ -114,7 +116,8 @@ static NTSTATUS PluginStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceCont
   /* The DPCs must exist before the first message can arrive: they are set up for the count the
    * resources name, and the ISR ignores any message past it. */
   ext->MessageCount = Res->MessageCount;
-  ext->MessageDpcs = (PMESSAGE_DPC)calloc(ext->MessageCount ? ext->MessageCount : 1, sizeof(MESSAGE_DPC));
+  const SIZE_T messages = ext->MessageCount ? ext->MessageCount : 1;
+  ext->MessageDpcs = (PMESSAGE_DPC)ExAllocatePool2(POOL_FLAG_NON_PAGED, messages * sizeof(MESSAGE_DPC), POOL_TAG);
   if (!ext->MessageDpcs) {
     PluginStopDevice(ext);
     return STATUS_INSUFFICIENT_RESOURCES;
@@ -158,8 +161,8 @@ static VOID PluginStopDevice(PVOID DeviceContext) {
     KeFlushQueuedDpcs();
   }
   MmUnmapIoSpace(ext->Bar0, ext->Bar0Length);
-  free(ext->MessageDpcs);
-  free(ext);
+  ExFreePoolWithTag(ext->MessageDpcs, POOL_TAG);
+  ExFreePoolWithTag(ext, POOL_TAG);
 }
 
 static const IRQRIG_DRIVER PluginDriver = {"wdm_plugin", PluginStartDevice, PluginStopDevice};

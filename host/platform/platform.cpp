@@ -115,12 +115,11 @@ Platform::Platform(const sc_core::sc_module_name& name, PlatformConfig config, s
 }
 
 Platform::~Platform() {
-  try {
-    finish_trace();
-  } catch (const TraceError& e) {
-    // Nobody reads the faults any more: say it where the user will see it, and go on tearing down.
-    fmt::print(stderr, "irqrig: {}\n", e.what());
-  }
+  // A failure found now has nobody to read the faults: say it where the user will see it (once:
+  // a failure during the run is a fault of the run already).
+  const bool failed_before = trace_ && trace_->error();
+  finish_trace();
+  if (trace_ && trace_->error() && !failed_before) fmt::print(stderr, "irqrig: {}\n", *trace_->error());
   device_.set_upstream_sink({});
   for (const Mapping& m : mappings_) munmap(reinterpret_cast<void*>(m.va), m.length);
   g_current_platform = nullptr;
@@ -594,6 +593,7 @@ const std::string& Platform::routine_name(const void* routine) {
 
 void Platform::finish_trace() {
   if (!trace_) return;
+  trace_->keep_errors();
   for (auto& c : cpus_) c->close_frames_for_trace();
   trace_->finish();
 }

@@ -20,11 +20,14 @@ TraceWriter::TraceWriter(const std::string& path) : out_(path, std::ios::out | s
 TraceWriter::~TraceWriter() { finish(); }
 
 void TraceWriter::write(const nlohmann::ordered_json& event) {
-  if (finished_) return;
+  if (finished_ || error_) return;  // after a failure every later write fails the same way
   if (events_) out_ << ",\n";
   out_ << event.dump();
   ++events_;
-  if (!out_) throw TraceError(fmt::format("--trace {}: write failed", path_));
+  if (!out_) {
+    error_ = fmt::format("--trace {}: write failed", path_);
+    if (!keep_errors_) throw TraceError(*error_);
+  }
 }
 
 void TraceWriter::name_track(unsigned cpu, std::string_view name) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,11 @@ class TraceWriter {
   void global_instant(std::string_view name, std::uint64_t at_ps, nlohmann::ordered_json args);
   /// Closes the JSON document; later events are dropped. Idempotent; the destructor calls it.
   void finish();
+  /// From now on a failed write is kept in error() instead of thrown: for the teardown, where
+  /// nothing would catch it (and an exception across SystemC's coroutine stacks confuses ASan).
+  void keep_errors() { keep_errors_ = true; }
+  /// The first write that failed; every later write is dropped.
+  const std::optional<std::string>& error() const { return error_; }
   std::uint64_t events() const { return events_; }
 
  private:
@@ -48,6 +54,8 @@ class TraceWriter {
   std::string path_;
   std::uint64_t events_ = 0;
   bool finished_ = false;
+  bool keep_errors_ = false;
+  std::optional<std::string> error_;
 };
 
 }  // namespace irqrig::host

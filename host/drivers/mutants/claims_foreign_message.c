@@ -12,9 +12,11 @@
  * interrupts their message did not send; the scenario's expect:isr.declined fails as well). */
 #include "host/drivers/mutants/mutants_c.h"
 
-#include <stdlib.h>
 
 #include "irqrig/regs_c.h"
+
+/* Pool tag of every allocation the driver makes (shown reversed by the debugger's !poolused). */
+#define POOL_TAG 'fRqI'
 
 typedef struct _DEVICE_EXTENSION {
   PUCHAR Bar0;
@@ -68,7 +70,7 @@ static VOID MutantDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, P
 
 static VOID ReleaseExtension(PDEVICE_EXTENSION Ext) {
   MmUnmapIoSpace(Ext->Bar0, Ext->Bar0Length);
-  free(Ext);
+  ExFreePoolWithTag(Ext, POOL_TAG);
 }
 
 static NTSTATUS MutantStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceContext) {
@@ -80,11 +82,11 @@ static NTSTATUS MutantStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceCont
   ULONG64 producer = ring + (ULONG64)Res->RingEntries * sizeof(IRQRIG_EVENT_RECORD);
 
   if (Res->RingEntries == 0 || (Res->RingEntries & (Res->RingEntries - 1)) != 0) return STATUS_INVALID_PARAMETER;
-  ext = (PDEVICE_EXTENSION)calloc(1, sizeof *ext);
+  ext = (PDEVICE_EXTENSION)ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof *ext, POOL_TAG);
   if (!ext) return STATUS_INSUFFICIENT_RESOURCES;
   ext->Bar0 = (PUCHAR)MmMapIoSpace(Res->Bar0, Res->Bar0Length, MmNonCached);
   if (!ext->Bar0) {
-    free(ext);
+    ExFreePoolWithTag(ext, POOL_TAG);
     return STATUS_INSUFFICIENT_RESOURCES;
   }
   ext->Bar0Length = Res->Bar0Length;
@@ -104,7 +106,7 @@ static NTSTATUS MutantStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceCont
   if (Res->Parameters.DpcTargetProcessor >= 0) {
     if ((ULONG)Res->Parameters.DpcTargetProcessor >= KeQueryActiveProcessorCount(NULL)) {
       MmUnmapIoSpace(ext->Bar0, ext->Bar0Length);
-      free(ext);
+      ExFreePoolWithTag(ext, POOL_TAG);
       return STATUS_INVALID_PARAMETER;
     }
     KeSetTargetProcessorDpc(&ext->Dpc, (CCHAR)Res->Parameters.DpcTargetProcessor);

@@ -8,9 +8,11 @@
  * Caught by scenarios/default.yaml: exactly_once (events duplicated). */
 #include "host/drivers/mutants/mutants_c.h"
 
-#include <stdlib.h>
 
 #include "irqrig/regs_c.h"
+
+/* Pool tag of every allocation the driver makes (shown reversed by the debugger's !poolused). */
+#define POOL_TAG 'fRqI'
 
 typedef struct _DEVICE_EXTENSION {
   PUCHAR Bar0;
@@ -90,9 +92,9 @@ static VOID MutantDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, P
 
 static VOID ReleaseExtension(PDEVICE_EXTENSION Ext) {
   MmUnmapIoSpace(Ext->Bar0, Ext->Bar0Length);
-  free(Ext->Shared);
-  free((void*)Ext->Pending);
-  free(Ext);
+  if (Ext->Shared) ExFreePoolWithTag(Ext->Shared, POOL_TAG);
+  if (Ext->Pending) ExFreePoolWithTag((void*)Ext->Pending, POOL_TAG);
+  ExFreePoolWithTag(Ext, POOL_TAG);
 }
 
 /* The connect decides the vectors: a message is shared when another has its vector and CPU. */
@@ -116,11 +118,11 @@ static NTSTATUS MutantStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceCont
   ULONG64 producer = ring + (ULONG64)Res->RingEntries * sizeof(IRQRIG_EVENT_RECORD);
 
   if (Res->RingEntries == 0 || (Res->RingEntries & (Res->RingEntries - 1)) != 0) return STATUS_INVALID_PARAMETER;
-  ext = (PDEVICE_EXTENSION)calloc(1, sizeof *ext);
+  ext = (PDEVICE_EXTENSION)ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof *ext, POOL_TAG);
   if (!ext) return STATUS_INSUFFICIENT_RESOURCES;
   ext->Bar0 = (PUCHAR)MmMapIoSpace(Res->Bar0, Res->Bar0Length, MmNonCached);
   if (!ext->Bar0) {
-    free(ext);
+    ExFreePoolWithTag(ext, POOL_TAG);
     return STATUS_INSUFFICIENT_RESOURCES;
   }
   ext->Bar0Length = Res->Bar0Length;
@@ -140,7 +142,7 @@ static NTSTATUS MutantStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceCont
   if (Res->Parameters.DpcTargetProcessor >= 0) {
     if ((ULONG)Res->Parameters.DpcTargetProcessor >= KeQueryActiveProcessorCount(NULL)) {
       MmUnmapIoSpace(ext->Bar0, ext->Bar0Length);
-      free(ext);
+      ExFreePoolWithTag(ext, POOL_TAG);
       return STATUS_INVALID_PARAMETER;
     }
     KeSetTargetProcessorDpc(&ext->Dpc, (CCHAR)Res->Parameters.DpcTargetProcessor);
@@ -167,8 +169,9 @@ static NTSTATUS MutantStartDevice(const IRQRIG_RESOURCES* Res, PVOID* DeviceCont
   /* What the ISR needs to tell shared messages apart is in place before the first can arrive. */
   ext->MessageCount = Res->MessageCount;
   ext->ScanIndex = (LONG)ext->Consumer;
-  ext->Shared = (BOOLEAN*)calloc(Res->MessageCount ? Res->MessageCount : 1, sizeof *ext->Shared);
-  ext->Pending = (volatile LONG*)calloc(Res->MessageCount ? Res->MessageCount : 1, sizeof *ext->Pending);
+  const SIZE_T messages = Res->MessageCount ? Res->MessageCount : 1;
+  ext->Shared = (BOOLEAN*)ExAllocatePool2(POOL_FLAG_NON_PAGED, messages * sizeof *ext->Shared, POOL_TAG);
+  ext->Pending = (volatile LONG*)ExAllocatePool2(POOL_FLAG_NON_PAGED, messages * sizeof *ext->Pending, POOL_TAG);
   if (!ext->Shared || !ext->Pending) {
     ReleaseExtension(ext);
     return STATUS_INSUFFICIENT_RESOURCES;
