@@ -5,15 +5,20 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include <fmt/format.h>
 
 #include "host/drivers/loader.h"
 #include "host/platform/fault_injection.h"
 #include "host/platform/platform.h"
+#include "host/replay/recording_device.h"
+#include "host/replay/replay_device.h"
 #include "irqrig/regs.h"
 #include "sim/device/endpoint.h"
+#include "sim/tlp/tlp.h"
 #include "sim/verilated/verilated_device.h"
 
 namespace irqrig::host {
@@ -376,6 +381,52 @@ const ordered_json* find_path(const ordered_json& j, const std::string& path) {
   return cur;
 }
 
+/// The recording's header for a run of `s` (docs/replay.md): the scenario as read, so a replay
+/// without a scenario file runs the very same one.
+replay::RecordingHeader recording_header(const Scenario& s, const RunOptions& options, const TargetSpec& target,
+                                         std::uint64_t cycle_ps) {
+  replay::RecordingHeader h;
+  h.target = options.target;
+  h.scenario_name = s.name;
+  h.scenario_file = s.file;
+  if (!s.file.empty()) {
+    std::ifstream in(s.file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    h.scenario_text = text.str();
+  }
+  h.overrides = options.overrides;
+  h.seed = s.seed;
+  h.driver = options.driver.empty() ? s.driver : options.driver;
+  h.mode = s.mode == InterruptMode::kMsi ? "msi" : "msix";
+  h.vectors = s.vectors;
+  h.ring_entries = s.ring_entries;
+  if (target.kind == TargetSpec::Kind::kSim || target.kind == TargetSpec::Kind::kRemoteUnix ||
+      target.kind == TargetSpec::Kind::kRemoteTcp) {
+    // The Verilated endpoint takes in one DW a cycle: a mask write acts once its MemWr's beats are
+    // in, and a message decided before then still leaves, its own MemWr's beats later. The replay
+    // lets a write act that long after it was posted (docs/replay.md).
+    const sim::VerilatedDeviceOptions rtl;
+    const std::size_t beats = sim::encode(sim::make_mem_write(rtl.bar0_address, {0}, 0)).size();
+    h.posted_write_ps = 2 * beats * cycle_ps;
+  }
+  return h;
+}
+
+/// The replay backend: refuses a recording this scenario cannot take.
+std::unique_ptr<sim::Device> open_replay(const std::string& path, const Scenario& s) {
+  const replay::Recording recording = replay::read_recording(path);
+  const std::string mode = s.mode == InterruptMode::kMsi ? "msi" : "msix";
+  if (recording.header.mode != mode)
+    throw std::invalid_argument(fmt::format("--replay {}: recorded in {} mode, the scenario runs {}", path,
+                                            recording.header.mode, mode));
+  if (const auto high = recording.highest_message(); high && *high >= s.vectors)
+    throw std::invalid_argument(fmt::format("--replay {}: the recording sends message {}, the scenario grants {} vectors "
+                                            "(device.interrupts.vectors)",
+                                            path, *high, s.vectors));
+  return std::make_unique<replay::ReplayDevice>(recording, s.vectors);
+}
+
 }  // namespace
 
 std::optional<std::string> check_bound(const ordered_json& report, const std::string& path, const Bound& bound) {
@@ -388,12 +439,27 @@ std::optional<std::string> check_bound(const ordered_json& report, const std::st
 }
 
 RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
-  const TargetSpec target = parse_target(options.target);
+  const bool replaying = !options.replay_path.empty();
+  const std::string target_text = replaying ? "replay:" + options.replay_path : options.target;
+  if (replaying && !options.record_path.empty())
+    throw std::invalid_argument("--record with --replay: a replay is already recorded");
+  const TargetSpec target = parse_target(replaying ? std::string("sim") : options.target);
   const auto wall_start = std::chrono::steady_clock::now();
   // Loaded before anything is built, so a bad plug-in costs nothing; it outlives the platform.
   const std::unique_ptr<Driver> driver = load_driver(options.driver.empty() ? s.driver : options.driver);
 
-  const std::unique_ptr<sim::Device> device_owner = open_target(target, TargetOptions{options.waves_path});
+  if (replaying && !options.waves_path.empty())
+    throw std::invalid_argument("--waves: a replay has no RTL to trace");
+  std::unique_ptr<sim::Device> device_owner =
+      replaying ? open_replay(options.replay_path, s) : open_target(target, TargetOptions{options.waves_path});
+  replay::RecordingDevice* recorder = nullptr;
+  if (!options.record_path.empty()) {
+    replay::RecordingHeader header = recording_header(s, options, target, device_owner->cycle_ps());
+    auto wrapped = std::make_unique<replay::RecordingDevice>(std::move(device_owner), options.record_path,
+                                                             std::move(header));
+    recorder = wrapped.get();
+    device_owner = std::move(wrapped);
+  }
   sim::Device& device = *device_owner;
 
   PlatformConfig cfg;
@@ -434,17 +500,18 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   // sc_stop() is how a drained run ends, not news.
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   Platform platform("host", cfg, device);
-  Testbench bench("testbench", s, platform, options.target, *driver);
+  Testbench bench("testbench", s, platform, target_text, *driver);
   std::unique_ptr<FaultInjector> injector;
   if (!plan.empty()) injector = std::make_unique<FaultInjector>("faults", platform, std::move(plan), bench.bursts_started());
   // The testbench ends the run at the limit; the extra millisecond only bounds a run whose
   // testbench itself was stopped by a fault.
   sc_core::sc_start(sc_time(static_cast<double>(s.time_us), SC_US) + sc_time(2, SC_MS));
+  if (recorder) recorder->finish();
   if (platform.target_error()) throw sim::DeviceError(*platform.target_error());
   const std::uint64_t sim_ps = bench.end_ps() ? bench.end_ps() : platform.now_ps();
   const bool time_limit_hit = s.until == Until::kDrained && !bench.drained();
 
-  const Figures f = bench.figures() ? *bench.figures() : take_figures(platform, s, options.target, sim_ps);
+  const Figures f = bench.figures() ? *bench.figures() : take_figures(platform, s, target_text, sim_ps);
   ordered_json r = f.report;
   const std::uint64_t dev_events = r["device"]["events"].get<std::uint64_t>();
   const std::uint64_t processed = r["events"]["processed"].get<std::uint64_t>();
