@@ -1,9 +1,10 @@
 #include "host/replay/recording.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <iomanip>
 #include <sstream>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace irqrig::replay {
@@ -11,6 +12,35 @@ namespace {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
+
+// Messages are put together with streams, not {fmt}: the statically linked guest program of the
+// VM test links this library, and Debian ships {fmt} as a shared library only.
+/// "{}" in `pattern` replaced by the arguments in order, "{{" and "}}" by braces.
+template <typename... Args>
+std::string say(std::string_view pattern, const Args&... args) {
+  std::ostringstream out;
+  std::size_t i = 0;
+  auto copy_to_hole = [&]() -> bool {
+    while (i < pattern.size()) {
+      if (pattern.compare(i, 2, "{}") == 0) {
+        i += 2;
+        return true;
+      }
+      if (pattern.compare(i, 2, "{{") == 0 || pattern.compare(i, 2, "}}") == 0) ++i;
+      out << pattern[i++];
+    }
+    return false;
+  };
+  ((copy_to_hole() ? static_cast<void>(out << args) : static_cast<void>(0)), ...);
+  copy_to_hole();
+  return out.str();
+}
+
+std::string hex8(std::uint32_t v) {
+  std::ostringstream out;
+  out << "0x" << std::hex << std::setw(8) << std::setfill('0') << v;
+  return out.str();
+}
 
 constexpr const char* kKinds[] = {"config_read", "config_write", "bar_read", "bar_write"};
 
@@ -23,32 +53,32 @@ class LineReader {
 
   const json& field(const json& j, const char* key) const {
     const auto it = j.find(key);
-    if (it == j.end()) fail(fmt::format("'{}' is missing", key));
+    if (it == j.end()) fail(say("'{}' is missing", key));
     return *it;
   }
   std::uint64_t u64(const json& j, const char* key) const {
     const json& v = field(j, key);
     if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
-      fail(fmt::format("'{}' is {}, not a non-negative integer", key, v.dump()));
+      fail(say("'{}' is {}, not a non-negative integer", key, v.dump()));
     return v.get<std::uint64_t>();
   }
   std::uint32_t u32(const json& j, const char* key) const {
     const std::uint64_t v = u64(j, key);
-    if (v > 0xFFFFFFFFu) fail(fmt::format("'{}' is {}, more than 32 bits", key, v));
+    if (v > 0xFFFFFFFFu) fail(say("'{}' is {}, more than 32 bits", key, v));
     return static_cast<std::uint32_t>(v);
   }
   std::string str(const json& j, const char* key) const {
     const json& v = field(j, key);
-    if (!v.is_string()) fail(fmt::format("'{}' is {}, not a string", key, v.dump()));
+    if (!v.is_string()) fail(say("'{}' is {}, not a string", key, v.dump()));
     return v.get<std::string>();
   }
   std::uint32_t element(const json& v, const char* what) const {
     if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 0xFFFFFFFFu)
-      fail(fmt::format("{} {} is not a 32-bit unsigned integer", what, v.dump()));
+      fail(say("{} {} is not a 32-bit unsigned integer", what, v.dump()));
     return v.get<std::uint32_t>();
   }
   std::uint64_t element64(const json& v, const char* what) const {
-    if (!v.is_number_unsigned()) fail(fmt::format("{} {} is not a non-negative integer", what, v.dump()));
+    if (!v.is_number_unsigned()) fail(say("{} {} is not a non-negative integer", what, v.dump()));
     return v.get<std::uint64_t>();
   }
 
@@ -64,7 +94,7 @@ ordered_json record_json(const RingRecord& r) {
 }  // namespace
 
 RecordingError::RecordingError(std::string file, std::size_t line, const std::string& problem)
-    : std::runtime_error(line ? fmt::format("{}:{}: {}", file, line, problem) : fmt::format("{}: {}", file, problem)),
+    : std::runtime_error(line ? say("{}:{}: {}", file, line, problem) : say("{}: {}", file, problem)),
       file_(std::move(file)),
       line_(line) {}
 
@@ -93,7 +123,7 @@ std::optional<unsigned> Recording::highest_message() const {
 
 RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& h)
     : path_(path), out_(path, std::ios::trunc | std::ios::binary), last_ps_(h.start_ps) {
-  if (!out_) throw std::invalid_argument(fmt::format("--record {}: cannot open for writing", path));
+  if (!out_) throw std::invalid_argument(say("--record {}: cannot open for writing", path));
   ordered_json j;
   j["irqrig_recording"] = kRecordingVersion;
   j["target"] = h.target;
@@ -115,14 +145,14 @@ RecordingWriter::~RecordingWriter() {
     close(last_ps_);
   } catch (const std::exception& e) {
     // A destructor must not throw; the reader will call the file truncated.
-    fmt::print(stderr, "irqrig: {}\n", e.what());
+    std::fprintf(stderr, "irqrig: %s\n", e.what());
   }
 }
 
 void RecordingWriter::line(const std::string& text) {
-  if (closed_) throw std::logic_error(fmt::format("recording {} written after its end", path_));
+  if (closed_) throw std::logic_error(say("recording {} written after its end", path_));
   out_ << text << '\n';
-  if (!out_) throw std::runtime_error(fmt::format("recording {}: write failed", path_));
+  if (!out_) throw std::runtime_error(say("recording {}: write failed", path_));
 }
 
 void RecordingWriter::arrival(std::uint64_t time_ps, unsigned message, const std::vector<RingRecord>& records) {
@@ -170,7 +200,7 @@ void RecordingWriter::close(std::uint64_t end_ps) {
   line(ordered_json{{"end", {{"t", std::max(end_ps, last_ps_)}, {"arrivals", arrivals_}, {"records", records_}}}}.dump());
   closed_ = true;
   out_.flush();
-  if (!out_) throw std::runtime_error(fmt::format("recording {}: write failed", path_));
+  if (!out_) throw std::runtime_error(say("recording {}: write failed", path_));
   out_.close();
 }
 
@@ -206,7 +236,7 @@ Recording parse_recording(const std::string& text, const std::string& name) {
     try {
       j = json::parse(view);
     } catch (const json::parse_error& e) {
-      r.fail(fmt::format("not JSON: {}", e.what()));
+      r.fail(say("not JSON: {}", e.what()));
     }
     if (!j.is_object()) r.fail("a line is one JSON object");
 
@@ -214,7 +244,7 @@ Recording parse_recording(const std::string& text, const std::string& name) {
       if (!j.contains("irqrig_recording")) r.fail("not an irqrig recording (the first line has no 'irqrig_recording')");
       const std::uint64_t version = r.u64(j, "irqrig_recording");
       if (version != kRecordingVersion)
-        r.fail(fmt::format("recording version {}; this irqrig reads version {}", version, kRecordingVersion));
+        r.fail(say("recording version {}; this irqrig reads version {}", version, kRecordingVersion));
       h.target = r.str(j, "target");
       const json& s = r.field(j, "scenario");
       if (!s.is_object()) r.fail("'scenario' is not an object");
@@ -224,15 +254,15 @@ Recording parse_recording(const std::string& text, const std::string& name) {
       const json& o = r.field(s, "overrides");
       if (!o.is_array()) r.fail("'overrides' is not an array");
       for (const json& x : o) {
-        if (!x.is_string()) r.fail(fmt::format("override {} is not a string", x.dump()));
+        if (!x.is_string()) r.fail(say("override {} is not a string", x.dump()));
         h.overrides.push_back(x.get<std::string>());
       }
       h.seed = r.u64(j, "seed");
       h.driver = r.str(j, "driver");
       h.mode = r.str(j, "mode");
-      if (h.mode != "msix" && h.mode != "msi") r.fail(fmt::format("mode '{}': msix or msi", h.mode));
+      if (h.mode != "msix" && h.mode != "msi") r.fail(say("mode '{}': msix or msi", h.mode));
       const std::uint64_t vectors = r.u64(j, "vectors");
-      if (vectors < 1 || vectors > 2048) r.fail(fmt::format("vectors {}: 1 to 2048", vectors));
+      if (vectors < 1 || vectors > 2048) r.fail(say("vectors {}: 1 to 2048", vectors));
       h.vectors = static_cast<unsigned>(vectors);
       h.ring_entries = r.u32(j, "ring_entries");
       h.cycle_ps = r.u64(j, "cycle_ps");
@@ -248,10 +278,10 @@ Recording parse_recording(const std::string& text, const std::string& name) {
       const json& e = j["end"];
       if (!e.is_object()) r.fail("'end' is not an object");
       rec.end_ps = r.u64(e, "t");
-      if (rec.end_ps < last_ps) r.fail(fmt::format("the end at {} ps is before the last line's {} ps", rec.end_ps, last_ps));
+      if (rec.end_ps < last_ps) r.fail(say("the end at {} ps is before the last line's {} ps", rec.end_ps, last_ps));
       const std::uint64_t arrivals = r.u64(e, "arrivals"), records = r.u64(e, "records");
       if (arrivals != rec.arrivals() || records != rec.records())
-        r.fail(fmt::format("the end line counts {} arrivals and {} records, the file holds {} and {}", arrivals,
+        r.fail(say("the end line counts {} arrivals and {} records, the file holds {} and {}", arrivals,
                            records, rec.arrivals(), rec.records()));
       ended = true;
       continue;
@@ -260,13 +290,13 @@ Recording parse_recording(const std::string& text, const std::string& name) {
     Entry entry;
     entry.time_ps = r.u64(j, "t");
     if (entry.time_ps < last_ps)
-      r.fail(fmt::format("time goes back: {} ps after {} ps (times never decrease)", entry.time_ps, last_ps));
+      r.fail(say("time goes back: {} ps after {} ps (times never decrease)", entry.time_ps, last_ps));
     last_ps = entry.time_ps;
     if (j.contains("message") || j.contains("records")) {
       entry.kind = j.contains("message") ? Entry::Kind::kArrival : Entry::Kind::kRecords;
       if (entry.kind == Entry::Kind::kArrival) {
         const std::uint64_t m = r.u64(j, "message");
-        if (m >= h.vectors) r.fail(fmt::format("message {} is out of range: the recording has {} vectors", m, h.vectors));
+        if (m >= h.vectors) r.fail(say("message {} is out of range: the recording has {} vectors", m, h.vectors));
         entry.message = static_cast<unsigned>(m);
       }
       if (j.contains("records")) {
@@ -275,22 +305,22 @@ Recording parse_recording(const std::string& text, const std::string& name) {
         for (std::size_t i = 0; i < rs.size(); ++i) {
           const json& x = rs[i];
           if (!x.is_array() || x.size() != 6)
-            r.fail(fmt::format("record {} is {}, not [t, producer_t, dw0, dw1, dw2, dw3]", i, x.dump()));
+            r.fail(say("record {} is {}, not [t, producer_t, dw0, dw1, dw2, dw3]", i, x.dump()));
           RingRecord rr;
           rr.time_ps = r.element64(x[0], "a record's time");
           rr.producer_time_ps = r.element64(x[1], "a record's producer time");
           for (unsigned d = 0; d < 4; ++d) rr.dw[d] = r.element(x[2 + d], "a record DW");
           if (rr.time_ps < last_record_ps)
-            r.fail(fmt::format("record {}: time goes back: {} ps after the previous record's {} ps", i, rr.time_ps,
+            r.fail(say("record {}: time goes back: {} ps after the previous record's {} ps", i, rr.time_ps,
                                last_record_ps));
           if (rr.time_ps > entry.time_ps || rr.producer_time_ps < rr.time_ps)
-            r.fail(fmt::format("record {}: written at {} ps, its producer index at {} ps, its line at {} ps: a record "
+            r.fail(say("record {}: written at {} ps, its producer index at {} ps, its line at {} ps: a record "
                                "comes before its producer write and its message",
                                i, rr.time_ps, rr.producer_time_ps, entry.time_ps));
           if (rr.dw[1] >> 16 != 1)
-            r.fail(fmt::format("record {}: DW1 {:#010x} is not {{16'h0001, vector}}: a bad record", i, rr.dw[1]));
+            r.fail(say("record {}: DW1 {} is not {{16'h0001, vector}}: a bad record", i, hex8(rr.dw[1])));
           if ((rr.dw[1] & 0xFFFFu) >= h.vectors)
-            r.fail(fmt::format("record {}: vector {} is out of range: the recording has {} vectors", i,
+            r.fail(say("record {}: vector {} is out of range: the recording has {} vectors", i,
                                rr.dw[1] & 0xFFFFu, h.vectors));
           last_record_ps = rr.time_ps;
           entry.records.push_back(rr);
@@ -313,14 +343,14 @@ Recording parse_recording(const std::string& text, const std::string& name) {
       entry.kind = Entry::Kind::kAccess;
       const std::string kind = r.str(j, "access");
       const auto it = std::find(std::begin(kKinds), std::end(kKinds), kind);
-      if (it == std::end(kKinds)) r.fail(fmt::format("access '{}': config_read, config_write, bar_read or bar_write", kind));
+      if (it == std::end(kKinds)) r.fail(say("access '{}': config_read, config_write, bar_read or bar_write", kind));
       Access& a = entry.access;
       a.kind = static_cast<Access::Kind>(it - std::begin(kKinds));
       const bool bar = a.kind == Access::Kind::kBarRead || a.kind == Access::Kind::kBarWrite;
       if (bar) a.bar = r.u32(j, "bar");
       a.offset = r.u64(j, "offset");
       a.size = r.u32(j, "size");
-      if (a.size != 1 && a.size != 2 && a.size != 4 && a.size != 8) r.fail(fmt::format("access size {}: 1, 2, 4 or 8", a.size));
+      if (a.size != 1 && a.size != 2 && a.size != 4 && a.size != 8) r.fail(say("access size {}: 1, 2, 4 or 8", a.size));
       if (a.kind == Access::Kind::kBarRead || a.kind == Access::Kind::kConfigRead) a.value = r.u64(j, "value");
       a.latency_ps = r.u64(j, "latency_ps");
     } else {
