@@ -414,8 +414,8 @@ replay::RecordingHeader recording_header(const Scenario& s, const RunOptions& op
 }
 
 /// The replay backend: refuses a recording this scenario cannot take.
-std::unique_ptr<sim::Device> open_replay(const std::string& path, const Scenario& s) {
-  const replay::Recording recording = replay::read_recording(path);
+std::unique_ptr<sim::Device> open_replay(const std::string& path, const replay::Recording& recording,
+                                         const Scenario& s) {
   const std::string mode = s.mode == InterruptMode::kMsi ? "msi" : "msix";
   if (recording.header.mode != mode)
     throw std::invalid_argument(fmt::format("--replay {}: recorded in {} mode, the scenario runs {}", path,
@@ -438,8 +438,18 @@ std::optional<std::string> check_bound(const ordered_json& report, const std::st
   return std::nullopt;
 }
 
-RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
+RunOutcome run_scenario(const Scenario& scenario, const RunOptions& options) {
   const bool replaying = !options.replay_path.empty();
+  // A replay ends at the recording's end at the latest: what the device never sent is not
+  // waited for (docs/replay.md).
+  std::optional<replay::Recording> recording;
+  Scenario replayed;
+  if (replaying) {
+    recording = replay::read_recording(options.replay_path);
+    replayed = scenario;
+    replayed.time_us = std::min(scenario.time_us, (recording->end_ps + 999'999) / 1'000'000);
+  }
+  const Scenario& s = replaying ? replayed : scenario;
   const std::string target_text = replaying ? "replay:" + options.replay_path : options.target;
   if (replaying && !options.record_path.empty())
     throw std::invalid_argument("--record with --replay: a replay is already recorded");
@@ -451,7 +461,7 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   if (replaying && !options.waves_path.empty())
     throw std::invalid_argument("--waves: a replay has no RTL to trace");
   std::unique_ptr<sim::Device> device_owner =
-      replaying ? open_replay(options.replay_path, s) : open_target(target, TargetOptions{options.waves_path});
+      replaying ? open_replay(options.replay_path, *recording, s) : open_target(target, TargetOptions{options.waves_path});
   replay::RecordingDevice* recorder = nullptr;
   if (!options.record_path.empty()) {
     replay::RecordingHeader header = recording_header(s, options, target, device_owner->cycle_ps());
@@ -574,9 +584,11 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
                                              sim_ps / 1000));
     } else {
       add_check("drained", !time_limit_hit,
-                time_limit_hit ? fmt::format("seed {}, {} ns: run.time_us {} reached before every event was "
+                time_limit_hit ? fmt::format("seed {}, {} ns: {} {} reached before every event was "
                                              "processed",
-                                             s.seed, sim_ps / 1000, s.time_us)
+                                             s.seed, sim_ps / 1000,
+                                             s.time_us < scenario.time_us ? "the recording's end (us)" : "run.time_us",
+                                             s.time_us)
                                : fmt::format("drained at {} ns", sim_ps / 1000),
                 ordered_json{{"time_ns", sim_ps / 1000}});
     }

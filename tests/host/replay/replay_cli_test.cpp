@@ -54,6 +54,30 @@ json replay(const std::string& recording, const std::string& extra, int expected
   return j;
 }
 
+/// Writes `rec` to `path` with the message of every arrival `drop` names left out: its records
+/// landed, its interrupt never came (what a board that loses a message leaves in a recording).
+template <typename Drop>
+void write_without_messages(const irqrig::replay::Recording& rec, const std::string& path, Drop drop) {
+  using Kind = irqrig::replay::Entry::Kind;
+  irqrig::replay::RecordingWriter w(path, rec.header);
+  unsigned arrival = 0;
+  for (const auto& e : rec.entries) {
+    switch (e.kind) {
+      case Kind::kArrival:
+        if (drop(arrival++)) {
+          w.records(e.time_ps, e.records);
+        } else {
+          w.arrival(e.time_ps, *e.message, e.records);
+        }
+        break;
+      case Kind::kRecords: w.records(e.time_ps, e.records); break;
+      case Kind::kRaw: w.raw(e.time_ps, e.raw); break;
+      case Kind::kAccess: w.access(e.time_ps, e.access); break;
+    }
+  }
+  w.close(rec.end_ps);
+}
+
 class StockScenario : public testing::TestWithParam<const char*> {};
 
 // Every host-side figure, every check and every device counter of the recorded run come back:
@@ -100,27 +124,9 @@ TEST(Replay, AMessageDroppedOnTheRecordedRunFailsTheSameCheck) {
 // without its 10th message, replayed with no fault injected, fails `late` at the same record.
 TEST(Replay, AMessageTheBoardNeverSentFailsTheSameCheck) {
   const Recorded r = record("board", "tests/host/replay/data/lost_msi.yaml --set 'faults.drop_msi={nth: [10]}'");
-  irqrig::replay::Recording rec = irqrig::replay::read_recording(r.recording);
+  const irqrig::replay::Recording rec = irqrig::replay::read_recording(r.recording);
   const std::string lossy = temp_path("lossy.jsonl");
-  {
-    irqrig::replay::RecordingWriter w(lossy, rec.header);
-    unsigned n = 0;
-    for (const auto& e : rec.entries) {
-      using Kind = irqrig::replay::Entry::Kind;
-      if (e.kind == Kind::kArrival && ++n == 10) {
-        w.records(e.time_ps, e.records);  // the records landed; their message never came
-      } else if (e.kind == Kind::kArrival) {
-        w.arrival(e.time_ps, *e.message, e.records);
-      } else if (e.kind == Kind::kRecords) {
-        w.records(e.time_ps, e.records);
-      } else if (e.kind == Kind::kRaw) {
-        w.raw(e.time_ps, e.raw);
-      } else {
-        w.access(e.time_ps, e.access);
-      }
-    }
-    w.close(rec.end_ps);
-  }
+  write_without_messages(rec, lossy, [](unsigned arrival) { return arrival == 9; });  // the 10th
   // The scenario named on the command line has no drop_msi: the loss is in the recording.
   const json replayed = replay(lossy, " tests/host/replay/data/lost_msi.yaml", 1);
   json expected = comparable(r.report), got = comparable(replayed);
@@ -224,6 +230,28 @@ TEST_F(BadReplay, RunWithoutScenarioOrRecordingIsRefused) {
   EXPECT_EQ(missing.code, 2) << missing.output;
   EXPECT_NE(missing.output.find("/nonexistent/rec.jsonl: cannot open for reading"), std::string::npos)
       << missing.output;
+}
+
+// What the device never sent is not waited for: a recording whose last message is missing ends
+// at its own end, with that event lost and the run not drained.
+TEST(Replay, ARecordingEndingWithRecordsUnprocessedEndsAtItsEnd) {
+  const std::string full = temp_path("full.jsonl"), cut = temp_path("cut_end.jsonl");
+  ASSERT_EQ(run_cli("run tests/host/replay/data/lost_msi.yaml --quiet --record " + full).code, 0);
+  const irqrig::replay::Recording rec = irqrig::replay::read_recording(full);
+  const std::uint64_t last = rec.arrivals() - 1;
+  write_without_messages(rec, cut, [last](unsigned arrival) { return arrival == last; });
+  const json r = replay(cut, "", 1);
+  EXPECT_EQ(r["events"]["lost"], 1);
+  EXPECT_LE(r["sim_time_ns"].get<std::uint64_t>(), (rec.end_ps + 999'999) / 1'000'000 * 1000);
+  std::string failed;
+  for (const auto& c : r["checks"])
+    if (!c["ok"].get<bool>()) failed += c["name"].get<std::string>() + " ";
+  EXPECT_EQ(failed, "exactly_once drained expect:events.lost ");
+  for (const auto& c : r["checks"]) {
+    if (c["name"] == "drained")
+      EXPECT_NE(c["detail"].get<std::string>().find("the recording's end (us)"), std::string::npos) << c["detail"];
+  }
+  for (const auto& f : {full, cut}) std::filesystem::remove(f);
 }
 
 }  // namespace
