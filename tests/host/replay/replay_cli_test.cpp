@@ -248,8 +248,9 @@ TEST(Replay, ARecordingEndingWithRecordsUnprocessedEndsAtItsEnd) {
     if (!c["ok"].get<bool>()) failed += c["name"].get<std::string>() + " ";
   EXPECT_EQ(failed, "exactly_once drained expect:events.lost ");
   for (const auto& c : r["checks"]) {
-    if (c["name"] == "drained")
+    if (c["name"] == "drained") {
       EXPECT_NE(c["detail"].get<std::string>().find("the recording's end (us)"), std::string::npos) << c["detail"];
+    }
   }
   for (const auto& f : {full, cut}) std::filesystem::remove(f);
 }
