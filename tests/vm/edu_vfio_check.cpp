@@ -153,7 +153,10 @@ std::string record(Session& session, Region& bar0, ArrivalLoop& loop, DmaBuffer&
     arrivals += a.count;
     last_ps = at_ps;
   }
-  writer.close(last_ps);
+  // The board is watched a while longer: nothing else may arrive, and the recording's end (where
+  // a replay stops at the latest) leaves the host model time to handle the last message.
+  require(loop.wait(100ms).empty(), "an MSI arrived after the last batch of records");
+  writer.close(std::max(last_ps, (ArrivalLoop::now_ns() - t0) * 1000));
   return std::to_string(o.events) + "/" + std::to_string(arrivals);
 }
 
