@@ -5,9 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -15,10 +13,9 @@
 #include "host/platform/fault_injection.h"
 #include "host/platform/platform.h"
 #include "host/replay/recording_device.h"
-#include "host/replay/replay_device.h"
+#include "host/replay/scenario_replay.h"
 #include "irqrig/regs.h"
 #include "sim/device/endpoint.h"
-#include "sim/tlp/tlp.h"
 #include "sim/verilated/verilated_device.h"
 
 namespace irqrig::host {
@@ -381,50 +378,10 @@ const ordered_json* find_path(const ordered_json& j, const std::string& path) {
   return cur;
 }
 
-/// The recording's header for a run of `s` (docs/replay.md): the scenario as read, so a replay
-/// without a scenario file runs the very same one.
-replay::RecordingHeader recording_header(const Scenario& s, const RunOptions& options, const TargetSpec& target,
-                                         std::uint64_t cycle_ps) {
-  replay::RecordingHeader h;
-  h.target = options.target;
-  h.scenario_name = s.name;
-  h.scenario_file = s.file;
-  if (!s.file.empty()) {
-    std::ifstream in(s.file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    h.scenario_text = text.str();
-  }
-  h.overrides = options.overrides;
-  h.seed = s.seed;
-  h.driver = options.driver.empty() ? s.driver : options.driver;
-  h.mode = s.mode == InterruptMode::kMsi ? "msi" : "msix";
-  h.vectors = s.vectors;
-  h.ring_entries = s.ring_entries;
-  if (target.kind == TargetSpec::Kind::kSim || target.kind == TargetSpec::Kind::kRemoteUnix ||
-      target.kind == TargetSpec::Kind::kRemoteTcp) {
-    // The Verilated endpoint takes in one DW a cycle: a mask write acts once its MemWr's beats are
-    // in, and a message decided before then still leaves, its own MemWr's beats later. The replay
-    // lets a write act that long after it was posted (docs/replay.md).
-    const sim::VerilatedDeviceOptions rtl;
-    const std::size_t beats = sim::encode(sim::make_mem_write(rtl.bar0_address, {0}, 0)).size();
-    h.posted_write_ps = 2 * beats * cycle_ps;
-  }
-  return h;
-}
-
-/// The replay backend: refuses a recording this scenario cannot take.
-std::unique_ptr<sim::Device> open_replay(const std::string& path, const replay::Recording& recording,
-                                         const Scenario& s) {
-  const std::string mode = s.mode == InterruptMode::kMsi ? "msi" : "msix";
-  if (recording.header.mode != mode)
-    throw std::invalid_argument(fmt::format("--replay {}: recorded in {} mode, the scenario runs {}", path,
-                                            recording.header.mode, mode));
-  if (const auto high = recording.highest_message(); high && *high >= s.vectors)
-    throw std::invalid_argument(fmt::format("--replay {}: the recording sends message {}, the scenario grants {} vectors "
-                                            "(device.interrupts.vectors)",
-                                            path, *high, s.vectors));
-  return std::make_unique<replay::ReplayDevice>(recording, s.vectors);
+/// The targets that run the Verilated endpoint, in this process or behind a server.
+bool rtl_target(const TargetSpec& t) {
+  return t.kind == TargetSpec::Kind::kSim || t.kind == TargetSpec::Kind::kRemoteUnix ||
+         t.kind == TargetSpec::Kind::kRemoteTcp;
 }
 
 }  // namespace
@@ -461,10 +418,12 @@ RunOutcome run_scenario(const Scenario& scenario, const RunOptions& options) {
   if (replaying && !options.waves_path.empty())
     throw std::invalid_argument("--waves: a replay has no RTL to trace");
   std::unique_ptr<sim::Device> device_owner =
-      replaying ? open_replay(options.replay_path, *recording, s) : open_target(target, TargetOptions{options.waves_path});
+      replaying ? replay::open_replay(options.replay_path, *recording, s) : open_target(target, TargetOptions{options.waves_path});
   replay::RecordingDevice* recorder = nullptr;
   if (!options.record_path.empty()) {
-    replay::RecordingHeader header = recording_header(s, options, target, device_owner->cycle_ps());
+    replay::RecordingHeader header = replay::recording_header(
+        s, options.target, options.overrides, options.driver.empty() ? s.driver : options.driver,
+        rtl_target(target), device_owner->cycle_ps());
     auto wrapped = std::make_unique<replay::RecordingDevice>(std::move(device_owner), options.record_path,
                                                              std::move(header));
     recorder = wrapped.get();

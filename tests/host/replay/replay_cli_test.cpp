@@ -144,23 +144,19 @@ TEST(Replay, AMessageTheBoardNeverSentFailsTheSameCheck) {
 
 class BadReplay : public testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    recording_ = new std::string(temp_path("good.jsonl"));
-    ASSERT_EQ(run_cli("run tests/host/replay/data/lost_msi.yaml --quiet --record " + *recording_).code, 0);
+  void SetUp() override {
+    recording_ = temp_path("good.jsonl");
+    ASSERT_EQ(run_cli("run tests/host/replay/data/lost_msi.yaml --quiet --record " + recording_).code, 0);
   }
-  static void TearDownTestSuite() {
-    std::filesystem::remove(*recording_);
-    delete recording_;
-  }
-  static std::string text() { return slurp(*recording_); }
+  void TearDown() override { std::filesystem::remove(recording_); }
+  std::string text() const { return slurp(recording_); }
   static std::string write(const std::string& name, const std::string& content) {
     const std::string path = temp_path(name);
     std::ofstream(path, std::ios::binary) << content;
     return path;
   }
-  static std::string* recording_;
+  std::string recording_;
 };
-std::string* BadReplay::recording_ = nullptr;
 
 TEST_F(BadReplay, TruncatedRecordingIsRefused) {
   const std::string t = text();
@@ -194,10 +190,10 @@ TEST_F(BadReplay, AnotherVersionIsRefused) {
 }
 
 TEST_F(BadReplay, ReplayWithATargetIsRefused) {
-  const auto r = run_cli("run --replay " + *recording_ + " --target sim");
+  const auto r = run_cli("run --replay " + recording_ + " --target sim");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("--replay and --target"), std::string::npos) << r.output;
-  const auto both = run_cli("run --replay " + *recording_ + " --record " + temp_path("again.jsonl"));
+  const auto both = run_cli("run --replay " + recording_ + " --record " + temp_path("again.jsonl"));
   EXPECT_EQ(both.code, 2) << both.output;
   EXPECT_NE(both.output.find("--record with --replay"), std::string::npos) << both.output;
 }
@@ -216,7 +212,7 @@ TEST_F(BadReplay, RecordToAnUnwritablePathIsRefusedBeforeTheRun) {
 TEST_F(BadReplay, RecordingWithMoreVectorsThanTheScenarioIsRefused) {
   // lost_msi sends messages 0-3; this scenario grants 2 vectors.
   const auto r = run_cli("run tests/host/replay/data/lost_msi.yaml --set device.interrupts.vectors=2 "
-                         "--set 'device.bursts=[{vectors: [0, 1], events: 4}]' --replay " + *recording_);
+                         "--set 'device.bursts=[{vectors: [0, 1], events: 4}]' --replay " + recording_);
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("the recording sends message 3, the scenario grants 2 vectors"), std::string::npos)
       << r.output;
