@@ -110,6 +110,39 @@ TEST(RecordingDevice, AnUnknownMessageIsRecordedRaw) {
   std::filesystem::remove(path);
 }
 
+// The RTL drains a ring after a stall back to back: record n, its producer write, record n+1, n's
+// message, n+1's producer write. The message's line waits for n+1's producer time.
+TEST(RecordingDevice, AMessageBeforeTheLastRecordsProducerWriteKeepsThatWritesTime) {
+  const std::string path = temp("interleaved.jsonl");
+  auto synthetic = std::make_unique<host::SyntheticDevice>();
+  host::SyntheticDevice& dev = *synthetic;
+  {
+    RecordingDevice rec(std::move(synthetic), path, header(4));
+    program(rec, 4);
+    auto write = [&](std::uint64_t t, std::uint64_t address, std::vector<std::uint32_t> data) {
+      dev.add_raw(sim::UpstreamWrite{t, address, std::move(data), 0xF, 0xF, 0});
+    };
+    write(1000, kRing, {0, 0x10001, 0, 0});
+    write(2000, kProducer, {1});
+    write(3000, kRing + 16, {1, 0x10001, 0, 0});
+    write(4000, 0xFEE01000, {0x41});
+    write(5000, kProducer, {2});
+    write(6000, 0xFEE01000, {0x41});
+    rec.advance_to(10000);
+    rec.finish();
+  }
+  const Recording r = read_recording(path);
+  ASSERT_EQ(r.entries.size(), 2u);
+  ASSERT_EQ(r.entries[0].records.size(), 2u);
+  EXPECT_EQ(r.entries[0].time_ps, 4000u);
+  EXPECT_EQ(r.entries[0].records[0].producer_time_ps, 2000u);
+  EXPECT_EQ(r.entries[0].records[1].time_ps, 3000u);
+  EXPECT_EQ(r.entries[0].records[1].producer_time_ps, 5000u);
+  EXPECT_TRUE(r.entries[1].records.empty());
+  EXPECT_EQ(*r.entries[1].message, 1u);
+  std::filesystem::remove(path);
+}
+
 Recording two_arrivals() {
   Recording r;
   r.header = header(4);
@@ -201,6 +234,23 @@ TEST(ReplayDevice, APostedWriteActsAfterTheRecordedDelay) {
   dev.advance_to(50000);
   ASSERT_EQ(out.size(), 6u);
   EXPECT_EQ(out[5].address, 0xFEE03000u);  // sent at 30 ns, before the mask acted
+}
+
+// A replayed record waits while the ring is full, as the RTL's event writer does (stall mode),
+// and so does everything after it; the consumer index frees the slot.
+TEST(ReplayDevice, ARecordWaitsForRoomInTheRing) {
+  ReplayDevice dev(two_arrivals(), 4);
+  std::vector<sim::UpstreamWrite> out;
+  dev.set_upstream_sink([&](sim::UpstreamWrite&& w) { out.push_back(std::move(w)); });
+  program(dev, 4);
+  dev.bar_write32(0, regs::RING_CONS, 0u - 16u);  // 16 records outstanding in the 16-entry ring
+  dev.advance_to(40000);
+  EXPECT_TRUE(out.empty());  // the record waits, and the message behind it
+  dev.bar_write32(0, regs::RING_CONS, 0);
+  dev.advance_to(50000);
+  ASSERT_EQ(out.size(), 6u);
+  EXPECT_EQ(out[0].address, kRing);
+  EXPECT_EQ(out[0].time_ps, 40000u);  // written when the room was there, not before
 }
 
 TEST(ReplayDevice, ARecordFromARecordingWithoutRingProgrammingIsCountedNotWritten) {
