@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "host/drivers/mutants/registry.h"
+#include "host/replay/recording.h"
 #include "host/report/html_report.h"
 #include "host/run/runner.h"
 #include "host/run/targets.h"
@@ -70,9 +71,14 @@ int main(int argc, char** argv) {
   bool quiet = false;
   bool stop_at_first_failure = false;
 
+  std::string record_path, replay_path;
   CLI::App* run = app.add_subcommand("run", "Run a scenario and report");
-  run->add_option("scenario", scenario_path, "Scenario YAML file")->required();
-  run->add_option("--target", target, "sim | remote:unix:PATH | remote:tcp:HOST:PORT | vfio:BDF");
+  run->add_option("scenario", scenario_path, "Scenario YAML file (with --replay: the recording's own when left out)");
+  CLI::Option* target_option =
+      run->add_option("--target", target, "sim | remote:unix:PATH | remote:tcp:HOST:PORT | vfio:BDF");
+  run->add_option("--record", record_path, "Record what the device sent (records, interrupts) here (docs/replay.md)");
+  run->add_option("--replay", replay_path,
+                  "Replay this recording into the host model instead of a target (docs/replay.md)");
   run->add_option("--driver", driver,
                   "reference, mutant:NAME (irqrig list mutants), or the path of a plug-in driver (.so; see docs/drivers.md)");
   run->add_option("--seed", seed, "Override the scenario's seed");
@@ -161,7 +167,31 @@ int main(int argc, char** argv) {
       if (!quiet) fmt::print("irqrig: {} report written to {}\n", kind == irqrig::report::InputKind::kRun ? "run" : "sweep", html_path);
       return kOk;
     }
-    irqrig::host::Scenario scenario = irqrig::host::load_scenario(scenario_path, sets);
+    std::optional<irqrig::replay::Recording> recording;
+    if (run->parsed() && !replay_path.empty()) {
+      // The device is the recording: there is no target to pick, and nothing new to record.
+      if (target_option->count())
+        throw std::invalid_argument("--replay and --target: a replay's device is the recording, not a target");
+      if (!record_path.empty()) throw std::invalid_argument("--record with --replay: a replay is already recorded");
+      recording = irqrig::replay::read_recording(replay_path);
+    }
+    if (run->parsed() && scenario_path.empty() && !recording)
+      throw std::invalid_argument("run: a scenario file is required (or --replay FILE, whose recording names one)");
+    irqrig::host::Scenario scenario;
+    std::vector<std::string> overrides = sets;
+    if (!scenario_path.empty()) {
+      scenario = irqrig::host::load_scenario(scenario_path, sets);
+    } else {
+      const irqrig::replay::RecordingHeader& h = recording->header;
+      if (h.scenario_text.empty())
+        throw std::invalid_argument(fmt::format("--replay {}: the recording holds no scenario; name one", replay_path));
+      // The recorded run's scenario, overrides and seed; this command's --set goes on top.
+      overrides = h.overrides;
+      overrides.insert(overrides.end(), sets.begin(), sets.end());
+      scenario = irqrig::host::parse_scenario(h.scenario_text, h.scenario_file, overrides);
+      scenario.seed = h.seed;
+      if (driver.empty()) driver = h.driver;
+    }
     if (seed) scenario.seed = *seed;
     if (check->parsed()) {
       if (!quiet) fmt::print("{}: ok ({} bursts, {} CPUs)\n", scenario_path, scenario.bursts.size(), scenario.cpus);
@@ -173,6 +203,7 @@ int main(int argc, char** argv) {
     if (!waves_path.empty()) open_output(waves_path, "--waves");
     if (!trace_path.empty()) open_output(trace_path, "--trace");
     if (!html_path.empty()) open_output(html_path, "--html");
+    if (!record_path.empty()) open_output(record_path, "--record");
 
     irqrig::host::RunOptions options;
     options.target = target;
@@ -180,6 +211,9 @@ int main(int argc, char** argv) {
     options.trace_path = trace_path;
     options.driver = driver;
     options.stop_at_first_failure = stop_at_first_failure;
+    options.record_path = record_path;
+    options.overrides = overrides;
+    options.replay_path = replay_path;
     const auto outcome = irqrig::host::run_scenario(scenario, options);
     // Second line of defence after the parser's UTF-8 check: a stray byte becomes U+FFFD, not an abort.
     if (report_out.is_open())
@@ -191,6 +225,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "irqrig: error: {}\n", e.what());
     return kBadInput;
   } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "irqrig: error: {}\n", e.what());
+    return kBadInput;
+  } catch (const irqrig::replay::RecordingError& e) {
     fmt::print(stderr, "irqrig: error: {}\n", e.what());
     return kBadInput;
   } catch (const irqrig::sim::DeviceError& e) {

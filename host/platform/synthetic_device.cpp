@@ -35,16 +35,25 @@ void SyntheticDevice::schedule(std::uint64_t time_ps, Item item) {
 }
 
 void SyntheticDevice::add_event(std::uint64_t time_ps, unsigned message) {
-  schedule(time_ps, Item{Kind::kEvent, message, {}});
+  schedule(time_ps, Item{Kind::kEvent, message, {}, {}, 0, 0});
 }
 
 void SyntheticDevice::add_message(std::uint64_t time_ps, unsigned message) {
-  schedule(time_ps, Item{Kind::kMessage, message, {}});
+  schedule(time_ps, Item{Kind::kMessage, message, {}, {}, 0, 0});
 }
 
 void SyntheticDevice::add_raw(sim::UpstreamWrite write) {
   const std::uint64_t at = write.time_ps;
-  schedule(at, Item{Kind::kRaw, 0, std::move(write)});
+  schedule(at, Item{Kind::kRaw, 0, std::move(write), {}, 0, 0});
+}
+
+void SyntheticDevice::add_record(std::uint64_t time_ps, const std::array<std::uint32_t, 4>& record,
+                                 std::uint64_t producer_time_ps) {
+  // The producer write's turn among writes of its time is taken now, right behind the record's: it
+  // goes before a message scheduled after the record for the same moment.
+  const std::uint64_t record_order = order_++;
+  Item item{Kind::kRecord, 0, {}, record, producer_time_ps > time_ps ? producer_time_ps - time_ps : 0, order_++};
+  schedule_.emplace(std::make_pair(time_ps, record_order), std::move(item));
 }
 
 void SyntheticDevice::add_burst(std::uint64_t start_ps, std::uint64_t count, std::uint64_t gap_ps,
@@ -66,7 +75,7 @@ void SyntheticDevice::advance_to(std::uint64_t time_ps) {
     const bool from_burst =
         burst && burst->next_ps <= time_ps && (schedule_.empty() || burst->next_ps < schedule_.begin()->first.first);
     if (from_burst) {
-      Item item{burst->records ? Kind::kEvent : Kind::kMessage, burst->messages[burst->index], {}};
+      Item item{burst->records ? Kind::kEvent : Kind::kMessage, burst->messages[burst->index], {}, {}, 0, 0};
       if (!run(burst->next_ps, item)) break;
       burst->index = (burst->index + 1) % burst->messages.size();
       burst->next_ps += burst->gap_ps;
@@ -89,6 +98,12 @@ bool SyntheticDevice::run(std::uint64_t time_ps, Item& item) {
       const std::uint32_t entries = 1u << ring_log2_;
       if (ring_log2_ && producer_ - consumer_ >= entries) return false;
       event(at, item.message);
+      return true;
+    }
+    case Kind::kRecord: {
+      const std::uint32_t entries = 1u << ring_log2_;
+      if (ring_log2_ && producer_ - consumer_ >= entries) return false;
+      record(at, item);
       return true;
     }
     case Kind::kMessage: signal(at, item.message); return true;
@@ -123,6 +138,24 @@ void SyntheticDevice::event(std::uint64_t time_ps, unsigned message) {
     write_upstream(time_ps, producer_address_, {producer_});
   }
   signal(time_ps, message);
+}
+
+void SyntheticDevice::record(std::uint64_t time_ps, const Item& item) {
+  ++events_;
+  if (!ring_log2_) return;  // no ring programmed: nowhere to write it
+  const std::uint64_t slot = producer_ & ((1u << ring_log2_) - 1);
+  write_upstream(time_ps, ring_base_ + slot * 16, {item.record.begin(), item.record.end()});
+  ++producer_;
+  if (item.producer_delay_ps == 0) {
+    write_upstream(time_ps, producer_address_, {producer_});
+    return;
+  }
+  // The producer write keeps its recorded distance behind the record (a later schedule item).
+  sim::UpstreamWrite w;
+  w.time_ps = time_ps + item.producer_delay_ps;
+  w.address = producer_address_;
+  w.data = {producer_};
+  schedule_.emplace(std::make_pair(w.time_ps, item.producer_order), Item{Kind::kRaw, 0, std::move(w), {}, 0, 0});
 }
 
 bool SyntheticDevice::masked(unsigned message) const {

@@ -2,6 +2,7 @@
 // register map's MSI-X table, MSI capability and event ring, fed from a schedule of events and bare messages.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -35,6 +36,10 @@ class SyntheticDevice final : public sim::Device {
   void add_message(std::uint64_t time_ps, unsigned message);
   /// A device-to-host write exactly as given (any address and data), at its own time_ps.
   void add_raw(sim::UpstreamWrite write);
+  /// A record of the given content (a replayed one, docs/replay.md) DMA'd at `time_ps` into the
+  /// next slot of the ring the host programmed (held, like an event's, while the ring is full),
+  /// and the producer index written at `producer_time_ps` (not before the record). No message.
+  void add_record(std::uint64_t time_ps, const std::array<std::uint32_t, 4>& record, std::uint64_t producer_time_ps);
 
   std::uint32_t config_read(std::uint16_t offset) override;
   void config_write(std::uint16_t offset, std::uint32_t value, std::uint8_t byte_enable = 0xF) override;
@@ -52,11 +57,14 @@ class SyntheticDevice final : public sim::Device {
   bool busy() const { return !schedule_.empty() || !bursts_.empty(); }
 
  private:
-  enum class Kind : std::uint8_t { kEvent, kMessage, kRaw };
+  enum class Kind : std::uint8_t { kEvent, kMessage, kRaw, kRecord };
   struct Item {
     Kind kind;
     unsigned message;
     sim::UpstreamWrite raw;
+    std::array<std::uint32_t, 4> record{};  ///< kRecord: its content
+    std::uint64_t producer_delay_ps = 0;    ///< kRecord: its producer write this long after it
+    std::uint64_t producer_order = 0;       ///< kRecord: the producer write's place among equal times
   };
   struct Burst {
     std::uint64_t next_ps, remaining, gap_ps;
@@ -71,6 +79,7 @@ class SyntheticDevice final : public sim::Device {
   void schedule(std::uint64_t time_ps, Item item);
   bool run(std::uint64_t time_ps, Item& item);  // false: held by a full ring
   void event(std::uint64_t time_ps, unsigned message);
+  void record(std::uint64_t time_ps, const Item& item);
   void signal(std::uint64_t time_ps, unsigned message);
   void send_pending(std::uint64_t time_ps);
   bool masked(unsigned message) const;

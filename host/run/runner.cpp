@@ -12,6 +12,8 @@
 #include "host/drivers/loader.h"
 #include "host/platform/fault_injection.h"
 #include "host/platform/platform.h"
+#include "host/replay/recording_device.h"
+#include "host/replay/scenario_replay.h"
 #include "irqrig/regs.h"
 #include "sim/device/endpoint.h"
 #include "sim/verilated/verilated_device.h"
@@ -376,6 +378,12 @@ const ordered_json* find_path(const ordered_json& j, const std::string& path) {
   return cur;
 }
 
+/// The targets that run the Verilated endpoint, in this process or behind a server.
+bool rtl_target(const TargetSpec& t) {
+  return t.kind == TargetSpec::Kind::kSim || t.kind == TargetSpec::Kind::kRemoteUnix ||
+         t.kind == TargetSpec::Kind::kRemoteTcp;
+}
+
 }  // namespace
 
 std::optional<std::string> check_bound(const ordered_json& report, const std::string& path, const Bound& bound) {
@@ -387,13 +395,40 @@ std::optional<std::string> check_bound(const ordered_json& report, const std::st
   return std::nullopt;
 }
 
-RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
-  const TargetSpec target = parse_target(options.target);
+RunOutcome run_scenario(const Scenario& scenario, const RunOptions& options) {
+  const bool replaying = !options.replay_path.empty();
+  // A replay ends at the recording's end at the latest: what the device never sent is not
+  // waited for (docs/replay.md).
+  std::optional<replay::Recording> recording;
+  Scenario replayed;
+  if (replaying) {
+    recording = replay::read_recording(options.replay_path);
+    replayed = scenario;
+    replayed.time_us = std::min(scenario.time_us, (recording->end_ps + 999'999) / 1'000'000);
+  }
+  const Scenario& s = replaying ? replayed : scenario;
+  const std::string target_text = replaying ? "replay:" + options.replay_path : options.target;
+  if (replaying && !options.record_path.empty())
+    throw std::invalid_argument("--record with --replay: a replay is already recorded");
+  const TargetSpec target = parse_target(replaying ? std::string("sim") : options.target);
   const auto wall_start = std::chrono::steady_clock::now();
   // Loaded before anything is built, so a bad plug-in costs nothing; it outlives the platform.
   const std::unique_ptr<Driver> driver = load_driver(options.driver.empty() ? s.driver : options.driver);
 
-  const std::unique_ptr<sim::Device> device_owner = open_target(target, TargetOptions{options.waves_path});
+  if (replaying && !options.waves_path.empty())
+    throw std::invalid_argument("--waves: a replay has no RTL to trace");
+  std::unique_ptr<sim::Device> device_owner =
+      replaying ? replay::open_replay(options.replay_path, *recording, s) : open_target(target, TargetOptions{options.waves_path});
+  replay::RecordingDevice* recorder = nullptr;
+  if (!options.record_path.empty()) {
+    replay::RecordingHeader header = replay::recording_header(
+        s, options.target, options.overrides, options.driver.empty() ? s.driver : options.driver,
+        rtl_target(target), device_owner->cycle_ps());
+    auto wrapped = std::make_unique<replay::RecordingDevice>(std::move(device_owner), options.record_path,
+                                                             std::move(header));
+    recorder = wrapped.get();
+    device_owner = std::move(wrapped);
+  }
   sim::Device& device = *device_owner;
 
   PlatformConfig cfg;
@@ -434,17 +469,18 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
   // sc_stop() is how a drained run ends, not news.
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   Platform platform("host", cfg, device);
-  Testbench bench("testbench", s, platform, options.target, *driver);
+  Testbench bench("testbench", s, platform, target_text, *driver);
   std::unique_ptr<FaultInjector> injector;
   if (!plan.empty()) injector = std::make_unique<FaultInjector>("faults", platform, std::move(plan), bench.bursts_started());
   // The testbench ends the run at the limit; the extra millisecond only bounds a run whose
   // testbench itself was stopped by a fault.
   sc_core::sc_start(sc_time(static_cast<double>(s.time_us), SC_US) + sc_time(2, SC_MS));
+  if (recorder) recorder->finish();
   if (platform.target_error()) throw sim::DeviceError(*platform.target_error());
   const std::uint64_t sim_ps = bench.end_ps() ? bench.end_ps() : platform.now_ps();
   const bool time_limit_hit = s.until == Until::kDrained && !bench.drained();
 
-  const Figures f = bench.figures() ? *bench.figures() : take_figures(platform, s, options.target, sim_ps);
+  const Figures f = bench.figures() ? *bench.figures() : take_figures(platform, s, target_text, sim_ps);
   ordered_json r = f.report;
   const std::uint64_t dev_events = r["device"]["events"].get<std::uint64_t>();
   const std::uint64_t processed = r["events"]["processed"].get<std::uint64_t>();
@@ -507,9 +543,11 @@ RunOutcome run_scenario(const Scenario& s, const RunOptions& options) {
                                              sim_ps / 1000));
     } else {
       add_check("drained", !time_limit_hit,
-                time_limit_hit ? fmt::format("seed {}, {} ns: run.time_us {} reached before every event was "
+                time_limit_hit ? fmt::format("seed {}, {} ns: {} {} reached before every event was "
                                              "processed",
-                                             s.seed, sim_ps / 1000, s.time_us)
+                                             s.seed, sim_ps / 1000,
+                                             s.time_us < scenario.time_us ? "the recording's end (us)" : "run.time_us",
+                                             s.time_us)
                                : fmt::format("drained at {} ns", sim_ps / 1000),
                 ordered_json{{"time_ns", sim_ps / 1000}});
     }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,12 @@ struct RunOptions {
   std::string driver;  ///< `reference` or a plug-in path (host/drivers/loader.h); empty: the scenario's host.driver
   /// End the run at the first failed check's moment (--stop-at-first-failure).
   bool stop_at_first_failure = false;
+  /// --record: write what the device sent to this recording (docs/replay.md); empty: none.
+  std::string record_path;
+  /// The --set overrides the scenario was loaded with, kept in a recording's header.
+  std::vector<std::string> overrides;
+  /// --replay: the device is this recording instead of `target`; the report's target is replay:FILE.
+  std::string replay_path;
 };
 
 struct RunOutcome {

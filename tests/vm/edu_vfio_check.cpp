@@ -1,7 +1,10 @@
 // The guest side of the VM test (tests/vm/run_vfio_vm.sh): drives QEMU's edu device through the
 // rig's VFIO layer - BAR0 mmap, DMA both ways through the emulated IOMMU, MSIs through an eventfd.
-// Then the same device through VfioCardPort, the transport of `--target vfio:BDF`. Prints one
-// "irqrig-vm-result: edu" line that the script checks; exit 0 only when every step held.
+// With --record, edu then plays an irqrig card: it DMAs genuine event records into a ring and
+// raises an MSI behind each batch, and every arrival goes into a recording (docs/replay.md) that
+// the host replays with `irqrig run --replay`. Then the same device through VfioCardPort, the
+// transport of `--target vfio:BDF`.
+// Prints one "irqrig-vm-result: edu" line that the script checks; exit 0 only when every step held.
 #include <linux/vfio.h>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -22,6 +26,7 @@
 #include "host/vfio/interrupts.h"
 #include "host/vfio/region.h"
 #include "host/vfio/session.h"
+#include "host/replay/recording.h"
 #include "host/vfio/vfio_card_port.h"
 #include "tests/vm/guest_check.h"
 
@@ -55,10 +60,16 @@ constexpr std::size_t kDmaBytes = 2048;
 constexpr std::uint64_t kIovaSource = 0x0010'0000;
 constexpr std::uint64_t kIovaTarget = 0x0020'0000;
 
-void run_dma(Region& bar0, std::uint64_t src, std::uint64_t dst, std::uint64_t cmd) {
+// The recording's ring: 64 records of 16 bytes, in a page of its own.
+constexpr std::uint64_t kIovaRing = 0x0030'0000;
+constexpr unsigned kRingEntries = 64;
+constexpr unsigned kRecordsPerMsi = 4;
+constexpr std::uint64_t kCyclePs = 4000;  // the record timestamps' clock, the RTL's 250 MHz
+
+void run_dma(Region& bar0, std::uint64_t src, std::uint64_t dst, std::uint64_t cmd, std::size_t bytes = kDmaBytes) {
   bar0.write64(kRegDmaSrc, src);
   bar0.write64(kRegDmaDst, dst);
-  bar0.write64(kRegDmaCount, kDmaBytes);
+  bar0.write64(kRegDmaCount, bytes);
   bar0.write64(kRegDmaCmd, cmd | kDmaStart);
 }
 
@@ -77,7 +88,81 @@ Arrival wait_one(ArrivalLoop& loop, const std::string& what) {
   return arrivals.front();
 }
 
-std::string run(const std::string& bdf, unsigned msis) {
+struct RecordOptions {
+  std::string path;           ///< the recording to write; empty: no recording phase
+  std::string scenario_path;  ///< the scenario a replay runs, kept in the recording's header
+  unsigned events = 32;
+};
+
+/// edu as an irqrig card: the records (DW0 seq, DW1 {16'h0001, vector 0}, DW2/3 timestamp) go
+/// host -> edu's buffer in one DMA, then edu's buffer -> the ring kRecordsPerMsi at a time, each
+/// DMA raising an MSI when its bytes are in memory: the records land before their message, as
+/// the RTL's do. Each arrival is recorded with the records that came with it, read back from the
+/// ring the device wrote. Returns "events/arrivals".
+std::string record(Session& session, Region& bar0, ArrivalLoop& loop, DmaBuffer& source, const RecordOptions& o) {
+  std::ifstream in(o.scenario_path, std::ios::binary);
+  require(static_cast<bool>(in), "cannot read the scenario " + o.scenario_path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  irqrig::replay::RecordingHeader h;
+  h.target = "vfio:edu (QEMU)";
+  h.scenario_name = "edu_replay";
+  h.scenario_file = "edu_replay.yaml";
+  h.scenario_text = text.str();
+  h.driver = "reference";
+  h.mode = "msi";
+  h.vectors = 1;
+  h.ring_entries = kRingEntries;
+  h.cycle_ps = kCyclePs;
+
+  DmaBuffer ring(session.container(), kIovaRing, kRingEntries * 16);
+  std::memset(ring.bytes().data(), 0, ring.bytes().size());
+  irqrig::replay::RecordingWriter writer(o.path, h);
+  std::vector<std::uint32_t> staged(o.events * 4);
+  // Time 0 of the recording: the moment the events are made.
+  const std::uint64_t t0 = ArrivalLoop::now_ns();
+  for (unsigned i = 0; i < o.events; ++i) {
+    const std::uint64_t cycles = (ArrivalLoop::now_ns() - t0) * 1000 / kCyclePs;
+    staged[i * 4] = i;
+    staged[i * 4 + 1] = 1u << 16;  // vector 0
+    staged[i * 4 + 2] = static_cast<std::uint32_t>(cycles);
+    staged[i * 4 + 3] = static_cast<std::uint32_t>(cycles >> 32);
+  }
+  std::memcpy(source.bytes().data(), staged.data(), staged.size() * 4);
+  run_dma(bar0, source.iova(), kEduBuffer, 0, staged.size() * 4);
+  wait_dma_done(bar0);
+
+  std::uint64_t arrivals = 0, last_ps = 0;
+  for (unsigned first = 0; first < o.events; first += kRecordsPerMsi) {
+    const unsigned n = std::min(kRecordsPerMsi, o.events - first);
+    const unsigned slot = first % kRingEntries;
+    require(slot + n <= kRingEntries, "a batch would wrap the ring");
+    run_dma(bar0, kEduBuffer + first * 16, ring.iova() + slot * 16, kDmaToRam | kDmaIrq, n * 16);
+    const Arrival a = wait_one(loop, "the records from " + std::to_string(first));
+    require((bar0.read32(kRegIrqStatus) & kDmaDoneIrq) != 0, "a record MSI without edu's DMA-done bit");
+    bar0.write32(kRegIrqAck, kDmaDoneIrq);
+    wait_dma_done(bar0);
+    const std::uint64_t at_ps = std::max(last_ps, (a.time_ns - t0) * 1000);
+    std::vector<irqrig::replay::RingRecord> records(n);
+    for (unsigned k = 0; k < n; ++k) {
+      // What the device wrote, as the host finds it in the ring when the message is in.
+      std::memcpy(records[k].dw.data(), ring.bytes().data() + (slot + k) * 16, 16);
+      require(std::memcmp(records[k].dw.data(), &staged[(first + k) * 4], 16) == 0,
+              "ring slot " + std::to_string(slot + k) + " differs from the record edu was given");
+      records[k].time_ps = records[k].producer_time_ps = at_ps;
+    }
+    writer.arrival(at_ps, a.vector, records);
+    arrivals += a.count;
+    last_ps = at_ps;
+  }
+  // The board is watched a while longer: nothing else may arrive, and the recording's end (where
+  // a replay stops at the latest) leaves the host model time to handle the last message.
+  require(loop.wait(100ms).empty(), "an MSI arrived after the last batch of records");
+  writer.close(std::max(last_ps, (ArrivalLoop::now_ns() - t0) * 1000));
+  return std::to_string(o.events) + "/" + std::to_string(arrivals);
+}
+
+std::string run(const std::string& bdf, unsigned msis, const RecordOptions& record_options) {
   Session session(bdf);
   PciDevice& device = session.device();
   ConfigSpace config(device);
@@ -156,11 +241,14 @@ std::string run(const std::string& bdf, unsigned msis) {
   }
   require(received == msis, std::to_string(received) + " MSIs counted for " + std::to_string(msis) + " raised");
   require(loop.wait(200ms).empty(), "an MSI arrived that nobody raised");
+  const std::string recorded =
+      record_options.path.empty() ? std::string("none") : record(session, bar0, loop, source, record_options);
 
   std::ostringstream line;
   line << "id=" << hex(id, 8) << " bar0=" << (bar0.mapped() ? "mmap" : "pread") << "+pread" << " dma=" << kDmaBytes
        << "B-roundtrip iova_ranges=" << iommu.iova_ranges.size() << " refusals=" << refusals << " msi=" << received
-       << "/" << msis << " merged=" << merged << " raise_to_eventfd_ns " << irqrig::vm::spread(latency);
+       << "/" << msis << " merged=" << merged << " raise_to_eventfd_ns " << irqrig::vm::spread(latency)
+       << " recorded_events/arrivals=" << recorded;
   return line.str();
 }
 
@@ -232,6 +320,11 @@ int main(int argc, char** argv) {
   unsigned msis = 64;
   app.add_option("BDF", bdf, "PCI address of the edu device")->required();
   app.add_option("--msis", msis, "MSIs to raise and receive")->check(CLI::Range(1u, 100000u));
+  RecordOptions record_options;
+  app.add_option("--record", record_options.path, "Then make event records and write a recording here (docs/replay.md)");
+  app.add_option("--scenario", record_options.scenario_path, "The scenario the recording names (with --record)");
+  app.add_option("--events", record_options.events, "Event records to make (with --record)")
+      ->check(CLI::Range(1u, kRingEntries));
   CLI11_PARSE(app, argc, argv);
-  return irqrig::vm::report("edu", [&] { return run(bdf, msis) + " " + run_port(bdf); });
+  return irqrig::vm::report("edu", [&] { return run(bdf, msis, record_options) + " " + run_port(bdf); });
 }

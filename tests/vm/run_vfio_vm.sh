@@ -3,24 +3,32 @@
 # apt-get download and unpacked with dpkg -x, never installed) in QEMU/TCG with an emulated Intel
 # IOMMU, QEMU's edu device (MSI, DMA) and an NVMe controller (MSI-X). A busybox initramfs loads
 # the vfio modules, binds both with irqrig-vfio and runs irqrig-vfio-edu and irqrig-vfio-nvme (all
-# static). Exit 0 when both print PASS, 1 on failure, 77 (CTest: skipped) when a package is missing.
+# static). irqrig-vfio-edu also makes edu DMA irqrig event records into a ring and records each
+# arrival (docs/replay.md); the recording comes back over the serial console and the host replays
+# it twice with `irqrig run --replay`: the same report both times, every recorded event processed
+# once, and the counts the guest saw.
+# Exit 0 when all of it holds, 1 on failure, 77 (CTest: skipped) when a package is missing.
 set -euo pipefail
 
-work="" bind_tool="" check="" check_msix=""
-msis=64
+work="" bind_tool="" check="" check_msix="" irqrig="" scenario=""
+msis=64 events=32
 while [ $# -gt 0 ]; do
   case "$1" in
     --work) work="$2"; shift 2 ;;
     --bind-tool) bind_tool="$2"; shift 2 ;;
     --check) check="$2"; shift 2 ;;
     --check-msix) check_msix="$2"; shift 2 ;;
+    --irqrig) irqrig="$2"; shift 2 ;;
+    --scenario) scenario="$2"; shift 2 ;;
     --msis) msis="$2"; shift 2 ;;
-    *) echo "usage: $0 --work DIR --bind-tool irqrig-vfio --check irqrig-vfio-edu --check-msix irqrig-vfio-nvme [--msis N]" >&2
+    --events) events="$2"; shift 2 ;;
+    *) echo "usage: $0 --work DIR --bind-tool irqrig-vfio --check irqrig-vfio-edu --check-msix irqrig-vfio-nvme" \
+            "--irqrig irqrig --scenario edu_replay.yaml [--msis N] [--events N]" >&2
        exit 2 ;;
   esac
 done
-[ -n "$work" ] && [ -x "$bind_tool" ] && [ -x "$check" ] && [ -x "$check_msix" ] ||
-  { echo "vm: --work, --bind-tool, --check and --check-msix are required" >&2; exit 2; }
+[ -n "$work" ] && [ -x "$bind_tool" ] && [ -x "$check" ] && [ -x "$check_msix" ] && [ -x "$irqrig" ] && [ -f "$scenario" ] ||
+  { echo "vm: --work, --bind-tool, --check, --check-msix, --irqrig and --scenario are required" >&2; exit 2; }
 
 skip() { echo "vm: SKIPPED: $*"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
@@ -97,6 +105,7 @@ cp "$busybox" "$root/bin/busybox"
 cp "$bind_tool" "$root/bin/irqrig-vfio"
 cp "$check" "$root/bin/irqrig-vfio-edu"
 cp "$check_msix" "$root/bin/irqrig-vfio-nvme"
+cp "$scenario" "$root/edu_replay.yaml"
 for m in "${order[@]}"; do cp "${module_file[$m]}" "$root/modules/$m.ko"; done
 cat >"$root/init" <<INIT
 #!/bin/busybox sh
@@ -118,7 +127,9 @@ nvme=\$(find_device 0x1b36:0x0010)
 if [ -z "\$edu" ]; then
   echo "irqrig-vm-result: edu FAIL no edu device (1234:11e8) on the guest's PCI bus"
 else
-  irqrig-vfio bind \$edu && irqrig-vfio info \$edu && irqrig-vfio-edu \$edu --msis $msis
+  irqrig-vfio bind \$edu && irqrig-vfio info \$edu &&
+    irqrig-vfio-edu \$edu --msis $msis --record /edu.jsonl --scenario /edu_replay.yaml --events $events &&
+    sed 's/^/irqrig-vm-recording: /' /edu.jsonl
 fi
 if [ -z "\$nvme" ]; then
   echo "irqrig-vm-result: nvme FAIL no NVMe controller (1b36:0010) on the guest's PCI bus"
@@ -145,10 +156,43 @@ timeout 240 qemu-system-x86_64 -nodefaults -no-user-config -accel tcg -m 256M \
 qemu_rc=$?
 set -e
 finished=$(date +%s.%N)
-tr -d '\r' <"$log" | grep -E '^(irqrig-vm|irqrig-vfio|0000:|  )' || true
+tr -d '\r' <"$log" | grep -E '^(irqrig-vm|irqrig-vfio|0000:|  )' | grep -v '^irqrig-vm-recording: ' || true
 timing=$(python3 -c "print(f'prepare {$booted-$started:.1f} s, boot+test {$finished-$booted:.1f} s')")
 passed=$(tr -d '\r' <"$log" | grep -c -E '^irqrig-vm-result: (edu|nvme) PASS' || true)
-if [ "$passed" -eq 2 ]; then
+
+# --- the recording, replayed on the host ---------------------------------------------------------
+# Twice: the reports must be the same less wall_s, every recorded event processed exactly once,
+# exit 0, and the events and interrupts the report counts those the guest saw.
+replayed=0
+recording="$work/edu_recording.jsonl"
+tr -d '\r' <"$log" | sed -n 's/^irqrig-vm-recording: //p' >"$recording"
+seen=$(tr -d '\r' <"$log" | sed -n 's/^irqrig-vm-result: edu PASS .*recorded_events\/arrivals=\([0-9]*\/[0-9]*\).*/\1/p')
+if [ "$passed" -eq 2 ] && [ -s "$recording" ] && [ -n "$seen" ]; then
+  replay_ok=1
+  for n in 1 2; do
+    "$irqrig" run --replay "$recording" --quiet --report "$work/replay$n.json" || { echo "vm: replay $n exited $?"; replay_ok=0; }
+  done
+  if [ "$replay_ok" -eq 1 ] && python3 - "$work/replay1.json" "$work/replay2.json" "$seen" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+events, arrivals = (int(x) for x in sys.argv[3].split("/"))
+for r in (a, b): r.pop("wall_s")
+problems = []
+if a != b: problems.append("the two replays' reports differ")
+if a["device"]["events"] != events: problems.append(f"device.events {a['device']['events']}, the guest made {events}")
+if a["events"]["processed"] != events: problems.append(f"events.processed {a['events']['processed']} of {events}")
+if a["events"]["lost"] or a["events"]["duplicated"]: problems.append("events lost or duplicated")
+if a["isr"]["claimed"] != arrivals: problems.append(f"isr.claimed {a['isr']['claimed']}, the guest saw {arrivals} MSIs")
+if not a["ok"]: problems.append("a check failed")
+print(f"vm: replay of {sys.argv[1].rsplit('/', 1)[0]}/edu_recording.jsonl: {events} events, {arrivals} MSIs; "
+      f"processed {a['events']['processed']}, ISR claimed {a['isr']['claimed']}, DPC runs {a['dpc']['runs']}, "
+      f"{'identical twice' if a == b else 'DIFFERENT'}" + ("; " + "; ".join(problems) if problems else ""))
+sys.exit(1 if problems else 0)
+PY
+  then replayed=1
+  fi
+fi
+if [ "$passed" -eq 2 ] && [ "$replayed" -eq 1 ]; then
   echo "vm: PASS ($timing, kernel $kver)"
   exit 0
 fi
