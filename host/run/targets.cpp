@@ -1,10 +1,12 @@
 #include "host/run/targets.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "sim/remote/remote_device.h"
 #include "sim/verilated/verilated_device.h"
 
 namespace irqrig::host {
@@ -64,7 +66,20 @@ std::unique_ptr<sim::Device> open_target(const TargetSpec& spec, const TargetOpt
       return std::make_unique<sim::VerilatedDevice>(dev_opts);
     }
     case TargetSpec::Kind::kRemoteUnix:
-    case TargetSpec::Kind::kRemoteTcp:
+    case TargetSpec::Kind::kRemoteTcp: {
+      sim::remote::SocketAddress address;
+      if (spec.kind == TargetSpec::Kind::kRemoteUnix) {
+        address.path = spec.path;
+      } else {
+        address.kind = sim::remote::SocketAddress::Kind::kTcp;
+        address.host = spec.host;
+        address.port = spec.port;
+      }
+      sim::remote::RemoteOptions remote;
+      // From the environment, not the command line, where any user could read it in `ps`.
+      if (const char* token = std::getenv("IRQRIG_TOKEN")) remote.token = token;
+      return std::make_unique<sim::remote::RemoteDevice>(address, remote);
+    }
     case TargetSpec::Kind::kVfio:
       break;
   }

@@ -1,7 +1,8 @@
 // Conformance of an irqrig device to SEMANTICS A1-A7 (MSI, MSI-X) and H1-H4 (moderation), and to
 // the device's own acknowledge mode (IRQ_CTRL.ACK_MODE, no SEMANTICS item: docs/rtl.md), written
 // only against the transaction-level interface (sim::Device, sim::Endpoint), so that every backend
-// runs the same checks. The backend list has the in-process Verilated RTL at two table sizes.
+// runs the same checks. The backend list has the in-process Verilated RTL at two table sizes and the
+// same RTL served remotely (irqrig serve + RemoteDevice).
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -15,6 +16,7 @@
 #include "sim/device/device.h"
 #include "sim/device/endpoint.h"
 #include "sim/verilated/verilated_device.h"
+#include "tests/sim/remote_support.h"
 
 namespace irqrig::sim {
 namespace {
@@ -33,6 +35,8 @@ std::vector<Backend> backends() {
          o.num_vectors = 32;
          return std::make_unique<VerilatedDevice>(o);
        }},
+      // The same RTL behind `irqrig serve` (in a thread, on a Unix socket) through RemoteDevice.
+      {"Remote2048", [] { return std::make_unique<remote::test::ServedRemoteDevice>("conformance"); }},
   };
 }
 
