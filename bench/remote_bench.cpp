@@ -1,4 +1,5 @@
-// The remote backend's cost: round-trip latency (p50/p99 of a BarRead -> BarReadDone) and messages
+// The remote backend's cost: round-trip latency (p50/p99 of a BarRead -> BarReadDone, which includes
+// the device's own completion time, and of an Advance that runs nothing: the transport alone) and messages
 // per second (a stream of posted BarWrites; a burst's DmaWrites/Interrupts forwarded during
 // Advances), each over a Unix socket and TCP loopback against the same in-process figure. The
 // server runs in a thread of this program, as `irqrig serve` would in its own process.
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "irqrig/regs.h"
@@ -81,6 +83,63 @@ void BM_BarReadRoundTrip(benchmark::State& state, Transport transport) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// The transport alone: an Advance to a time already reached runs no device cycle.
+void BM_NoopAdvanceRoundTrip(benchmark::State& state, Transport transport) {
+  Target t(transport);
+  sim::Device& d = t.device();
+  std::vector<double> ns;
+  ns.reserve(1 << 20);
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    d.advance_to(d.now_ps());
+    ns.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(ns.begin(), ns.end());
+  state.counters["p50_us"] = ns[ns.size() / 2] / 1000;
+  state.counters["p99_us"] = ns[ns.size() * 99 / 100] / 1000;
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The floor under both: 128 bytes there and back over a socketpair between two threads, no
+// protocol, no device: what the kernel and the scheduler cost this machine.
+void BM_SocketPairPingPong(benchmark::State& state) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
+    state.SkipWithError("socketpair failed");
+    return;
+  }
+  std::thread echo([fd = fds[1]] {
+    char buf[128];
+    for (;;) {
+      std::size_t have = 0;
+      while (have < sizeof buf) {
+        const ssize_t n = ::recv(fd, buf + have, sizeof buf - have, 0);
+        if (n <= 0) return;
+        have += static_cast<std::size_t>(n);
+      }
+      if (::send(fd, buf, sizeof buf, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof buf)) return;
+    }
+  });
+  char buf[128] = {};
+  std::vector<double> ns;
+  ns.reserve(1 << 20);
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    if (::send(fds[0], buf, sizeof buf, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof buf)) break;
+    std::size_t have = 0;
+    while (have < sizeof buf) have += static_cast<std::size_t>(std::max<ssize_t>(0, ::recv(fds[0], buf + have, sizeof buf - have, 0)));
+    ns.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
+  }
+  ::shutdown(fds[0], SHUT_RDWR);
+  echo.join();
+  ::close(fds[0]);
+  ::close(fds[1]);
+  std::sort(ns.begin(), ns.end());
+  state.counters["p50_us"] = ns[ns.size() / 2] / 1000;
+  state.counters["p99_us"] = ns[ns.size() * 99 / 100] / 1000;
+  state.SetItemsProcessed(state.iterations());
+}
+
 // Posted writes stream without waiting; one read per 1000 makes the server catch up.
 void BM_BarWriteStream(benchmark::State& state, Transport transport) {
   Target t(transport);
@@ -104,9 +163,10 @@ void BM_AdvanceWithDeviceWrites(benchmark::State& state, Transport transport) {
   ep.set_msix_enable(true);
   ep.set_ring(kRing, 10, kProducer);
   std::uint64_t writes = 0;
+  std::uint32_t produced = 0;
   d.set_upstream_sink([&](sim::UpstreamWrite&& w) {
     ++writes;
-    if (w.address == kProducer) ep.set_ring_consumer(w.data[0]);
+    if (w.address == kProducer) produced = w.data[0];
   });
   sim::BurstProgram b;
   b.events = 2000;
@@ -117,6 +177,7 @@ void BM_AdvanceWithDeviceWrites(benchmark::State& state, Transport transport) {
     while (ep.busy()) {
       d.advance_to(d.now_ps() + 1'000'000);
       ++advances;
+      ep.set_ring_consumer(produced);  // a host that keeps up, between advances as the platform's CPUs do
     }
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(writes));
@@ -126,6 +187,9 @@ void BM_AdvanceWithDeviceWrites(benchmark::State& state, Transport transport) {
 BENCHMARK_CAPTURE(BM_BarReadRoundTrip, inproc, Transport::kInProcess)->UseRealTime();
 BENCHMARK_CAPTURE(BM_BarReadRoundTrip, unix, Transport::kUnix)->UseRealTime();
 BENCHMARK_CAPTURE(BM_BarReadRoundTrip, tcp, Transport::kTcp)->UseRealTime();
+BENCHMARK(BM_SocketPairPingPong)->UseRealTime();
+BENCHMARK_CAPTURE(BM_NoopAdvanceRoundTrip, unix, Transport::kUnix)->UseRealTime();
+BENCHMARK_CAPTURE(BM_NoopAdvanceRoundTrip, tcp, Transport::kTcp)->UseRealTime();
 BENCHMARK_CAPTURE(BM_BarWriteStream, inproc, Transport::kInProcess)->UseRealTime();
 BENCHMARK_CAPTURE(BM_BarWriteStream, unix, Transport::kUnix)->UseRealTime();
 BENCHMARK_CAPTURE(BM_BarWriteStream, tcp, Transport::kTcp)->UseRealTime();

@@ -3,6 +3,9 @@
 
 #include "sim/remote/remote_device.h"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -36,31 +39,36 @@ const char* error_meaning(std::uint32_t code) {
 }  // namespace
 
 /// The socket and its framing: queued requests go out when a reply is awaited; replies are read
-/// ahead in blocks. Blocking calls with a deadline, as Asio does them: an async operation and
-/// io_context::run_for.
+/// ahead in blocks. Asio connects (with a deadline: an async connect and io_context::run_for); after
+/// that the socket is non-blocking and each transfer is one send/recv, waiting in poll() with the
+/// time left when the kernel has nothing: a round trip costs three system calls, not an event loop.
 class RemoteDevice::Link {
  public:
   Link(const SocketAddress& address, std::chrono::milliseconds timeout) : where_(to_string(address)) {
     if (address.kind == SocketAddress::Kind::kUnix) {
       connect(Protocol::endpoint(asio::local::stream_protocol::endpoint(address.path)), timeout);
-      return;
-    }
-    asio::ip::tcp::resolver resolver(io_);
-    error_code ec;
-    const auto results =
-        resolver.resolve(address.host, std::to_string(address.port), asio::ip::resolver_base::numeric_service, ec);
-    if (ec || results.empty()) throw DeviceError(fmt::format("{}: cannot resolve '{}': {}", where_, address.host, ec.message()));
-    std::string why;
-    for (const auto& r : results) {
-      try {
-        connect(Protocol::endpoint(r.endpoint()), timeout);
-        socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-        return;
-      } catch (const DeviceError& e) {
-        why = e.what();
+    } else {
+      asio::ip::tcp::resolver resolver(io_);
+      error_code ec;
+      const auto results =
+          resolver.resolve(address.host, std::to_string(address.port), asio::ip::resolver_base::numeric_service, ec);
+      if (ec || results.empty())
+        throw DeviceError(fmt::format("{}: cannot resolve '{}': {}", where_, address.host, ec.message()));
+      std::string why;
+      bool connected = false;
+      for (const auto& r : results) {
+        try {
+          connect(Protocol::endpoint(r.endpoint()), timeout);
+          connected = true;
+          break;
+        } catch (const DeviceError& e) {
+          why = e.what();
+        }
       }
+      if (!connected) throw DeviceError(why);
+      socket_.set_option(asio::ip::tcp::no_delay(true), ec);
     }
-    throw DeviceError(why);
+    socket_.non_blocking(true);
   }
 
   void send(const Message& m) { out_.push_back(seq_.stamp(m)); }
@@ -68,18 +76,20 @@ class RemoteDevice::Link {
   /// Sends what is queued, then returns the next message from the server.
   Message receive(std::chrono::milliseconds timeout, const std::string& waiting_for) {
     flush(timeout, waiting_for);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (in_end_ - in_begin_ < proto::kMessageSize) {
       if (in_begin_ > 0) {
         std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
         in_end_ -= in_begin_;
         in_begin_ = 0;
       }
-      const auto [ec, n] = run(
-          [&](auto handler) {
-            socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_), std::move(handler));
-          },
-          timeout, waiting_for);
+      error_code ec;
+      const std::size_t n = socket_.read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_), ec);
       in_end_ += n;
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        wait(POLLIN, deadline, timeout, waiting_for);
+        continue;
+      }
       if (ec == asio::error::eof && in_end_ == in_begin_)
         throw DeviceError(fmt::format("{}: the server closed the connection while we waited for {}", where_, waiting_for));
       if (ec == asio::error::eof)
@@ -103,43 +113,53 @@ class RemoteDevice::Link {
     if (out_.empty()) return;
     std::vector<proto::Wire> out;
     out.swap(out_);
-    const auto [ec, n] = run(
-        [&](auto handler) {
-          asio::async_write(socket_, asio::buffer(out.data(), out.size() * proto::kMessageSize), std::move(handler));
-        },
-        timeout, waiting_for);
-    if (ec == asio::error::broken_pipe || ec == asio::error::connection_reset)
-      throw DeviceError(fmt::format("{}: the server closed the connection before the request for {} was sent", where_, waiting_for));
-    if (ec) throw DeviceError(fmt::format("{}: sending the request for {}: {}", where_, waiting_for, ec.message()));
+    const auto* bytes = reinterpret_cast<const std::byte*>(out.data());
+    const std::size_t total = out.size() * proto::kMessageSize;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (std::size_t sent = 0; sent < total;) {
+      error_code ec;
+      sent += socket_.write_some(asio::buffer(bytes + sent, total - sent), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        wait(POLLOUT, deadline, timeout, waiting_for);
+        continue;
+      }
+      if (ec == asio::error::broken_pipe || ec == asio::error::connection_reset)
+        throw DeviceError(
+            fmt::format("{}: the server closed the connection before the request for {} was sent", where_, waiting_for));
+      if (ec) throw DeviceError(fmt::format("{}: sending the request for {}: {}", where_, waiting_for, ec.message()));
+    }
   }
-
-  const std::string& where() const { return where_; }
 
  private:
   void connect(const Protocol::endpoint& endpoint, std::chrono::milliseconds timeout) {
     error_code ignored;
     socket_.close(ignored);
-    const auto [ec, n] = run([&](auto handler) {
-      socket_.async_connect(endpoint, [h = std::move(handler)](const error_code& e) mutable { h(e, 0); });
-    }, timeout, "the connection");
-    if (ec) throw DeviceError(fmt::format("cannot connect to {}: {} (is `irqrig serve` listening there?)", where_, ec.message()));
-  }
-
-  /// Starts one asynchronous operation and runs it to completion or the deadline.
-  template <class Start>
-  std::pair<error_code, std::size_t> run(Start start, std::chrono::milliseconds timeout, const std::string& what) {
-    std::optional<std::pair<error_code, std::size_t>> result;
-    start([&result](const error_code& ec, std::size_t n) { result.emplace(ec, n); });
+    std::optional<error_code> result;
+    socket_.async_connect(endpoint, [&result](const error_code& ec) { result = ec; });
     io_.restart();
     io_.run_for(timeout);
     if (!result) {
-      error_code ignored;
       socket_.close(ignored);
       io_.restart();
       io_.run();  // the cancelled handler still refers to `result`
+      throw DeviceError(fmt::format("cannot connect to {}: no answer within {} ms", where_, timeout.count()));
+    }
+    if (*result)
+      throw DeviceError(fmt::format("cannot connect to {}: {} (is `irqrig serve` listening there?)", where_, result->message()));
+  }
+
+  /// Waits until the socket is ready for `events`, or throws when the deadline has passed.
+  void wait(short events, std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout,
+            const std::string& what) {
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{socket_.native_handle(), events, 0};
+      const int r = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (r > 0) return;
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) throw DeviceError(fmt::format("{}: waiting for {}: {}", where_, what, std::strerror(errno)));
       throw DeviceError(fmt::format("{}: timed out after {} ms waiting for {}", where_, timeout.count(), what));
     }
-    return *result;
   }
 
   std::string where_;
