@@ -330,7 +330,7 @@ TEST(RemoteServer, AClientVanishingMidAdvanceFreesTheDevice) {
     w.bar_write.offset = regs::SCRATCH;
     w.bar_write.value = 0x5A5A;
     c.send(w);
-    c.send(proto::make(Type::kAdvance, ack->hello_ack.now_ps + 2'000'000'000ull));  // 2 ms of device time
+    c.send(proto::make(Type::kAdvance, ack->hello_ack.now_ps + 200'000'000ull));  // 200 us of device time
   }  // gone without reading the answer
   // The next client's device starts from reset: the same time as the first one's at its HelloAck.
   RawClient c(socket_path("vanish"));
