@@ -180,6 +180,9 @@ bool Connection::handle(const Message& m) {
       device_->bar_write(m.bar_write.bar, m.bar_write.offset, m.bar_write.value, m.bar_write.size);
       return false;
     case Type::kAdvance: {
+      if (m.header.time_ps > device_->now_ps() && m.header.time_ps - device_->now_ps() > options_.max_advance_ps)
+        throw Refusal(1, fmt::format("Advance #{}: to {} ps, more than {} ps past the device's {} ps", m.header.sequence,
+                                     m.header.time_ps, options_.max_advance_ps, device_->now_ps()));
       device_->advance_to(m.header.time_ps);
       Message r = proto::make(Type::kAdvanced, device_->now_ps());
       r.advanced.cycles = device_->cycles();

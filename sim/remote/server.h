@@ -44,6 +44,9 @@ struct ServerOptions {
   std::uint32_t num_vectors = 0;
   /// A connected peer that has not sent its Hello by then is closed, so it cannot hold the device.
   std::chrono::milliseconds hello_timeout{5000};
+  /// The longest step one Advance may ask for. The device runs on the server's only thread, so an
+  /// Advance to the end of time would hold it (and its signals) forever; a run advances by quanta.
+  std::uint64_t max_advance_ps = 1'000'000'000'000;  // 1 s of device time
   /// One line per event (peer connected/served/refused and why); default: stderr.
   std::function<void(const std::string&)> log;
 };

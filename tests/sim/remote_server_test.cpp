@@ -280,6 +280,19 @@ TEST(RemoteServer, AFieldOutOfRangeIsRefusedNamingIt) {
   expect_served(socket_path("field"));
 }
 
+TEST(RemoteServer, AnAdvanceTooFarAheadIsRefused) {
+  ServerThread s(ServerThread::unix_options("far"), 4);
+  {
+    RawClient c(socket_path("far"));
+    c.hello();
+    const auto ack = c.receive();
+    ASSERT_TRUE(ack);
+    c.send(proto::make(Type::kAdvance, ~std::uint64_t{0}));
+    expect_refused(c, 1, "more than 1000000000000 ps past the device's");
+  }
+  expect_served(socket_path("far"));
+}
+
 TEST(RemoteServer, AMessageOnlyAServerSendsIsRefused) {
   ServerThread s(ServerThread::unix_options("wrongway"), 4);
   {
