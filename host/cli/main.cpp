@@ -18,6 +18,8 @@
 #include "host/sweep/spec.h"
 #include "host/sweep/sweep.h"
 #include "sim/device/device.h"
+#include "sim/remote/server.h"
+#include "sim/verilated/verilated_device.h"
 
 namespace {
 
@@ -118,6 +120,18 @@ int main(int argc, char** argv) {
   report_cmd->add_option("input", report_input, "A run's --report JSON or a sweep's results.json")->required();
   report_cmd->add_option("--html", html_path, "The HTML file to write")->required();
 
+  // `irqrig serve` (docs/remote.md): one client at a time drives a fresh device over the wire protocol.
+  std::string serve_listen = "unix:irqrig.sock", serve_target = "sim", serve_token, serve_token_file;
+  bool serve_once = false;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the endpoint (or a card) to remote clients, one after another");
+  serve->add_option("--listen", serve_listen,
+                    "unix:PATH (made mode 0600) or tcp:HOST:PORT (port 0: any free one); an address beyond loopback "
+                    "needs a token. Default unix:irqrig.sock");
+  serve->add_option("--target", serve_target, "sim | vfio:BDF: the device each client gets afresh");
+  CLI::Option* token_option = serve->add_option("--token", serve_token, "Clients must send this token (IRQRIG_TOKEN on their side)");
+  serve->add_option("--token-file", serve_token_file, "Read the token from this file's first line")->excludes(token_option);
+  serve->add_flag("--once", serve_once, "Serve one client, then exit");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -139,6 +153,43 @@ int main(int argc, char** argv) {
       return kBadInput;
     } catch (const std::exception& e) {
       fmt::print(stderr, "irqrig: sweep failed: {}\n", e.what());
+      return kTargetFailed;
+    }
+  }
+
+  if (serve->parsed()) {
+    namespace remote = irqrig::sim::remote;
+    try {
+      remote::ServerOptions options;
+      options.listen = remote::parse_socket_address(serve_listen, "--listen", /*allow_port_0=*/true);
+      options.token = serve_token_file.empty() ? serve_token : remote::read_token_file(serve_token_file);
+      options.once = serve_once;
+      options.handle_signals = true;
+      const irqrig::host::TargetSpec spec = irqrig::host::parse_target(serve_target);
+      if (spec.kind != irqrig::host::TargetSpec::Kind::kSim && spec.kind != irqrig::host::TargetSpec::Kind::kVfio)
+        throw std::invalid_argument(fmt::format("--target {}: serve offers sim or vfio:BDF", serve_target));
+      const bool vfio = spec.kind == irqrig::host::TargetSpec::Kind::kVfio;
+      options.backend = vfio ? irqrig::sim::proto::Backend::kVfio : irqrig::sim::proto::Backend::kSim;
+      options.num_vectors = vfio ? 0 : irqrig::sim::VerilatedDeviceOptions{}.num_vectors;
+      const remote::DeviceFactory factory = [spec] { return irqrig::host::open_target(spec, irqrig::host::TargetOptions{}); };
+      factory();  // a target that cannot be opened fails now (exit 3), not at the first client
+      remote::Server server(options, factory);
+      // The one line on stdout: where clients connect (a script or test reads the port from it).
+      fmt::print("listening on {}\n", server.address());
+      std::fflush(stdout);
+      server.run();
+      return kOk;
+    } catch (const std::invalid_argument& e) {
+      fmt::print(stderr, "irqrig: error: {}\n", e.what());
+      return kBadInput;
+    } catch (const remote::ServeError& e) {
+      fmt::print(stderr, "irqrig: error: {}\n", e.what());
+      return kBadInput;
+    } catch (const irqrig::sim::DeviceError& e) {
+      fmt::print(stderr, "irqrig: target failed: {}\n", e.what());
+      return kTargetFailed;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "irqrig: internal error: {}\n", e.what());
       return kTargetFailed;
     }
   }

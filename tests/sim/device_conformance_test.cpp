@@ -2,7 +2,8 @@
 // the device's own acknowledge mode (IRQ_CTRL.ACK_MODE, no SEMANTICS item: docs/rtl.md), written
 // only against the transaction-level interface (sim::Device, sim::Endpoint), so that every backend
 // runs the same checks. The backend list has the in-process Verilated RTL at two table sizes, the
-// VFIO backend over its loopback port (the RTL as the card), and a real card when one is named.
+// same RTL served remotely (irqrig serve + RemoteDevice), the VFIO backend over its loopback port
+// (the RTL as the card), and a real card when one is named.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include "sim/device/device.h"
 #include "sim/device/endpoint.h"
 #include "sim/verilated/verilated_device.h"
+#include "tests/sim/remote_support.h"
 
 namespace irqrig::sim {
 namespace {
@@ -55,6 +57,8 @@ std::vector<Backend> backends() {
          o.num_vectors = 32;
          return std::make_unique<VerilatedDevice>(o);
        }},
+      // The same RTL behind `irqrig serve` (in a thread, on a Unix socket) through RemoteDevice.
+      {"Remote2048", [] { return std::make_unique<remote::test::ServedRemoteDevice>("conformance"); }},
       {"VfioLoopback",
        [] {
          return std::make_unique<host::vfio::VfioDevice>(
