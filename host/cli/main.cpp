@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run a scenario and report");
   run->add_option("scenario", scenario_path, "Scenario YAML file (with --replay: the recording's own when left out)");
   CLI::Option* target_option =
-      run->add_option("--target", target, "sim | remote:unix:PATH | remote:tcp:HOST:PORT | vfio:BDF");
+      run->add_option("--target", target, "sim | remote:unix:PATH | remote:tcp:HOST:PORT | vfio:BDF | vfio:loopback (docs/remote.md, docs/vfio.md)");
   run->add_option("--record", record_path, "Record what the device sent (records, interrupts) here (docs/replay.md)");
   run->add_option("--replay", replay_path,
                   "Replay this recording into the host model instead of a target (docs/replay.md)");
