@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,20 @@ namespace {
 
 enum Exit : int { kOk = 0, kCheckFailed = 1, kBadInput = 2, kTargetFailed = 3 };
 
-/// Opens an output file before the run so a bad path costs nothing.
+/// Refuses an output path that cannot be written before the run, so a bad path costs nothing;
+/// opens it for appending (creating it only for the check), so a file already there keeps its
+/// content until the run writes it: bad usage or a failed target never empties a previous output.
+void check_writable(const std::string& path, const char* option) {
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(path, ec);
+  {
+    std::ofstream out(path, std::ios::app);
+    if (!out) throw std::invalid_argument(fmt::format("{} {}: cannot open for writing", option, path));
+  }
+  if (!existed) std::filesystem::remove(path, ec);
+}
+
+/// Opens an output file the run is done with: truncates it, as writing a new one.
 std::ofstream open_output(const std::string& path, const char* option) {
   std::ofstream out(path, std::ios::trunc);
   if (!out) throw std::invalid_argument(fmt::format("{} {}: cannot open for writing", option, path));
@@ -218,22 +232,32 @@ int main(int argc, char** argv) {
       if (!quiet) fmt::print("irqrig: {} report written to {}\n", kind == irqrig::report::InputKind::kRun ? "run" : "sweep", html_path);
       return kOk;
     }
-    std::optional<irqrig::replay::Recording> recording;
-    if (run->parsed() && !replay_path.empty()) {
-      // The device is the recording: there is no target to pick, and nothing new to record.
+    // Every check of the options' combination comes before anything is read or written.
+    const bool replaying = run->parsed() && !replay_path.empty();
+    if (replaying) {
+      // The device is the recording: there is no target to pick, nothing new to record, no RTL.
       if (target_option->count())
         throw std::invalid_argument("--replay and --target: a replay's device is the recording, not a target");
       if (!record_path.empty()) throw std::invalid_argument("--record with --replay: a replay is already recorded");
-      recording = irqrig::replay::read_recording(replay_path);
+      if (!waves_path.empty()) throw std::invalid_argument("--waves: a replay has no RTL to trace");
     }
-    if (run->parsed() && scenario_path.empty() && !recording)
+    if (run->parsed()) {
+      const irqrig::host::TargetSpec spec = irqrig::host::parse_target(target);
+      if (spec.kind != irqrig::host::TargetSpec::Kind::kSim && !waves_path.empty())
+        throw std::invalid_argument(fmt::format("--waves: only the in-process target (sim) has waves to write; "
+                                                "the target is {}", spec.text));
+    }
+    if (run->parsed() && scenario_path.empty() && !replaying)
       throw std::invalid_argument("run: a scenario file is required (or --replay FILE, whose recording names one)");
+    // Read once, here: the runner replays this very recording.
+    std::shared_ptr<const irqrig::host::replay::Recording> recording;
+    if (replaying) recording = std::make_shared<irqrig::host::replay::Recording>(irqrig::host::replay::read_recording(replay_path));
     irqrig::host::Scenario scenario;
     std::vector<std::string> overrides = sets;
     if (!scenario_path.empty()) {
       scenario = irqrig::host::load_scenario(scenario_path, sets);
     } else {
-      const irqrig::replay::RecordingHeader& h = recording->header;
+      const irqrig::host::replay::RecordingHeader& h = recording->header;
       if (h.scenario_text.empty())
         throw std::invalid_argument(fmt::format("--replay {}: the recording holds no scenario; name one", replay_path));
       // The recorded run's scenario, overrides and seed; this command's --set goes on top.
@@ -248,13 +272,12 @@ int main(int argc, char** argv) {
       if (!quiet) fmt::print("{}: ok ({} bursts, {} CPUs)\n", scenario_path, scenario.bursts.size(), scenario.cpus);
       return kOk;
     }
-    irqrig::host::parse_target(target);  // a bad target is refused before any output file is touched
-    std::ofstream report_out;
-    if (!report_path.empty()) report_out = open_output(report_path, "--report");
-    if (!waves_path.empty()) open_output(waves_path, "--waves");
-    if (!trace_path.empty()) open_output(trace_path, "--trace");
-    if (!html_path.empty()) open_output(html_path, "--html");
-    if (!record_path.empty()) open_output(record_path, "--record");
+    // Outputs are checked, not truncated: each is written when the run has produced it.
+    if (!report_path.empty()) check_writable(report_path, "--report");
+    if (!waves_path.empty()) check_writable(waves_path, "--waves");
+    if (!trace_path.empty()) check_writable(trace_path, "--trace");
+    if (!html_path.empty()) check_writable(html_path, "--html");
+    if (!record_path.empty()) check_writable(record_path, "--record");
 
     irqrig::host::RunOptions options;
     options.target = target;
@@ -265,10 +288,14 @@ int main(int argc, char** argv) {
     options.record_path = record_path;
     options.overrides = overrides;
     options.replay_path = replay_path;
+    options.recording = recording;
     const auto outcome = irqrig::host::run_scenario(scenario, options);
     // Second line of defence after the parser's UTF-8 check: a stray byte becomes U+FFFD, not an abort.
-    if (report_out.is_open())
+    if (!report_path.empty()) {
+      std::ofstream report_out = open_output(report_path, "--report");
       report_out << outcome.report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      if (!report_out.flush()) throw std::runtime_error(fmt::format("--report {}: write failed", report_path));
+    }
     if (!html_path.empty()) irqrig::report::write_run_html(outcome.report, html_path);
     if (!quiet) print_summary(outcome.report);
     return outcome.ok ? kOk : kCheckFailed;
@@ -276,9 +303,6 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "irqrig: error: {}\n", e.what());
     return kBadInput;
   } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "irqrig: error: {}\n", e.what());
-    return kBadInput;
-  } catch (const irqrig::replay::RecordingError& e) {
     fmt::print(stderr, "irqrig: error: {}\n", e.what());
     return kBadInput;
   } catch (const irqrig::sim::DeviceError& e) {

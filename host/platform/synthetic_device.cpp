@@ -272,7 +272,12 @@ void SyntheticDevice::config_write(std::uint16_t offset, std::uint32_t value, st
 
 std::uint64_t SyntheticDevice::bar_read(unsigned bar, std::uint64_t offset, unsigned size) {
   if (bar != 0) return 0;
-  if (size == 8) return bar_read(bar, offset, 4) | bar_read(bar, offset + 4, 4) << 32;
+  if (size == 8) {
+    // In order: the low DW first, as a split read does (operands of | have no order).
+    const std::uint64_t lo = bar_read(bar, offset, 4);
+    const std::uint64_t hi = bar_read(bar, offset + 4, 4);
+    return lo | hi << 32;
+  }
   if (size != 4) return 0;
   if (offset >= regs::kMsixTableOffset && offset < regs::kMsixTableOffset + 16ull * table_.size()) {
     const Entry& e = table_[(offset - regs::kMsixTableOffset) / 16];

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
-namespace irqrig::replay {
+namespace irqrig::host::replay {
 namespace {
 
 using nlohmann::json;
@@ -62,6 +63,14 @@ class LineReader {
       fail(say("'{}' is {}, not a non-negative integer", key, v.dump()));
     return v.get<std::uint64_t>();
   }
+  /// A device time in picoseconds, within what the host model can simulate.
+  std::uint64_t time(const json& j, const char* key) const { return bounded(u64(j, key), key); }
+  std::uint64_t bounded(std::uint64_t ps, const char* what) const {
+    if (ps > kMaxRecordingPs)
+      fail(say("'{}' is {} ps, beyond the {} ps (about 53 days) the host model can simulate", what, ps,
+               kMaxRecordingPs));
+    return ps;
+  }
   std::uint32_t u32(const json& j, const char* key) const {
     const std::uint64_t v = u64(j, key);
     if (v > 0xFFFFFFFFu) fail(say("'{}' is {}, more than 32 bits", key, v));
@@ -94,7 +103,7 @@ ordered_json record_json(const RingRecord& r) {
 }  // namespace
 
 RecordingError::RecordingError(std::string file, std::size_t line, const std::string& problem)
-    : std::runtime_error(line ? say("{}:{}: {}", file, line, problem) : say("{}: {}", file, problem)),
+    : std::invalid_argument(line ? say("{}:{}: {}", file, line, problem) : say("{}: {}", file, problem)),
       file_(std::move(file)),
       line_(line) {}
 
@@ -142,7 +151,8 @@ RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader&
 
 RecordingWriter::~RecordingWriter() {
   try {
-    close(last_ps_);
+    // Never closed: the program stopped (an exception, most likely) before the recording's end.
+    abort(last_ps_, "the recording was never closed: the recording program stopped before its end");
   } catch (const std::exception& e) {
     // A destructor must not throw; the reader will call the file truncated.
     std::fprintf(stderr, "irqrig: %s\n", e.what());
@@ -195,9 +205,15 @@ void RecordingWriter::access(std::uint64_t time_ps, const Access& a) {
   last_ps_ = std::max(last_ps_, time_ps);
 }
 
-void RecordingWriter::close(std::uint64_t end_ps) {
+void RecordingWriter::close(std::uint64_t end_ps) { end(end_ps, nullptr); }
+
+void RecordingWriter::abort(std::uint64_t end_ps, const std::string& reason) { end(end_ps, &reason); }
+
+void RecordingWriter::end(std::uint64_t end_ps, const std::string* aborted) {
   if (closed_) return;
-  line(ordered_json{{"end", {{"t", std::max(end_ps, last_ps_)}, {"arrivals", arrivals_}, {"records", records_}}}}.dump());
+  ordered_json e{{"t", std::max(end_ps, last_ps_)}, {"arrivals", arrivals_}, {"records", records_}};
+  if (aborted) e["aborted"] = aborted->empty() ? std::string("the run failed") : *aborted;
+  line(ordered_json{{"end", std::move(e)}}.dump());
   closed_ = true;
   out_.flush();
   if (!out_) throw std::runtime_error(say("recording {}: write failed", path_));
@@ -208,12 +224,30 @@ void RecordingWriter::close(std::uint64_t end_ps) {
 // Reader
 
 Recording read_recording(const std::string& path) {
+  // Only a regular file of bounded size: a device (/dev/zero) or a pipe would be read forever.
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) throw RecordingError(path, 0, "cannot open for reading");
+  if (std::filesystem::is_directory(st)) throw RecordingError(path, 0, "is a directory, not a recording");
+  if (!std::filesystem::is_regular_file(st))
+    throw RecordingError(path, 0, "not a regular file (a recording is a file, not a device or a pipe)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw RecordingError(path, 0, "cannot open for reading");
-  std::ostringstream text;
-  text << in.rdbuf();
+  const auto too_large = [&] {
+    return RecordingError(path, 0, say("larger than the {} bytes (1 GiB) a recording may be", kMaxRecordingBytes));
+  };
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxRecordingBytes) throw too_large();
+  std::string text;
+  if (!ec) text.reserve(static_cast<std::size_t>(size));
+  // Read in chunks up to the limit: the file may grow while it is read.
+  std::array<char, 1 << 16> chunk;
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxRecordingBytes) throw too_large();
+  }
   if (in.bad()) throw RecordingError(path, 0, "read failed");
-  return parse_recording(text.str(), path);
+  return parse_recording(text, path);
 }
 
 Recording parse_recording(const std::string& text, const std::string& name) {
@@ -230,6 +264,8 @@ Recording parse_recording(const std::string& text, const std::string& name) {
     start = end + 1;
     ++number;
     const LineReader r(name, number);
+    if (view.size() > kMaxLineBytes)
+      r.fail(say("a line of {} bytes: longer than the {} (16 MiB) a line may be", view.size(), kMaxLineBytes));
     if (!complete) r.fail("truncated: the last line has no end (the recording was cut off)");
     if (ended) r.fail("a line after the end line");
     json j;
@@ -267,8 +303,8 @@ Recording parse_recording(const std::string& text, const std::string& name) {
       h.ring_entries = r.u32(j, "ring_entries");
       h.cycle_ps = r.u64(j, "cycle_ps");
       if (h.cycle_ps == 0) r.fail("cycle_ps 0: the device clock has a length");
-      h.start_ps = r.u64(j, "start_ps");
-      h.posted_write_ps = r.u64(j, "posted_write_ps");
+      h.start_ps = r.time(j, "start_ps");
+      h.posted_write_ps = r.time(j, "posted_write_ps");
       last_ps = last_record_ps = h.start_ps;
       have_header = true;
       continue;
@@ -277,18 +313,24 @@ Recording parse_recording(const std::string& text, const std::string& name) {
     if (j.contains("end")) {
       const json& e = j["end"];
       if (!e.is_object()) r.fail("'end' is not an object");
-      rec.end_ps = r.u64(e, "t");
+      rec.end_ps = r.time(e, "t");
       if (rec.end_ps < last_ps) r.fail(say("the end at {} ps is before the last line's {} ps", rec.end_ps, last_ps));
       const std::uint64_t arrivals = r.u64(e, "arrivals"), records = r.u64(e, "records");
       if (arrivals != rec.arrivals() || records != rec.records())
         r.fail(say("the end line counts {} arrivals and {} records, the file holds {} and {}", arrivals,
                            records, rec.arrivals(), rec.records()));
+      if (e.contains("aborted")) {
+        const std::string why = r.str(e, "aborted");
+        r.fail(say("the recorded run failed ({}): the recording stops where the run did, and a replay would "
+                   "take what the device never got to send for the driver's loss",
+                   why));
+      }
       ended = true;
       continue;
     }
 
     Entry entry;
-    entry.time_ps = r.u64(j, "t");
+    entry.time_ps = r.time(j, "t");
     if (entry.time_ps < last_ps)
       r.fail(say("time goes back: {} ps after {} ps (times never decrease)", entry.time_ps, last_ps));
     last_ps = entry.time_ps;
@@ -307,8 +349,8 @@ Recording parse_recording(const std::string& text, const std::string& name) {
           if (!x.is_array() || x.size() != 6)
             r.fail(say("record {} is {}, not [t, producer_t, dw0, dw1, dw2, dw3]", i, x.dump()));
           RingRecord rr;
-          rr.time_ps = r.element64(x[0], "a record's time");
-          rr.producer_time_ps = r.element64(x[1], "a record's producer time");
+          rr.time_ps = r.bounded(r.element64(x[0], "a record's time"), "a record's time");
+          rr.producer_time_ps = r.bounded(r.element64(x[1], "a record's producer time"), "a record's producer time");
           for (unsigned d = 0; d < 4; ++d) rr.dw[d] = r.element(x[2 + d], "a record DW");
           if (rr.time_ps < last_record_ps)
             r.fail(say("record {}: time goes back: {} ps after the previous record's {} ps", i, rr.time_ps,
@@ -352,7 +394,7 @@ Recording parse_recording(const std::string& text, const std::string& name) {
       a.size = r.u32(j, "size");
       if (a.size != 1 && a.size != 2 && a.size != 4 && a.size != 8) r.fail(say("access size {}: 1, 2, 4 or 8", a.size));
       if (a.kind == Access::Kind::kBarRead || a.kind == Access::Kind::kConfigRead) a.value = r.u64(j, "value");
-      a.latency_ps = r.u64(j, "latency_ps");
+      a.latency_ps = r.time(j, "latency_ps");
     } else {
       r.fail("a line that is none of: arrival (message), records, raw, access, end");
     }
@@ -363,4 +405,4 @@ Recording parse_recording(const std::string& text, const std::string& name) {
   return rec;
 }
 
-}  // namespace irqrig::replay
+}  // namespace irqrig::host::replay

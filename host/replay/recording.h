@@ -10,14 +10,25 @@
 #include <string>
 #include <vector>
 
-namespace irqrig::replay {
+namespace irqrig::host::replay {
 
 /// The format version this library writes and the only one it reads.
 inline constexpr int kRecordingVersion = 1;
 
-/// A bad recording. what() is one line: "FILE:LINE: problem" (no line when the file itself is the
-/// problem, e.g. it cannot be opened).
-class RecordingError : public std::runtime_error {
+/// The reader's bounds (docs/replay.md): a file at most this large (a recording of the stock default
+/// scenario, 10 000 events, is 1.7 MB) ...
+inline constexpr std::uint64_t kMaxRecordingBytes = std::uint64_t{1} << 30;
+/// ... a line at most this long (an arrival after a drained ring of 65 536 records is about 5 MB) ...
+inline constexpr std::size_t kMaxLineBytes = std::size_t{16} << 20;
+/// ... and times at most this far (about 53 days): the host model counts picoseconds in 64 bits and
+/// adds a run's margins to a recording's times, so a time near 2^64 would wrap.
+inline constexpr std::uint64_t kMaxRecordingPs = std::uint64_t{1} << 62;
+
+/// A bad recording: bad input, as a bad scenario is (the CLI's exit 2). what() is one line:
+/// "FILE:LINE: problem" (no line when the file itself is the problem, e.g. it cannot be opened).
+/// A writer's failures are not bad recordings: a write that fails is std::runtime_error, a write
+/// after the end (a bug) std::logic_error.
+class RecordingError : public std::invalid_argument {
  public:
   RecordingError(std::string file, std::size_t line, const std::string& problem);
   const std::string& file() const { return file_; }
@@ -96,8 +107,10 @@ struct Recording {
   std::optional<unsigned> highest_message() const;
 };
 
-/// Writes a recording line by line as the run goes; close() (or the destructor) writes the end line.
-/// A write that fails throws std::runtime_error naming the file.
+/// Writes a recording line by line as the run goes; close() writes the end line of a complete run,
+/// abort() (or the destructor of a writer never closed) one marked "aborted": a recording of a run
+/// that failed on its target is refused by the reader rather than replayed as if the device had
+/// sent nothing more. A write that fails throws std::runtime_error naming the file.
 class RecordingWriter {
  public:
   /// Opens (truncates) `path` and writes the header. Throws std::invalid_argument when it cannot
@@ -113,12 +126,16 @@ class RecordingWriter {
   void records(std::uint64_t time_ps, const std::vector<RingRecord>& records);
   void raw(std::uint64_t time_ps, const RawWrite& write);
   void access(std::uint64_t time_ps, const Access& access);
-  /// Writes the end line and closes; later calls do nothing.
+  /// Writes the end line and closes; later calls (and abort()) do nothing.
   void close(std::uint64_t end_ps);
+  /// Writes an end line marking the recording aborted for `reason` (the run failed) and closes;
+  /// later calls (and close()) do nothing.
+  void abort(std::uint64_t end_ps, const std::string& reason);
   const std::string& path() const { return path_; }
 
  private:
   void line(const std::string& text);
+  void end(std::uint64_t end_ps, const std::string* aborted);
 
   std::string path_;
   std::ofstream out_;
@@ -136,4 +153,4 @@ Recording parse_recording(const std::string& text, const std::string& name);
 
 const char* access_kind_name(Access::Kind kind);
 
-}  // namespace irqrig::replay
+}  // namespace irqrig::host::replay

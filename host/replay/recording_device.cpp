@@ -3,22 +3,21 @@
 #include <algorithm>
 
 #include "irqrig/regs.h"
+#include "sim/device/pci_caps.h"
 
-namespace irqrig::replay {
+namespace irqrig::host::replay {
 namespace {
 
 // The MSI capability's 64-bit layout with per-vector masking, as in the RTL.
-constexpr std::uint16_t kMsiAddressLo = regs::kCfgMsiCap + 0x4, kMsiAddressHi = regs::kCfgMsiCap + 0x8,
-                        kMsiData = regs::kCfgMsiCap + 0xC;
+constexpr std::uint16_t kMsiAddressLo = regs::kCfgMsiCap + sim::pci::kMsiAddressLo,
+                        kMsiAddressHi = regs::kCfgMsiCap + sim::pci::kMsiAddressHi,
+                        kMsiData = regs::kCfgMsiCap + sim::pci::kMsiData;
 constexpr unsigned kMaxTable = 2048;
 
 bool is_msi_address(std::uint64_t address) { return (address & ~std::uint64_t{0xFFFFF}) == 0xFEE00000u; }
 
 std::uint32_t merge(std::uint32_t old, std::uint32_t value, std::uint8_t byte_enable) {
-  std::uint32_t bytes = 0;
-  for (unsigned b = 0; b < 4; ++b)
-    if (byte_enable >> b & 1) bytes |= 0xFFu << (8 * b);
-  return (old & ~bytes) | (value & bytes);
+  return sim::pci::merge(old, value, sim::pci::lanes_of(byte_enable));
 }
 
 RecordingHeader with_device(RecordingHeader h, const sim::Device& d) {
@@ -37,7 +36,11 @@ RecordingDevice::RecordingDevice(std::unique_ptr<sim::Device> inner, const std::
   inner_->set_upstream_sink([this](sim::UpstreamWrite&& w) { observe(std::move(w)); });
 }
 
-RecordingDevice::~RecordingDevice() { inner_->set_upstream_sink({}); }
+RecordingDevice::~RecordingDevice() {
+  inner_->set_upstream_sink({});
+  // Destroyed unfinished: the run stopped on an exception before its end.
+  abort("the run stopped before its end");
+}
 
 void RecordingDevice::observe(sim::UpstreamWrite&& w) {
   if (in_access_) {
@@ -154,12 +157,12 @@ void RecordingDevice::track_bar_write(std::uint64_t offset, std::uint32_t v) {
 void RecordingDevice::track_config_write(std::uint16_t offset, std::uint32_t value, std::uint8_t byte_enable) {
   switch (offset) {
     case regs::kCfgMsixCap:
-      if (byte_enable & 0x8) msix_enable_ = value >> 31 & 1;
+      if (byte_enable & 0x8) msix_enable_ = (value & sim::pci::kMsixEnable) != 0;
       break;
     case regs::kCfgMsiCap:
       if (byte_enable & 0x4) {
-        msi_enable_ = value >> 16 & 1;
-        msi_mme_ = std::min(value >> 20 & 7, 5u);
+        msi_enable_ = (value & sim::pci::kMsiEnable) != 0;
+        msi_mme_ = std::min(value >> sim::pci::kMsiMmeShift & 7, 5u);
       }
       break;
     case kMsiAddressLo:
@@ -245,4 +248,19 @@ void RecordingDevice::finish() {
   finished_ = true;
 }
 
-}  // namespace irqrig::replay
+void RecordingDevice::abort(const std::string& reason) noexcept {
+  if (finished_) return;
+  finished_ = true;
+  try {
+    // What was formed is kept for whoever reads the file; the end line says it is not a whole run.
+    awaiting_ = nullptr;
+    close_records(inner_->now_ps());
+    flush();
+    writer_.abort(inner_->now_ps(), reason);
+  } catch (const std::exception&) {
+    // The run's own failure is the one to report; a recording left without an end line is
+    // refused as truncated.
+  }
+}
+
+}  // namespace irqrig::host::replay

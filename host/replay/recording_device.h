@@ -10,7 +10,7 @@
 #include "host/replay/recording.h"
 #include "sim/device/device.h"
 
-namespace irqrig::replay {
+namespace irqrig::host::replay {
 
 class RecordingDevice final : public sim::Device {
  public:
@@ -29,7 +29,11 @@ class RecordingDevice final : public sim::Device {
   std::uint64_t cycles() const override { return inner_->cycles(); }
 
   /// Writes records no message followed and the end line. Later writes by the device are not recorded.
+  /// Only for a run that did not fail on its target: see abort().
   void finish();
+  /// Ends the recording of a run that failed (`reason`, e.g. the target's error): what was recorded
+  /// is written, then an end line marked aborted, which the reader refuses. Never throws.
+  void abort(const std::string& reason) noexcept;
 
  private:
   struct TableEntry {
@@ -71,4 +75,4 @@ class RecordingDevice final : public sim::Device {
   std::vector<sim::UpstreamWrite> deferred_;
 };
 
-}  // namespace irqrig::replay
+}  // namespace irqrig::host::replay

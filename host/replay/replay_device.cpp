@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace irqrig::replay {
+namespace irqrig::host::replay {
 namespace {
 
 host::SyntheticDevice::Options model_options(const Recording& r, unsigned table_size) {
@@ -125,4 +125,4 @@ void ReplayDevice::bar_write(unsigned bar, std::uint64_t offset, std::uint64_t v
   pass(a, Access::Kind::kBarWrite);
 }
 
-}  // namespace irqrig::replay
+}  // namespace irqrig::host::replay

@@ -12,7 +12,7 @@
 #include "host/replay/recording.h"
 #include "sim/device/device.h"
 
-namespace irqrig::replay {
+namespace irqrig::host::replay {
 
 class ReplayDevice final : public sim::Device {
  public:
@@ -63,4 +63,4 @@ class ReplayDevice final : public sim::Device {
   std::uint64_t recorded_answers_ = 0, model_answers_ = 0;
 };
 
-}  // namespace irqrig::replay
+}  // namespace irqrig::host::replay

@@ -10,7 +10,7 @@
 #include "sim/tlp/tlp.h"
 #include "sim/verilated/verilated_device.h"
 
-namespace irqrig::replay {
+namespace irqrig::host::replay {
 
 RecordingHeader recording_header(const host::Scenario& s, const std::string& target,
                                  const std::vector<std::string>& overrides, const std::string& driver, bool rtl,
@@ -54,4 +54,4 @@ std::unique_ptr<sim::Device> open_replay(const std::string& path, const Recordin
   return std::make_unique<ReplayDevice>(recording, s.vectors);
 }
 
-}  // namespace irqrig::replay
+}  // namespace irqrig::host::replay

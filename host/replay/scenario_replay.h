@@ -11,7 +11,7 @@
 #include "host/scenario/scenario.h"
 #include "sim/device/device.h"
 
-namespace irqrig::replay {
+namespace irqrig::host::replay {
 
 /// The header of a recording of `s` run on `target` (its --target text): the scenario's text as
 /// read from its file, so a replay without a scenario runs the very same one. `rtl`: the target
@@ -24,4 +24,4 @@ RecordingHeader recording_header(const host::Scenario& s, const std::string& tar
 /// other interrupt mode or sends a message beyond the scenario's vectors.
 std::unique_ptr<sim::Device> open_replay(const std::string& path, const Recording& recording, const host::Scenario& s);
 
-}  // namespace irqrig::replay
+}  // namespace irqrig::host::replay

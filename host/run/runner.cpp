@@ -16,6 +16,7 @@
 #include "host/replay/scenario_replay.h"
 #include "irqrig/regs.h"
 #include "sim/device/endpoint.h"
+#include "sim/remote/remote_device.h"
 #include "sim/verilated/verilated_device.h"
 
 namespace irqrig::host {
@@ -378,10 +379,13 @@ const ordered_json* find_path(const ordered_json& j, const std::string& path) {
   return cur;
 }
 
-/// The targets that run the Verilated endpoint, in this process or behind a server.
-bool rtl_target(const TargetSpec& t) {
-  return t.kind == TargetSpec::Kind::kSim || t.kind == TargetSpec::Kind::kRemoteUnix ||
-         t.kind == TargetSpec::Kind::kRemoteTcp;
+/// Whether the opened target runs the Verilated endpoint: in this process, or behind a server that
+/// said so in its HelloAck (a server may serve a card: backend vfio).
+bool rtl_target(const TargetSpec& t, const sim::Device& device) {
+  if (t.kind == TargetSpec::Kind::kSim) return true;
+  if (t.kind != TargetSpec::Kind::kRemoteUnix && t.kind != TargetSpec::Kind::kRemoteTcp) return false;
+  const auto* remote = dynamic_cast<const sim::remote::RemoteDevice*>(&device);
+  return remote && remote->backend() == sim::proto::Backend::kSim;
 }
 
 }  // namespace
@@ -396,34 +400,30 @@ std::optional<std::string> check_bound(const ordered_json& report, const std::st
 }
 
 RunOutcome run_scenario(const Scenario& scenario, const RunOptions& options) {
-  const bool replaying = !options.replay_path.empty();
+  const replay::Recording* recording = options.recording.get();
+  const bool replaying = recording != nullptr;
   // A replay ends at the recording's end at the latest: what the device never sent is not
-  // waited for (docs/replay.md).
-  std::optional<replay::Recording> recording;
+  // waited for (docs/replay.md). The end rounds up to a microsecond without overflowing.
   Scenario replayed;
   if (replaying) {
-    recording = replay::read_recording(options.replay_path);
     replayed = scenario;
-    replayed.time_us = std::min(scenario.time_us, (recording->end_ps + 999'999) / 1'000'000);
+    const std::uint64_t end_us = recording->end_ps / 1'000'000 + (recording->end_ps % 1'000'000 != 0 ? 1 : 0);
+    replayed.time_us = std::min(scenario.time_us, end_us);
   }
   const Scenario& s = replaying ? replayed : scenario;
   const std::string target_text = replaying ? "replay:" + options.replay_path : options.target;
-  if (replaying && !options.record_path.empty())
-    throw std::invalid_argument("--record with --replay: a replay is already recorded");
   const TargetSpec target = parse_target(replaying ? std::string("sim") : options.target);
   const auto wall_start = std::chrono::steady_clock::now();
   // Loaded before anything is built, so a bad plug-in costs nothing; it outlives the platform.
   const std::unique_ptr<Driver> driver = load_driver(options.driver.empty() ? s.driver : options.driver);
 
-  if (replaying && !options.waves_path.empty())
-    throw std::invalid_argument("--waves: a replay has no RTL to trace");
   std::unique_ptr<sim::Device> device_owner =
       replaying ? replay::open_replay(options.replay_path, *recording, s) : open_target(target, TargetOptions{options.waves_path});
   replay::RecordingDevice* recorder = nullptr;
   if (!options.record_path.empty()) {
     replay::RecordingHeader header = replay::recording_header(
         s, options.target, options.overrides, options.driver.empty() ? s.driver : options.driver,
-        rtl_target(target), device_owner->cycle_ps());
+        rtl_target(target, *device_owner), device_owner->cycle_ps());
     auto wrapped = std::make_unique<replay::RecordingDevice>(std::move(device_owner), options.record_path,
                                                              std::move(header));
     recorder = wrapped.get();
@@ -475,8 +475,13 @@ RunOutcome run_scenario(const Scenario& scenario, const RunOptions& options) {
   // The testbench ends the run at the limit; the extra millisecond only bounds a run whose
   // testbench itself was stopped by a fault.
   sc_core::sc_start(sc_time(static_cast<double>(s.time_us), SC_US) + sc_time(2, SC_MS));
+  // A run that failed on its target is not a recording of the device: its recording is closed as
+  // aborted (refused by a replay), never as complete.
+  if (const auto& error = platform.target_error()) {
+    if (recorder) recorder->abort("target failed: " + *error);
+    throw sim::DeviceError(*error);
+  }
   if (recorder) recorder->finish();
-  if (platform.target_error()) throw sim::DeviceError(*platform.target_error());
   const std::uint64_t sim_ps = bench.end_ps() ? bench.end_ps() : platform.now_ps();
   const bool time_limit_hit = s.until == Until::kDrained && !bench.drained();
 

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "host/replay/recording.h"
 #include "host/scenario/scenario.h"
 
 namespace irqrig::host {
@@ -24,7 +26,10 @@ struct RunOptions {
   std::string record_path;
   /// The --set overrides the scenario was loaded with, kept in a recording's header.
   std::vector<std::string> overrides;
-  /// --replay: the device is this recording instead of `target`; the report's target is replay:FILE.
+  /// --replay: the device is `recording` (read by the caller, once) instead of `target`; `replay_path`
+  /// names it, the report's target being replay:FILE. The caller refuses --record, --waves and
+  /// --target with it.
+  std::shared_ptr<const replay::Recording> recording;
   std::string replay_path;
 };
 

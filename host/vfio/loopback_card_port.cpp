@@ -6,14 +6,12 @@
 #include <fmt/format.h>
 
 #include "irqrig/regs.h"
+#include "sim/device/pci_caps.h"
 
 namespace irqrig::host::vfio {
 namespace {
 
-constexpr std::uint32_t kMsixEnable = 1u << 31, kMsixFunctionMask = 1u << 30;
-constexpr std::uint32_t kMsiEnable = 1u << 16;
-constexpr unsigned kMsiMmcShift = 17, kMsiMmeShift = 20;
-constexpr std::uint64_t kMsiAddressLo = 0x4, kMsiAddressHi = 0x8, kMsiData = 0xC, kMsiMask = 0x10;
+using namespace sim::pci;
 
 // A Device takes DW config writes with byte enables; the port's sized access is one of them.
 std::uint8_t enables(std::uint16_t offset, unsigned size) {

@@ -9,32 +9,17 @@
 #include "host/vfio/error.h"
 #include "host/vfio/vfio_card_port.h"
 #include "irqrig/regs.h"
+#include "sim/device/pci_caps.h"
 
 namespace irqrig::host::vfio {
 namespace {
 
+using namespace sim::pci;
+
 constexpr std::uint32_t kIdValue = 0x49525152u;  // "IRQR", the ID register of every irqrig build
 constexpr std::uint16_t kCommandMemoryAndBusMaster = (1u << 1) | (1u << 2);
-// PCI 3.0 6.8 (Linux pci_regs.h names): capability IDs and Message Control bits, here as bits of
-// the capability's first DW (Message Control is its upper half).
-constexpr std::uint8_t kCapIdMsi = 0x05, kCapIdMsix = 0x11;
-constexpr std::uint32_t kMsixEnable = 1u << 31, kMsixFunctionMask = 1u << 30;
-constexpr std::uint32_t kMsiEnable = 1u << 16, kMsi64Bit = 1u << 23, kMsiPerVectorMask = 1u << 24;
-constexpr unsigned kMsiMmcShift = 17, kMsiMmeShift = 20;
 constexpr std::uint64_t kMsixEntryBytes = 16;
 constexpr std::uint64_t kPage = 4096;
-
-// The 32-bit lane mask of a config write's byte enables.
-std::uint32_t lanes_of(std::uint8_t byte_enable) {
-  std::uint32_t m = 0;
-  for (unsigned b = 0; b < 4; ++b)
-    if (byte_enable >> b & 1) m |= 0xFFu << (8 * b);
-  return m;
-}
-
-std::uint32_t merge(std::uint32_t old, std::uint32_t value, std::uint32_t lanes) {
-  return (old & ~lanes) | (value & lanes);
-}
 
 void check_access(const CardPort& port, unsigned bar, std::uint64_t offset, unsigned size) {
   if (bar != 0) throw sim::DeviceError(fmt::format("{}: BAR{} does not exist, an irqrig card has BAR0 only", port.name(), bar));
@@ -639,8 +624,12 @@ void VfioDevice::write_dw(std::uint64_t dw, std::uint32_t value, std::uint32_t l
 std::uint64_t VfioDevice::bar_read(unsigned bar, std::uint64_t offset, unsigned size) {
   check_access(*port_, bar, offset, size);
   const std::uint64_t dw = offset & ~std::uint64_t{3};
-  if (size == 8 && (intercepted(offset) || intercepted(offset + 4)))
-    return bar_read(bar, offset, 4) | bar_read(bar, offset + 4, 4) << 32;
+  if (size == 8 && (intercepted(offset) || intercepted(offset + 4))) {
+    // In order: the low DW first, as a CPU's split read does (TIME_LO latches TIME_HI).
+    const std::uint64_t lo = bar_read(bar, offset, 4);
+    const std::uint64_t hi = bar_read(bar, offset + 4, 4);
+    return lo | hi << 32;
+  }
   if (intercepted(dw)) {
     const unsigned shift = 8 * static_cast<unsigned>(offset & 3);
     const std::uint64_t mask = size == 4 ? 0xFFFFFFFFull : (std::uint64_t{1} << (8 * size)) - 1;

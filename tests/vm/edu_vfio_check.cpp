@@ -104,7 +104,7 @@ std::string record(Session& session, Region& bar0, ArrivalLoop& loop, DmaBuffer&
   require(static_cast<bool>(in), "cannot read the scenario " + o.scenario_path);
   std::ostringstream text;
   text << in.rdbuf();
-  irqrig::replay::RecordingHeader h;
+  irqrig::host::replay::RecordingHeader h;
   h.target = "vfio:edu (QEMU)";
   h.scenario_name = "edu_replay";
   h.scenario_file = "edu_replay.yaml";
@@ -117,7 +117,7 @@ std::string record(Session& session, Region& bar0, ArrivalLoop& loop, DmaBuffer&
 
   DmaBuffer ring(session.container(), kIovaRing, kRingEntries * 16);
   std::memset(ring.bytes().data(), 0, ring.bytes().size());
-  irqrig::replay::RecordingWriter writer(o.path, h);
+  irqrig::host::replay::RecordingWriter writer(o.path, h);
   std::vector<std::uint32_t> staged(o.events * 4);
   // Time 0 of the recording: the moment the events are made.
   const std::uint64_t t0 = ArrivalLoop::now_ns();
@@ -143,7 +143,7 @@ std::string record(Session& session, Region& bar0, ArrivalLoop& loop, DmaBuffer&
     bar0.write32(kRegIrqAck, kDmaDoneIrq);
     wait_dma_done(bar0);
     const std::uint64_t at_ps = std::max(last_ps, (a.time_ns - t0) * 1000);
-    std::vector<irqrig::replay::RingRecord> records(n);
+    std::vector<irqrig::host::replay::RingRecord> records(n);
     for (unsigned k = 0; k < n; ++k) {
       // What the device wrote, as the host finds it in the ring when the message is in.
       std::memcpy(records[k].dw.data(), ring.bytes().data() + (slot + k) * 16, 16);

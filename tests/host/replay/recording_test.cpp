@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-namespace irqrig::replay {
+namespace irqrig::host::replay {
 namespace {
 
 std::string temp(const std::string& name) {
@@ -172,6 +172,67 @@ TEST(Recording, MalformedLinesAreRefusedWithTheirLine) {
             "rec.jsonl:7: the end line counts 3 arrivals and 3 records, the file holds 2 and 3");
 }
 
+// A recording of a run that failed on its target is not the device's whole story: a writer
+// destroyed unclosed (an exception unwinding) or aborted marks its end line, and the reader refuses it.
+TEST(Recording, ARecordingOfAFailedRunIsRefused) {
+  const std::string path = temp("aborted.jsonl");
+  try {
+    RecordingWriter w(path, header());
+    w.arrival(40000, 1, {record(20000, 0, 1)});
+    throw std::runtime_error("the target died");
+  } catch (const std::runtime_error&) {
+  }
+  std::ifstream in(path);
+  const std::string unwound((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(unwound.find(R"("aborted":"the recording was never closed)"), std::string::npos) << unwound;
+  EXPECT_NE(error_of(unwound).find("rec.jsonl:3: the recorded run failed (the recording was never closed"),
+            std::string::npos)
+      << error_of(unwound);
+  {
+    RecordingWriter w(path, header());
+    w.abort(50000, "target failed: connection reset");
+    w.close(60000);  // does nothing: the recording is already ended
+  }
+  std::ifstream again(path);
+  const std::string aborted((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(error_of(aborted).rfind("rec.jsonl:2: the recorded run failed (target failed: connection reset): ", 0), 0u)
+      << error_of(aborted);
+  std::filesystem::remove(path);
+}
+
+TEST(Recording, TimesBeyondWhatTheHostModelSimulatesAreRefused) {
+  const std::string text = valid_text();
+  EXPECT_EQ(error_of(with_line(text, 7, R"({"end":{"t":18446744073709551615,"arrivals":2,"records":3}})")),
+            "rec.jsonl:7: 't' is 18446744073709551615 ps, beyond the 4611686018427387904 ps (about 53 days) the "
+            "host model can simulate");
+  const std::string record =
+      error_of(with_line(text, 6, R"({"t":90000,"records":[[80000,4611686018427387905,2,65538,0,0]]})"));
+  EXPECT_NE(record.find("rec.jsonl:6: 'a record's producer time' is 4611686018427387905 ps, beyond"), std::string::npos)
+      << record;
+}
+
+TEST(Recording, ALineLongerThanTheBoundIsRefused) {
+  const std::string text = valid_text();
+  const std::string e = error_of(with_line(text, 3, std::string(kMaxLineBytes + 1, ' ')));
+  EXPECT_EQ(e.rfind("rec.jsonl:3: a line of 16777217 bytes: longer than", 0), 0u) << e;
+}
+
+TEST(Recording, OnlyARegularFileIsRead) {
+  auto error_reading = [](const std::string& path) -> std::string {
+    try {
+      read_recording(path);
+    } catch (const RecordingError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(error_reading("/dev/zero"), "/dev/zero: not a regular file (a recording is a file, not a device or a pipe)");
+  const std::string dir = temp("dir");
+  std::filesystem::create_directory(dir);
+  EXPECT_EQ(error_reading(dir), dir + ": is a directory, not a recording");
+  std::filesystem::remove(dir);
+}
+
 TEST(Recording, AFileThatCannotBeReadOrWrittenIsNamed) {
   try {
     read_recording("/nonexistent/rec.jsonl");
@@ -183,4 +244,4 @@ TEST(Recording, AFileThatCannotBeReadOrWrittenIsNamed) {
 }
 
 }  // namespace
-}  // namespace irqrig::replay
+}  // namespace irqrig::host::replay

@@ -57,9 +57,9 @@ json replay(const std::string& recording, const std::string& extra, int expected
 /// Writes `rec` to `path` with the message of every arrival `drop` names left out: its records
 /// landed, its interrupt never came (what a board that loses a message leaves in a recording).
 template <typename Drop>
-void write_without_messages(const irqrig::replay::Recording& rec, const std::string& path, Drop drop) {
-  using Kind = irqrig::replay::Entry::Kind;
-  irqrig::replay::RecordingWriter w(path, rec.header);
+void write_without_messages(const irqrig::host::replay::Recording& rec, const std::string& path, Drop drop) {
+  using Kind = irqrig::host::replay::Entry::Kind;
+  irqrig::host::replay::RecordingWriter w(path, rec.header);
   unsigned arrival = 0;
   for (const auto& e : rec.entries) {
     switch (e.kind) {
@@ -124,7 +124,7 @@ TEST(Replay, AMessageDroppedOnTheRecordedRunFailsTheSameCheck) {
 // without its 10th message, replayed with no fault injected, fails `late` at the same record.
 TEST(Replay, AMessageTheBoardNeverSentFailsTheSameCheck) {
   const Recorded r = record("board", "tests/host/replay/data/lost_msi.yaml --set 'faults.drop_msi={nth: [10]}'");
-  const irqrig::replay::Recording rec = irqrig::replay::read_recording(r.recording);
+  const irqrig::host::replay::Recording rec = irqrig::host::replay::read_recording(r.recording);
   const std::string lossy = temp_path("lossy.jsonl");
   write_without_messages(rec, lossy, [](unsigned arrival) { return arrival == 9; });  // the 10th
   // The scenario named on the command line has no drop_msi: the loss is in the recording.
@@ -199,14 +199,64 @@ TEST_F(BadReplay, ReplayWithATargetIsRefused) {
 }
 
 TEST_F(BadReplay, RecordToAnUnwritablePathIsRefusedBeforeTheRun) {
-  const std::string report = temp_path("unwritable_report.json");
+  const std::string report = write("unwritable_report.json", "precious\n");
   const auto r = run_cli("run scenarios/default.yaml --record /nonexistent/dir/rec.jsonl --report " + report);
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("--record /nonexistent/dir/rec.jsonl: cannot open for writing"), std::string::npos)
       << r.output;
-  // Refused before the run: the report was opened but nothing was simulated into it.
-  EXPECT_EQ(slurp(report), "");
+  // Refused before the run: the report already there keeps what it held.
+  EXPECT_EQ(slurp(report), "precious\n");
   std::filesystem::remove(report);
+}
+
+// Bad usage found after the outputs were named never empties a file the user already has: every
+// combination is checked first, and outputs are only checked for writing, not truncated.
+TEST_F(BadReplay, BadUsageLeavesExistingOutputsAsTheyWere) {
+  const std::string waves = write("precious.fst", "precious\n"), report = write("precious.json", "precious\n"),
+                    trace = write("precious_trace.json", "precious\n");
+  const std::string outputs = " --report " + report + " --trace " + trace;
+  const auto replay_waves = run_cli("run --replay " + recording_ + " --waves " + waves + outputs);
+  EXPECT_EQ(replay_waves.code, 2) << replay_waves.output;
+  EXPECT_NE(replay_waves.output.find("--waves: a replay has no RTL to trace"), std::string::npos) << replay_waves.output;
+  const auto remote_waves =
+      run_cli("run scenarios/default.yaml --target remote:unix:/nonexistent.sock --waves " + waves + outputs);
+  EXPECT_EQ(remote_waves.code, 2) << remote_waves.output;
+  EXPECT_NE(remote_waves.output.find("--waves: only the in-process target (sim)"), std::string::npos)
+      << remote_waves.output;
+  // A target that cannot be reached (exit 3) leaves the previous report too.
+  const auto unreachable = run_cli("run scenarios/default.yaml --target remote:unix:/nonexistent.sock" + outputs);
+  EXPECT_EQ(unreachable.code, 3) << unreachable.output;
+  for (const auto& f : {waves, report, trace}) {
+    EXPECT_EQ(slurp(f), "precious\n") << f;
+    std::filesystem::remove(f);
+  }
+}
+
+// Only a regular file of bounded size is read: a device would be read until memory runs out.
+TEST_F(BadReplay, ARecordingThatIsNotARegularFileIsRefused) {
+  const auto zero = run_cli("run --replay /dev/zero");
+  EXPECT_EQ(zero.code, 2) << zero.output;
+  EXPECT_NE(zero.output.find("/dev/zero: not a regular file"), std::string::npos) << zero.output;
+  const std::string dir = temp_path("recording_dir");
+  std::filesystem::create_directory(dir);
+  const auto directory = run_cli("run --replay " + dir);
+  EXPECT_EQ(directory.code, 2) << directory.output;
+  EXPECT_NE(directory.output.find(dir + ": is a directory"), std::string::npos) << directory.output;
+  std::filesystem::remove(dir);
+}
+
+// An end time near 2^64 ps is refused with the reason, rather than wrapping the replay's length.
+TEST_F(BadReplay, AnEndBeyondWhatTheHostModelSimulatesIsRefused) {
+  std::string t = text();
+  const std::size_t end_line = t.rfind("{\"end\":{\"t\":");
+  ASSERT_NE(end_line, std::string::npos);
+  const std::size_t number = end_line + 12, comma = t.find(',', number);
+  t.replace(number, comma - number, "18446744073709551615");
+  const std::string bad = write("far_end.jsonl", t);
+  const auto r = run_cli("run --replay " + bad);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("'t' is 18446744073709551615 ps, beyond the"), std::string::npos) << r.output;
+  std::filesystem::remove(bad);
 }
 
 TEST_F(BadReplay, RecordingWithMoreVectorsThanTheScenarioIsRefused) {
@@ -228,12 +278,57 @@ TEST_F(BadReplay, RunWithoutScenarioOrRecordingIsRefused) {
       << missing.output;
 }
 
+// A run whose target dies mid-run (the server killed) exits 3 and leaves a recording marked
+// aborted, which a replay refuses (exit 2) instead of blaming the driver for the events never sent.
+TEST(Replay, ARecordingOfARunWhoseTargetDiedIsRefused) {
+  const std::string socket = temp_path("died.sock"), recording = temp_path("died.jsonl");
+  const std::string bin = IRQRIG_BIN;
+  // The server is killed once the run has connected and begun its recording (its header line).
+  const auto r = irqrig::test::run_command(
+      "sh -c '" + bin + " serve --listen unix:" + socket + " --once >/dev/null 2>&1 & server=$!; " +
+      "while [ ! -S " + socket + " ]; do sleep 0.01; done; " + bin +
+      " run scenarios/default.yaml --set \"device.bursts=[{vectors: [0, 1, 2, 3], events: 1000000, gap_ns: 200}]\" --set run.time_us=1000000 --quiet "
+      "--target remote:unix:" + socket + " --record " + recording + " 2>&1 & run=$!; " +
+      "while [ ! -s " + recording + " ]; do sleep 0.01; done; sleep 0.2; kill -9 $server; wait $run; echo exit $?' 2>&1");
+  EXPECT_NE(r.output.find("target failed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("exit 3"), std::string::npos) << r.output;
+  const std::string text = slurp(recording);
+  EXPECT_NE(text.find(R"("aborted":"target failed: )"), std::string::npos) << text.substr(text.size() > 400 ? text.size() - 400 : 0);
+  const auto replayed = run_cli("run --replay " + recording);
+  EXPECT_EQ(replayed.code, 2) << replayed.output;
+  EXPECT_NE(replayed.output.find("the recorded run failed (target failed: "), std::string::npos) << replayed.output;
+  EXPECT_EQ(replayed.output.find("exactly_once"), std::string::npos) << replayed.output;
+  for (const auto& f : {socket, recording}) std::filesystem::remove(f);
+}
+
+/// The header of a recording made against `irqrig serve --target SERVED`.
+json header_recorded_through_server(const std::string& served, const std::string& name) {
+  const std::string socket = temp_path(name + ".sock"), recording = temp_path(name + ".jsonl");
+  const std::string bin = IRQRIG_BIN;
+  const auto r = irqrig::test::run_command(
+      "sh -c '" + bin + " serve --listen unix:" + socket + " --target " + served + " --once >/dev/null 2>&1 & " +
+      "while [ ! -S " + socket + " ]; do sleep 0.01; done; " + bin +
+      " run tests/host/replay/data/lost_msi.yaml --quiet --target remote:unix:" + socket + " --record " + recording +
+      "; echo exit $?; wait' 2>&1");
+  EXPECT_NE(r.output.find("exit 0"), std::string::npos) << r.output;
+  const std::string text = slurp(recording);
+  for (const auto& f : {socket, recording}) std::filesystem::remove(f);
+  return text.empty() ? json() : json::parse(text.substr(0, text.find('\n')));
+}
+
+// The replay's posted-write delay is the Verilated endpoint's only when the server runs it: a
+// server in front of a card (HelloAck backend vfio) leaves it unknown (0), as vfio: does.
+TEST(Replay, APostedWriteDelayIsRecordedOnlyForAServedEndpoint) {
+  EXPECT_EQ(header_recorded_through_server("sim", "served_sim")["posted_write_ps"], 32000);
+  EXPECT_EQ(header_recorded_through_server("vfio:loopback", "served_card")["posted_write_ps"], 0);
+}
+
 // What the device never sent is not waited for: a recording whose last message is missing ends
 // at its own end, with that event lost and the run not drained.
 TEST(Replay, ARecordingEndingWithRecordsUnprocessedEndsAtItsEnd) {
   const std::string full = temp_path("full.jsonl"), cut = temp_path("cut_end.jsonl");
   ASSERT_EQ(run_cli("run tests/host/replay/data/lost_msi.yaml --quiet --record " + full).code, 0);
-  const irqrig::replay::Recording rec = irqrig::replay::read_recording(full);
+  const irqrig::host::replay::Recording rec = irqrig::host::replay::read_recording(full);
   const std::uint64_t last = rec.arrivals() - 1;
   write_without_messages(rec, cut, [last](unsigned arrival) { return arrival == last; });
   const json r = replay(cut, "", 1);

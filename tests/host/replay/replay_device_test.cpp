@@ -13,7 +13,7 @@
 #include "host/replay/replay_device.h"
 #include "irqrig/regs.h"
 
-namespace irqrig::replay {
+namespace irqrig::host::replay {
 namespace {
 
 constexpr std::uint64_t kRing = 0x10000000, kProducer = 0x10004000;
@@ -264,4 +264,4 @@ TEST(ReplayDevice, ARecordFromARecordingWithoutRingProgrammingIsCountedNotWritte
 }
 
 }  // namespace
-}  // namespace irqrig::replay
+}  // namespace irqrig::host::replay
