@@ -24,6 +24,7 @@
 
 #include "irqrig/regs.h"
 #include "sim/remote/codec.h"
+#include "sim/remote/framing.h"
 
 namespace irqrig::sim::remote {
 namespace {
@@ -109,7 +110,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket socket, std::string peer, const ServerOptions& options, const DeviceFactory& factory)
       : socket_(std::move(socket)), timer_(socket_.get_executor()), peer_(std::move(peer)), options_(options),
-        factory_(factory), in_(64 * proto::kMessageSize) {}
+        factory_(factory) {}
 
   /// Serves the client to its end; true when it got a HelloAck.
   asio::awaitable<bool> serve();
@@ -159,8 +160,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const DeviceFactory& factory_;
   std::unique_ptr<Device> device_;
   proto::Sequencer seq_;
-  std::vector<std::byte> in_;  // bytes read ahead: a client may send several messages at once
-  std::size_t in_begin_ = 0, in_end_ = 0;
+  ReceiveBuffer in_;  // bytes read ahead: a client may send several messages at once
   std::vector<proto::Wire> out_;  // replies and device writes, sent when the client waits for them
   bool hello_seen_ = false;
   Deadline expired_ = Deadline::kNone;
@@ -169,23 +169,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 asio::awaitable<std::optional<Message>> Connection::next() {
-  while (in_end_ - in_begin_ < proto::kMessageSize) {
+  while (!in_.has_message()) {
     // The client waits for what it is owed before it sends more: send it now.
     if (!out_.empty()) co_await flush();
-    if (in_begin_ > 0) {
-      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-      in_end_ -= in_begin_;
-      in_begin_ = 0;
-    }
+    const std::span<std::byte> space = in_.space();
     error_code ec;
     // Before the Hello, one deadline covers the whole handshake (armed in serve()).
     if (hello_seen_) arm(options_.idle_timeout, Deadline::kIdle);
-    const std::size_t n = co_await socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+    const std::size_t n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
                                                            asio::redirect_error(asio::use_awaitable, ec));
     if (hello_seen_) disarm();
-    in_end_ += n;
+    in_.filled(n);
     if (!ec) continue;
-    const std::size_t have = in_end_ - in_begin_;
+    const std::size_t have = in_.pending();
     if (expired_ == Deadline::kHello)
       throw Refusal(1, fmt::format("no Hello within {} ms", options_.hello_timeout.count()));
     if (expired_ == Deadline::kIdle) throw Abandoned(idle_text());
@@ -194,8 +190,7 @@ asio::awaitable<std::optional<Message>> Connection::next() {
       throw proto::ProtoError(fmt::format("truncated message: {} of {} bytes, then the peer closed", have, proto::kMessageSize));
     throw boost::system::system_error(ec);
   }
-  const Message m = seq_.accept(std::span<const std::byte>(in_.data() + in_begin_, proto::kMessageSize));
-  in_begin_ += proto::kMessageSize;
+  const Message m = seq_.accept(in_.take());
   ++messages_;
   co_return m;
 }

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -20,6 +21,7 @@
 
 #include "irqrig/regs.h"
 #include "sim/remote/codec.h"
+#include "sim/remote/framing.h"
 #include "tests/sim/remote_support.h"
 
 namespace irqrig::sim::remote::test {
@@ -707,6 +709,33 @@ TEST(RemoteServer, ListenAddressesAreParsedWithClearErrors) {
     }
   }
   EXPECT_THROW(parse_socket_address("tcp:h:0", "--target", false), std::invalid_argument);
+}
+
+// The framing both ends share: a stream cut anywhere gives back the same whole messages.
+TEST(RemoteFraming, PiecesOfAnyLengthMakeWholeMessagesInOrder) {
+  proto::Sequencer out;
+  std::vector<std::byte> stream;
+  for (std::uint16_t i = 0; i < 5; ++i) {
+    const proto::Wire w = out.stamp(config_read(static_cast<std::uint16_t>(4 * i)));
+    const auto* b = reinterpret_cast<const std::byte*>(w.data());
+    stream.insert(stream.end(), b, b + w.size());
+  }
+  ReceiveBuffer in(2);  // room for two messages: the partial one must move to the front
+  proto::Sequencer seq;
+  std::size_t at = 0, piece = 1;
+  std::vector<std::uint16_t> offsets;
+  while (at < stream.size() || in.has_message()) {
+    while (in.has_message()) offsets.push_back(seq.accept(in.take()).config_read.offset);
+    const std::span<std::byte> space = in.space();
+    ASSERT_GE(space.size(), proto::kMessageSize - in.pending());
+    const std::size_t n = std::min({piece, space.size(), stream.size() - at});
+    std::memcpy(space.data(), stream.data() + at, n);
+    in.filled(n);
+    at += n;
+    piece = piece * 3 + 1;  // 1, 4, 13, 40, 121, 364 bytes: cuts inside and across messages
+  }
+  EXPECT_EQ(in.pending(), 0u);
+  EXPECT_EQ(offsets, (std::vector<std::uint16_t>{0, 4, 8, 12, 16}));
 }
 
 TEST(RemoteServer, ATokenFileGivesItsFirstLine) {
