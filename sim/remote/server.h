@@ -31,7 +31,8 @@ using DeviceFactory = std::function<std::unique_ptr<Device>()>;
 struct ServerOptions {
   /// Where to listen; the default is a Unix socket in the current directory.
   SocketAddress listen{SocketAddress::Kind::kUnix, "irqrig.sock", "", 0};
-  /// The token a client's Hello must carry; empty: none (only allowed on a Unix socket or loopback).
+  /// The token a client's Hello must carry; empty: none (only allowed on a Unix socket, or on TCP
+  /// loopback when the backend is not a real card).
   std::string token;
   /// Serve one client (one that got a HelloAck), then return from run().
   bool once = false;
