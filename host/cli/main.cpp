@@ -1,4 +1,5 @@
 // The irqrig command line: run and check scenarios (DESIGN.md "CLI" contract and its exit codes).
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,14 @@
 #include "sim/verilated/verilated_device.h"
 
 namespace {
+
+// serve's last words: stderr may be closed (`2>&-`); stdio's calls report that by return value,
+// which is ignored, where fmt::print would throw out of a catch block.
+void say_error(const char* what, const char* why) noexcept {
+  std::fputs(what, stderr);
+  std::fputs(why, stderr);
+  std::fputc('\n', stderr);
+}
 
 enum Exit : int { kOk = 0, kCheckFailed = 1, kBadInput = 2, kTargetFailed = 3 };
 
@@ -135,15 +144,17 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--html", html_path, "The HTML file to write")->required();
 
   // `irqrig serve` (docs/remote.md): one client at a time drives a fresh device over the wire protocol.
-  std::string serve_listen = "unix:irqrig.sock", serve_target = "sim", serve_token, serve_token_file;
+  std::string serve_listen = "unix:irqrig.sock", serve_target = "sim", serve_token_file;
   bool serve_once = false;
   CLI::App* serve = app.add_subcommand("serve", "Serve the endpoint (or a card) to remote clients, one after another");
   serve->add_option("--listen", serve_listen,
                     "unix:PATH (made mode 0600) or tcp:HOST:PORT (port 0: any free one); an address beyond loopback "
                     "needs a token. Default unix:irqrig.sock");
   serve->add_option("--target", serve_target, "sim | vfio:BDF: the device each client gets afresh");
-  CLI::Option* token_option = serve->add_option("--token", serve_token, "Clients must send this token (IRQRIG_TOKEN on their side)");
-  serve->add_option("--token-file", serve_token_file, "Read the token from this file's first line")->excludes(token_option);
+  // No --token: a secret on the command line is visible to every user in `ps`.
+  serve->add_option("--token-file", serve_token_file,
+                    "Clients must send the token on this file's first line (IRQRIG_TOKEN on their side); "
+                    "without it, the server's IRQRIG_TOKEN if set");
   serve->add_flag("--once", serve_once, "Serve one client, then exit");
 
   try {
@@ -176,7 +187,10 @@ int main(int argc, char** argv) {
     try {
       remote::ServerOptions options;
       options.listen = remote::parse_socket_address(serve_listen, "--listen", /*allow_port_0=*/true);
-      options.token = serve_token_file.empty() ? serve_token : remote::read_token_file(serve_token_file);
+      if (!serve_token_file.empty())
+        options.token = remote::read_token_file(serve_token_file);
+      else if (const char* token = std::getenv("IRQRIG_TOKEN"))
+        options.token = token;
       options.once = serve_once;
       options.handle_signals = true;
       const irqrig::host::TargetSpec spec = irqrig::host::parse_target(serve_target);
@@ -186,24 +200,24 @@ int main(int argc, char** argv) {
       options.backend = vfio ? irqrig::sim::proto::Backend::kVfio : irqrig::sim::proto::Backend::kSim;
       options.num_vectors = vfio ? 0 : irqrig::sim::VerilatedDeviceOptions{}.num_vectors;
       const remote::DeviceFactory factory = [spec] { return irqrig::host::open_target(spec, irqrig::host::TargetOptions{}); };
+      remote::Server server(options, factory);  // the listening policy first: bad input is exit 2
       factory();  // a target that cannot be opened fails now (exit 3), not at the first client
-      remote::Server server(options, factory);
       // The one line on stdout: where clients connect (a script or test reads the port from it).
       fmt::print("listening on {}\n", server.address());
       std::fflush(stdout);
       server.run();
       return kOk;
     } catch (const std::invalid_argument& e) {
-      fmt::print(stderr, "irqrig: error: {}\n", e.what());
+      say_error("irqrig: error: ", e.what());
       return kBadInput;
     } catch (const remote::ServeError& e) {
-      fmt::print(stderr, "irqrig: error: {}\n", e.what());
+      say_error("irqrig: error: ", e.what());
       return kBadInput;
     } catch (const irqrig::sim::DeviceError& e) {
-      fmt::print(stderr, "irqrig: target failed: {}\n", e.what());
+      say_error("irqrig: target failed: ", e.what());
       return kTargetFailed;
     } catch (const std::exception& e) {
-      fmt::print(stderr, "irqrig: internal error: {}\n", e.what());
+      say_error("irqrig: internal error: ", e.what());
       return kTargetFailed;
     }
   }

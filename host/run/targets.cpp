@@ -1,6 +1,5 @@
 #include "host/run/targets.h"
 
-#include <charconv>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -28,26 +27,10 @@ TargetSpec parse_target(const std::string& text) {
   TargetSpec spec;
   spec.text = text;
   if (text == "sim") return spec;
-  if (starts_with(text, "remote:unix:")) {
-    spec.kind = TargetSpec::Kind::kRemoteUnix;
-    spec.path = text.substr(12);
-    if (spec.path.empty()) bad(text, "the socket path is missing (remote:unix:PATH)");
-    return spec;
-  }
-  if (starts_with(text, "remote:tcp:")) {
-    spec.kind = TargetSpec::Kind::kRemoteTcp;
-    const std::string rest = text.substr(11);
-    const auto colon = rest.rfind(':');
-    if (colon == std::string::npos || colon == 0) bad(text, "expected remote:tcp:HOST:PORT");
-    spec.host = rest.substr(0, colon);
-    if (spec.host.size() > 2 && spec.host.front() == '[' && spec.host.back() == ']')
-      spec.host = spec.host.substr(1, spec.host.size() - 2);  // [::1]
-    const std::string port = rest.substr(colon + 1);
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535)
-      bad(text, fmt::format("port '{}' is not a number from 1 to 65535", port));
-    spec.port = static_cast<std::uint16_t>(value);
+  if (starts_with(text, "remote:")) {
+    spec.remote = sim::remote::parse_socket_address(text.substr(7), "--target", /*allow_port_0=*/false, text);
+    spec.kind = spec.remote.kind == sim::remote::SocketAddress::Kind::kUnix ? TargetSpec::Kind::kRemoteUnix
+                                                                             : TargetSpec::Kind::kRemoteTcp;
     return spec;
   }
   if (starts_with(text, "vfio:")) {
@@ -86,18 +69,10 @@ std::unique_ptr<sim::Device> open_target(const TargetSpec& spec, const TargetOpt
       return host::vfio::open_vfio_device(spec.bdf);
     case TargetSpec::Kind::kRemoteUnix:
     case TargetSpec::Kind::kRemoteTcp: {
-      sim::remote::SocketAddress address;
-      if (spec.kind == TargetSpec::Kind::kRemoteUnix) {
-        address.path = spec.path;
-      } else {
-        address.kind = sim::remote::SocketAddress::Kind::kTcp;
-        address.host = spec.host;
-        address.port = spec.port;
-      }
       sim::remote::RemoteOptions remote;
       // From the environment, not the command line, where any user could read it in `ps`.
       if (const char* token = std::getenv("IRQRIG_TOKEN")) remote.token = token;
-      return std::make_unique<sim::remote::RemoteDevice>(address, remote);
+      return std::make_unique<sim::remote::RemoteDevice>(spec.remote, remote);
     }
   }
   throw std::logic_error("open_target: a target kind without a backend");

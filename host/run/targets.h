@@ -7,21 +7,21 @@
 #include <string>
 
 #include "sim/device/device.h"
+#include "sim/remote/address.h"
 
 namespace irqrig::host {
 
 struct TargetSpec {
   enum class Kind { kSim, kRemoteUnix, kRemoteTcp, kVfio };
   Kind kind = Kind::kSim;
-  std::string text = "sim";  ///< as the user wrote it; the report's `target`
-  std::string path;          ///< kRemoteUnix: the socket path
-  std::string host;          ///< kRemoteTcp
-  std::uint16_t port = 0;    ///< kRemoteTcp
-  std::string bdf;           ///< kVfio: the card's PCI address
+  std::string text = "sim";            ///< as the user wrote it; the report's `target`
+  sim::remote::SocketAddress remote;  ///< kRemoteUnix, kRemoteTcp: where the server listens
+  std::string bdf;                     ///< kVfio: the card's PCI address
 };
 
 /// `sim`, `remote:unix:PATH`, `remote:tcp:HOST:PORT` or `vfio:BDF`. Throws std::invalid_argument
-/// naming the option and what is wrong.
+/// naming the option and what is wrong. The remote address is sim::remote::parse_socket_address's,
+/// the one parser `irqrig serve --listen` uses too.
 TargetSpec parse_target(const std::string& text);
 
 struct TargetOptions {

@@ -1,5 +1,7 @@
 #include "sim/remote/address.h"
 
+#include <sys/un.h>
+
 #include <charconv>
 #include <stdexcept>
 
@@ -7,15 +9,20 @@
 
 namespace irqrig::sim::remote {
 
-SocketAddress parse_socket_address(const std::string& text, const std::string& option, bool allow_port_0) {
+SocketAddress parse_socket_address(const std::string& text, const std::string& option, bool allow_port_0,
+                                   const std::string& shown) {
   auto bad = [&](const std::string& why) {
-    return std::invalid_argument(fmt::format("{} {}: {}", option, text, why));
+    return std::invalid_argument(fmt::format("{} {}: {}", option, shown.empty() ? text : shown, why));
   };
   SocketAddress a;
   if (text.rfind("unix:", 0) == 0) {
     a.kind = SocketAddress::Kind::kUnix;
     a.path = text.substr(5);
     if (a.path.empty()) throw bad("the socket path is missing (unix:PATH)");
+    // Refused here, as bad input, rather than as ENAMETOOLONG when the socket is bound or connected.
+    if (a.path.size() >= sizeof(sockaddr_un::sun_path))
+      throw bad(fmt::format("the socket path is {} bytes; at most {} fit a Unix socket address", a.path.size(),
+                            sizeof(sockaddr_un::sun_path) - 1));
     return a;
   }
   if (text.rfind("tcp:", 0) != 0) throw bad("expected unix:PATH or tcp:HOST:PORT");

@@ -15,9 +15,12 @@ struct SocketAddress {
   std::uint16_t port = 0;  ///< kTcp; 0 lets a server pick a free port
 };
 
-/// `unix:PATH` or `tcp:HOST:PORT` (`tcp:[::1]:PORT` for IPv6). `option` names the flag in the
-/// message of the std::invalid_argument thrown for a bad spelling; a port of 0 only if `allow_port_0`.
-SocketAddress parse_socket_address(const std::string& text, const std::string& option, bool allow_port_0);
+/// `unix:PATH` or `tcp:HOST:PORT` (`tcp:[::1]:PORT` for IPv6); a PATH must fit sockaddr_un's
+/// sun_path. Throws std::invalid_argument for a bad spelling, its message starting
+/// "`option` `shown`: " (`shown` defaults to `text`: `--target remote:unix:…` shows what the user
+/// wrote); a port of 0 only if `allow_port_0`.
+SocketAddress parse_socket_address(const std::string& text, const std::string& option, bool allow_port_0,
+                                   const std::string& shown = "");
 
 /// The spelling parse_socket_address takes back.
 std::string to_string(const SocketAddress& a);

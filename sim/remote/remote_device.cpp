@@ -15,6 +15,7 @@
 
 #include "irqrig/regs.h"
 #include "sim/remote/codec.h"
+#include "sim/remote/framing.h"
 
 namespace irqrig::sim::remote {
 namespace {
@@ -77,35 +78,30 @@ class RemoteDevice::Link {
   Message receive(std::chrono::milliseconds timeout, const std::string& waiting_for) {
     flush(timeout, waiting_for);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (in_end_ - in_begin_ < proto::kMessageSize) {
-      if (in_begin_ > 0) {
-        std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-        in_end_ -= in_begin_;
-        in_begin_ = 0;
-      }
+    while (!in_.has_message()) {
+      const std::span<std::byte> space = in_.space();
       error_code ec;
-      const std::size_t n = socket_.read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_), ec);
-      in_end_ += n;
+      const std::size_t n = socket_.read_some(asio::buffer(space.data(), space.size()), ec);
+      in_.filled(n);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
         wait(POLLIN, deadline, timeout, waiting_for);
         continue;
       }
-      if (ec == asio::error::eof && in_end_ == in_begin_)
+      if (ec == asio::error::eof && in_.pending() == 0)
         throw DeviceError(fmt::format("{}: the server closed the connection while we waited for {}", where_, waiting_for));
       if (ec == asio::error::eof)
         throw DeviceError(fmt::format("{}: the server closed the connection in the middle of a message ({} of {} bytes)",
-                                      where_, in_end_ - in_begin_, proto::kMessageSize));
+                                      where_, in_.pending(), proto::kMessageSize));
       if (ec == asio::error::connection_reset)
         throw DeviceError(fmt::format("{}: the server closed the connection while we waited for {}", where_, waiting_for));
       if (ec) throw DeviceError(fmt::format("{}: reading {}: {}", where_, waiting_for, ec.message()));
     }
     Message m;
     try {
-      m = seq_.accept(std::span<const std::byte>(in_.data() + in_begin_, proto::kMessageSize));
+      m = seq_.accept(in_.take());
     } catch (const proto::ProtoError& e) {
       throw DeviceError(fmt::format("{}: the server broke the protocol: {}", where_, e.what()));
     }
-    in_begin_ += proto::kMessageSize;
     return m;
   }
 
@@ -166,8 +162,7 @@ class RemoteDevice::Link {
   asio::io_context io_{1};
   Protocol::socket socket_{io_};
   proto::Sequencer seq_;
-  std::vector<std::byte> in_ = std::vector<std::byte>(256 * proto::kMessageSize);
-  std::size_t in_begin_ = 0, in_end_ = 0;
+  ReceiveBuffer in_{256};
   std::vector<proto::Wire> out_;
 };
 

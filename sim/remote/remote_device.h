@@ -27,7 +27,9 @@ struct RemoteOptions {
 /// One connection to a server, holding its device from the handshake to destruction (Goodbye).
 /// Called synchronously (from the SystemC device thread, or a test): each read or advance sends its
 /// request and delivers every device write the server forwards, in order, before returning.
-/// A device write may be made from inside the upstream sink (it is queued, as in-process); a read,
+/// A BAR write may be made from inside the upstream sink, but unlike in-process (where it enters the
+/// device within the running advance) it is queued and reaches the device with the next request,
+/// at the device time of the Advanced, up to one quantum later (docs/remote.md). A read,
 /// configuration access or advance from there is refused with a DeviceError.
 /// Every failure (unreachable, refused, timed out, a server breaking the protocol, the device
 /// failing on the server) is a DeviceError, and the connection is unusable afterwards.

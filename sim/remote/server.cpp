@@ -3,11 +3,15 @@
 
 #include "sim/remote/server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cstring>
@@ -20,6 +24,7 @@
 
 #include "irqrig/regs.h"
 #include "sim/remote/codec.h"
+#include "sim/remote/framing.h"
 
 namespace irqrig::sim::remote {
 namespace {
@@ -42,6 +47,13 @@ class Refusal : public std::runtime_error {
   std::uint32_t code_;
 };
 
+/// The end of a connection with nobody left to tell: the peer is idle past the deadline or gone
+/// mid-Advance. No Error is sent (it would not be read); the device is freed.
+class Abandoned : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Token comparison that takes as long for a near miss as for a far one.
 bool same_token(const std::string& a, const std::string& b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
@@ -59,6 +71,23 @@ asio::ip::tcp::endpoint as_tcp(const Protocol::endpoint& g) {
   std::memcpy(e.data(), g.data(), g.size());
   e.resize(g.size());
   return e;
+}
+
+// A TCP peer that vanishes without a FIN (cable pulled, host gone) is noticed by the kernel within
+// about `idle`, even while the server only writes (TCP_USER_TIMEOUT) or waits (keepalive probes).
+void set_keepalive(Socket& s, std::chrono::milliseconds idle) {
+  const int fd = s.native_handle();
+  const long idle_s = std::max<long>(1, static_cast<long>(idle.count() / 1000));
+  const int on = 1;
+  const int keep_idle = static_cast<int>(std::max<long>(1, idle_s / 2));
+  const int keep_interval = static_cast<int>(std::max<long>(1, idle_s / 6));
+  const int keep_count = 3;
+  const unsigned user_timeout = static_cast<unsigned>(std::max<long>(1, static_cast<long>(idle.count())));
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &keep_idle, sizeof keep_idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &keep_interval, sizeof keep_interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &keep_count, sizeof keep_count);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
 }
 
 // Who is on the other end, for the log: the process on a Unix socket, the address over TCP.
@@ -81,9 +110,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket socket, std::string peer, const ServerOptions& options, const DeviceFactory& factory)
       : socket_(std::move(socket)), timer_(socket_.get_executor()), peer_(std::move(peer)), options_(options),
-        factory_(factory), in_(64 * proto::kMessageSize) {}
+        factory_(factory) {}
 
-  asio::awaitable<void> serve();
+  /// Serves the client to its end; true when it got a HelloAck.
+  asio::awaitable<bool> serve();
   /// Ends the connection from the server's side (stop): pending reads and writes are cancelled.
   void close() {
     error_code ec;
@@ -92,13 +122,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
+  enum class Deadline { kNone, kHello, kIdle };
   asio::awaitable<std::optional<Message>> next();
   asio::awaitable<void> flush();
+  /// Runs an Advance in steps, so a long one neither hides signals and stop() nor goes on for a
+  /// peer that has gone.
+  asio::awaitable<void> advance(const Message& m);
+  /// Starts the deadline of the next read or write: when it runs out the socket's operations are
+  /// cancelled and `expired_` says which limit it was.
+  void arm(std::chrono::milliseconds limit, Deadline kind);
+  void disarm() {
+    ++deadline_generation_;
+    timer_.cancel();
+  }
+  std::string idle_text() const {
+    return fmt::format("idle for {:g} s; device freed", static_cast<double>(options_.idle_timeout.count()) / 1000.0);
+  }
+  /// The peer has closed or reset its end (seen without reading what it may still have sent).
+  bool peer_gone();
   void queue(const Message& m) { out_.push_back(seq_.stamp(m)); }
   void check_hello(const Message& m);
   /// Runs one request; true when the client is done (Goodbye, or its own Error).
   bool handle(const Message& m);
-  void log(const std::string& line) const { options_.log(fmt::format("{}: {}", peer_, line)); }
+  void log(const std::string& line) const noexcept {
+    try {
+      options_.log(fmt::format("{}: {}", peer_, line));
+    } catch (...) {
+      // A log line is never worth a connection.
+    }
+  }
   std::uint64_t now() const { return device_ ? device_->now_ps() : 0; }
 
   Socket socket_;
@@ -108,38 +160,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const DeviceFactory& factory_;
   std::unique_ptr<Device> device_;
   proto::Sequencer seq_;
-  std::vector<std::byte> in_;  // bytes read ahead: a client may send several messages at once
-  std::size_t in_begin_ = 0, in_end_ = 0;
+  ReceiveBuffer in_;  // bytes read ahead: a client may send several messages at once
   std::vector<proto::Wire> out_;  // replies and device writes, sent when the client waits for them
   bool hello_seen_ = false;
-  bool hello_timed_out_ = false;
+  Deadline expired_ = Deadline::kNone;
+  std::uint64_t deadline_generation_ = 0;  // a wait that fired for an earlier operation is ignored
   std::uint64_t messages_ = 0;
 };
 
 asio::awaitable<std::optional<Message>> Connection::next() {
-  while (in_end_ - in_begin_ < proto::kMessageSize) {
+  while (!in_.has_message()) {
     // The client waits for what it is owed before it sends more: send it now.
     if (!out_.empty()) co_await flush();
-    if (in_begin_ > 0) {
-      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-      in_end_ -= in_begin_;
-      in_begin_ = 0;
-    }
+    const std::span<std::byte> space = in_.space();
     error_code ec;
-    const std::size_t n = co_await socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+    // Before the Hello, one deadline covers the whole handshake (armed in serve()).
+    if (hello_seen_) arm(options_.idle_timeout, Deadline::kIdle);
+    const std::size_t n = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
                                                            asio::redirect_error(asio::use_awaitable, ec));
-    in_end_ += n;
+    if (hello_seen_) disarm();
+    in_.filled(n);
     if (!ec) continue;
-    const std::size_t have = in_end_ - in_begin_;
-    if (hello_timed_out_)
+    const std::size_t have = in_.pending();
+    if (expired_ == Deadline::kHello)
       throw Refusal(1, fmt::format("no Hello within {} ms", options_.hello_timeout.count()));
+    if (expired_ == Deadline::kIdle) throw Abandoned(idle_text());
     if (ec == asio::error::eof && have == 0) co_return std::nullopt;
     if (ec == asio::error::eof)
       throw proto::ProtoError(fmt::format("truncated message: {} of {} bytes, then the peer closed", have, proto::kMessageSize));
     throw boost::system::system_error(ec);
   }
-  const Message m = seq_.accept(std::span<const std::byte>(in_.data() + in_begin_, proto::kMessageSize));
-  in_begin_ += proto::kMessageSize;
+  const Message m = seq_.accept(in_.take());
   ++messages_;
   co_return m;
 }
@@ -147,7 +198,58 @@ asio::awaitable<std::optional<Message>> Connection::next() {
 asio::awaitable<void> Connection::flush() {
   std::vector<proto::Wire> out;
   out.swap(out_);
-  co_await asio::async_write(socket_, asio::buffer(out.data(), out.size() * proto::kMessageSize), asio::use_awaitable);
+  // A client that never reads its replies fills the socket's buffers and would hold this write
+  // (and the device) for good.
+  arm(options_.idle_timeout, Deadline::kIdle);
+  error_code ec;
+  co_await asio::async_write(socket_, asio::buffer(out.data(), out.size() * proto::kMessageSize),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  disarm();
+  if (ec && expired_ == Deadline::kIdle) throw Abandoned(idle_text());
+  if (ec) throw boost::system::system_error(ec);
+}
+
+void Connection::arm(std::chrono::milliseconds limit, Deadline kind) {
+  const std::uint64_t generation = ++deadline_generation_;
+  expired_ = Deadline::kNone;
+  timer_.expires_after(limit);
+  timer_.async_wait([self = shared_from_this(), generation, kind](const error_code& ec) {
+    if (ec || generation != self->deadline_generation_) return;
+    self->expired_ = kind;
+    error_code ignored;
+    self->socket_.cancel(ignored);
+  });
+}
+
+bool Connection::peer_gone() {
+  pollfd p{socket_.native_handle(), POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+asio::awaitable<void> Connection::advance(const Message& m) {
+  const std::uint64_t target = m.header.time_ps;
+  if (target > device_->now_ps() && target - device_->now_ps() > options_.max_advance_ps)
+    throw Refusal(1, fmt::format("Advance #{}: to {} ps, more than {} ps past the device's {} ps", m.header.sequence,
+                                 target, options_.max_advance_ps, device_->now_ps()));
+  const std::uint64_t step =
+      std::max<std::uint64_t>(1, options_.advance_chunk_cycles) * std::max<std::uint64_t>(1, device_->cycle_ps());
+  for (;;) {
+    // The device makes the same calls at the same cycles whether it runs to `target` at once or in
+    // steps; an Advance to a time reached still calls advance_to once (a backend may deliver then).
+    const std::uint64_t now = device_->now_ps();
+    const bool last = target <= now || target - now <= step;
+    device_->advance_to(last ? target : now + step);
+    if (last || device_->now_ps() >= target) break;
+    // Let the server's thread see a signal or stop() (which closes this socket) between steps.
+    co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+    if (!socket_.is_open()) throw boost::system::system_error(asio::error::operation_aborted);
+    if (peer_gone())
+      throw Abandoned(fmt::format("gone during Advance #{} (at device time {} of {} ps); device freed",
+                                  m.header.sequence, device_->now_ps(), target));
+  }
+  Message r = proto::make(Type::kAdvanced, device_->now_ps());
+  r.advanced.cycles = device_->cycles();
+  queue(r);
 }
 
 void Connection::check_hello(const Message& m) {
@@ -181,16 +283,6 @@ bool Connection::handle(const Message& m) {
     case Type::kBarWrite:
       device_->bar_write(m.bar_write.bar, m.bar_write.offset, m.bar_write.value, m.bar_write.size);
       return false;
-    case Type::kAdvance: {
-      if (m.header.time_ps > device_->now_ps() && m.header.time_ps - device_->now_ps() > options_.max_advance_ps)
-        throw Refusal(1, fmt::format("Advance #{}: to {} ps, more than {} ps past the device's {} ps", m.header.sequence,
-                                     m.header.time_ps, options_.max_advance_ps, device_->now_ps()));
-      device_->advance_to(m.header.time_ps);
-      Message r = proto::make(Type::kAdvanced, device_->now_ps());
-      r.advanced.cycles = device_->cycles();
-      queue(r);
-      return false;
-    }
     case Type::kGoodbye:
       return true;
     case Type::kError:
@@ -204,23 +296,19 @@ bool Connection::handle(const Message& m) {
   }
 }
 
-asio::awaitable<void> Connection::serve() {
+asio::awaitable<bool> Connection::serve() {
   log("connected");
   // A peer that connects and says nothing must not hold the device from the next client.
-  timer_.expires_after(options_.hello_timeout);
-  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (ec || self->hello_seen_) return;
-    self->hello_timed_out_ = true;
-    error_code ignored;
-    self->socket_.cancel(ignored);
-  });
+  arm(options_.hello_timeout, Deadline::kHello);
   std::uint32_t code = 0;
   std::string reason;
   bool said_goodbye = false;
+  bool acked = false;
+  bool abandoned = false;
   try {
     const std::optional<Message> hello = co_await next();
     hello_seen_ = true;
-    timer_.cancel();
+    disarm();
     if (!hello) {
       reason = "closed before its Hello";
     } else {
@@ -242,11 +330,16 @@ asio::awaitable<void> Connection::serve() {
       ack.hello_ack.num_vectors = options_.num_vectors;
       ack.hello_ack.regmap_hash = regs::kRegmapHash;
       queue(ack);
+      acked = true;
       for (;;) {
         const std::optional<Message> m = co_await next();
         if (!m) {
           reason = fmt::format("vanished without a Goodbye after {} messages; device freed", messages_);
           break;
+        }
+        if (m->header.type == Type::kAdvance) {
+          co_await advance(*m);
+          continue;
         }
         if (handle(*m)) {
           said_goodbye = m->header.type == Type::kGoodbye;
@@ -254,6 +347,9 @@ asio::awaitable<void> Connection::serve() {
         }
       }
     }
+  } catch (const Abandoned& e) {
+    abandoned = true;
+    reason = e.what();
   } catch (const Refusal& e) {
     code = e.code();
     reason = e.what();
@@ -270,25 +366,31 @@ asio::awaitable<void> Connection::serve() {
     code = 4;
     reason = fmt::format("device failed: {}", e.what());
   }
-  timer_.cancel();
-  if (code != 0) {
-    // The peer may be gone already (a truncated message, then EOF): the Error is best effort.
+  disarm();
+  if (code != 0 && socket_.is_open()) {
+    // The peer may be gone already (a truncated message, then EOF): the Error is best effort, and
+    // a peer that does not read it cannot hold the device either.
     out_.push_back(seq_.stamp(proto::make_error(code, reason, now())));
     error_code ec;
     std::vector<proto::Wire> out;
     out.swap(out_);
+    arm(options_.idle_timeout, Deadline::kIdle);
     co_await asio::async_write(socket_, asio::buffer(out.data(), out.size() * proto::kMessageSize),
                                asio::redirect_error(asio::use_awaitable, ec));
+    disarm();
   }
   error_code ignored;
   socket_.shutdown(Socket::shutdown_both, ignored);
   socket_.close(ignored);
-  if (code != 0)
+  if (abandoned)
+    log(reason);
+  else if (code != 0)
     log(fmt::format("closed with Error {}: {}", code, reason));
   else if (said_goodbye)
     log(fmt::format("done after {} messages (Goodbye at device time {} ps)", messages_, now()));
   else
     log(fmt::format("closed: {}", reason));
+  co_return acked;
 }
 
 }  // namespace
@@ -316,6 +418,7 @@ class Server::Impl {
   }
   std::string address() const { return address_; }
   std::uint64_t connections() const { return connections_.load(); }
+  std::uint64_t clients() const { return clients_.load(); }
 
  private:
   void listen_unix();
@@ -334,11 +437,28 @@ class Server::Impl {
   ino_t socket_inode_ = 0;  // the socket file this server made, so it never removes another's
   bool stopping_ = false;
   std::atomic<std::uint64_t> connections_{0};
+  std::atomic<std::uint64_t> clients_{0};
 };
 
 Server::Impl::Impl(ServerOptions options, DeviceFactory factory)
     : options_(std::move(options)), factory_(std::move(factory)) {
-  if (!options_.log) options_.log = [](const std::string& line) { fmt::print(stderr, "irqrig serve: {}\n", line); };
+  // stderr may be closed (`2>&-`) or a full pipe: a line that cannot be written is dropped, never
+  // thrown out of the server's loop.
+  std::function<void(const std::string&)> sink = std::move(options_.log);
+  if (!sink) sink = [](const std::string& line) { fmt::print(stderr, "irqrig serve: {}\n", line); };
+  options_.log = [sink = std::move(sink)](const std::string& line) noexcept {
+    try {
+      sink(line);
+    } catch (...) {
+      // dropped
+    }
+  };
+  const bool tcp = options_.listen.kind == SocketAddress::Kind::kTcp;
+  if (tcp && options_.backend == proto::Backend::kVfio && options_.token.empty())
+    throw std::invalid_argument(fmt::format(
+        "--listen {}: the target is a real card (vfio); over TCP a token is required (--token-file FILE or "
+        "IRQRIG_TOKEN), or listen on a Unix socket",
+        to_string(options_.listen)));
   if (options_.token.size() >= proto::kTokenSize)
     throw std::invalid_argument(fmt::format("--token: a token is at most {} bytes", proto::kTokenSize - 1));
   if (options_.listen.kind == SocketAddress::Kind::kUnix)
@@ -360,6 +480,11 @@ void Server::Impl::listen_unix() {
     error_code ec;
     probe.connect(asio::local::stream_protocol::endpoint(path), ec);
     if (!ec) throw ServeError(fmt::format("{}: another server is listening on {}", where, path));
+    // Only "nobody listens" makes it stale. Anything else (EACCES on another user's 0600 socket, a
+    // datagram socket) may be somebody's live socket: refuse, never delete.
+    if (ec != asio::error::connection_refused)
+      throw ServeError(fmt::format("{}: {} is a socket this server cannot probe ({}); not replacing it", where, path,
+                                   ec.message()));
     ::unlink(path.c_str());
   }
   const Protocol::endpoint endpoint{asio::local::stream_protocol::endpoint(path)};
@@ -422,14 +547,19 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    if (options_.listen.kind == SocketAddress::Kind::kTcp) socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    if (options_.listen.kind == SocketAddress::Kind::kTcp) {
+      socket.set_option(asio::ip::tcp::no_delay(true), ec);
+      set_keepalive(socket, options_.idle_timeout);
+    }
     std::string peer = peer_name(socket, options_.listen.kind);
     // One client at a time: the next ones wait in the listen backlog until this one is done.
     current_ = std::make_shared<Connection>(std::move(socket), std::move(peer), options_, factory_);
-    co_await current_->serve();
+    const bool acked = co_await current_->serve();
     current_.reset();
+    if (acked) ++clients_;
     ++connections_;
-    if (options_.once) break;
+    // A probe (`nc -z`), a refused token or garbage is not the one client `--once` waits for.
+    if (options_.once && acked) break;
   }
   shutdown();
 }
@@ -474,5 +604,6 @@ std::string Server::address() const { return impl_->address(); }
 void Server::run() { impl_->run(); }
 void Server::stop() { impl_->stop(); }
 std::uint64_t Server::connections() const { return impl_->connections(); }
+std::uint64_t Server::clients() const { return impl_->clients(); }
 
 }  // namespace irqrig::sim::remote

@@ -31,9 +31,10 @@ using DeviceFactory = std::function<std::unique_ptr<Device>()>;
 struct ServerOptions {
   /// Where to listen; the default is a Unix socket in the current directory.
   SocketAddress listen{SocketAddress::Kind::kUnix, "irqrig.sock", "", 0};
-  /// The token a client's Hello must carry; empty: none (only allowed on a Unix socket or loopback).
+  /// The token a client's Hello must carry; empty: none (only allowed on a Unix socket, or on TCP
+  /// loopback when the backend is not a real card).
   std::string token;
-  /// Serve one client, then return from run().
+  /// Serve one client (one that got a HelloAck), then return from run().
   bool once = false;
   /// Stop on SIGINT/SIGTERM (the CLI); tests running a server in a thread leave this off.
   bool handle_signals = false;
@@ -44,10 +45,19 @@ struct ServerOptions {
   std::uint32_t num_vectors = 0;
   /// A connected peer that has not sent its Hello by then is closed, so it cannot hold the device.
   std::chrono::milliseconds hello_timeout{5000};
-  /// The longest step one Advance may ask for. The device runs on the server's only thread, so an
-  /// Advance to the end of time would hold it (and its signals) forever; a run advances by quanta.
+  /// After the Hello, the longest the server waits for the client's next bytes, or for the client
+  /// to take a reply it is sent: a peer gone without a FIN, a stopped client, half a message then
+  /// silence, a client that never reads, all free the device after this. TCP keepalive and
+  /// TCP_USER_TIMEOUT are set from it as well.
+  std::chrono::milliseconds idle_timeout{30000};
+  /// The longest step one Advance may ask for: a sanity bound on a request (a step to the end of
+  /// time is a client's bug), refused with Error 1.
   std::uint64_t max_advance_ps = 1'000'000'000'000;  // 1 s of device time
-  /// One line per event (peer connected/served/refused and why); default: stderr.
+  /// A longer Advance runs in steps of at most this many device cycles, the server's thread
+  /// looking between steps at signals, stop() and whether the peer is still there (docs/remote.md).
+  std::uint64_t advance_chunk_cycles = 25'000;
+  /// One line per event (peer connected/served/refused and why); default: stderr. A sink that
+  /// throws loses its line, nothing else: logging never ends the server.
   std::function<void(const std::string&)> log;
 };
 
@@ -56,7 +66,8 @@ struct ServerOptions {
 class Server {
  public:
   /// Binds and listens. Throws std::invalid_argument for a bad address or policy (a non-loopback
-  /// TCP address without a token), ServeError when the address cannot be listened on.
+  /// TCP address without a token; any TCP address without a token when the backend is a real
+  /// card), ServeError when the address cannot be listened on.
   Server(ServerOptions options, DeviceFactory factory);
   ~Server();
   Server(const Server&) = delete;
@@ -66,13 +77,16 @@ class Server {
   /// the port actually bound.
   std::string address() const;
 
-  /// Serves until stop(), a signal or (with `once`) the first client's end. Removes the Unix
-  /// socket file before returning.
+  /// Serves until stop(), a signal or (with `once`) the end of the first client that got a
+  /// HelloAck. Removes the Unix socket file before returning.
   void run();
   void stop();
 
   /// Connections served to their end, whatever the end (for tests and the log).
   std::uint64_t connections() const;
+  /// Of those, the ones that got a HelloAck (what `once` counts: a probe or a refused client is not
+  /// "the one client").
+  std::uint64_t clients() const;
 
  private:
   class Impl;

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -15,10 +16,12 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "irqrig/regs.h"
 #include "sim/remote/codec.h"
+#include "sim/remote/framing.h"
 #include "tests/sim/remote_support.h"
 
 namespace irqrig::sim::remote::test {
@@ -54,6 +57,25 @@ class RawClient {
   }
   /// Ends our side of the stream: the server reads EOF after what was sent.
   void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+  /// Sends copies of `m` without blocking until the socket's buffers are full; how many went out
+  /// whole. A copy cut short is finished first by the next call.
+  std::size_t fill(const Message& m) {
+    std::size_t whole = 0;
+    for (;;) {
+      if (!partial_) {
+        partial_ = out_.stamp(m);
+        partial_sent_ = 0;
+      }
+      while (partial_sent_ < partial_->size()) {
+        const ssize_t n = ::send(fd_, partial_->data() + partial_sent_, partial_->size() - partial_sent_,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n <= 0) return whole;
+        partial_sent_ += static_cast<std::size_t>(n);
+      }
+      partial_.reset();
+      ++whole;
+    }
+  }
 
   /// The next message, or nothing when the server closed the connection (or 5 s passed).
   std::optional<Message> receive() {
@@ -84,6 +106,8 @@ class RawClient {
  private:
   int fd_ = -1;
   bool connected_ = false;
+  std::optional<proto::Wire> partial_;
+  std::size_t partial_sent_ = 0;
   proto::Sequencer out_;
   std::uint32_t next_in_ = 0;
 };
@@ -125,6 +149,15 @@ Message expect_served(const std::string& path, const std::string& token = "") {
 void wait_connections(ServerThread& s, std::uint64_t n) {
   for (int i = 0; i < 500 && s.server().connections() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_GE(s.server().connections(), n);
+}
+
+/// Waits (up to 5 s) until the server's log holds `text`.
+bool wait_log(ServerThread& s, const std::string& text) {
+  for (int i = 0; i < 500; ++i) {
+    if (s.log().text().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
 }
 
 /// The client gets Error `code` and then the server closes; the log names the reason.
@@ -359,7 +392,8 @@ TEST(RemoteServer, AClientVanishingMidAdvanceFreesTheDevice) {
   EXPECT_TRUE(c.closed_by_server());
   wait_connections(s, 2);
   const std::string log = s.log().text();
-  EXPECT_TRUE(log.find("connection lost") != std::string::npos || log.find("vanished without a Goodbye") != std::string::npos)
+  EXPECT_TRUE(log.find("connection lost") != std::string::npos || log.find("vanished without a Goodbye") != std::string::npos ||
+              log.find("gone during Advance") != std::string::npos)
       << log;
 }
 
@@ -372,6 +406,115 @@ TEST(RemoteServer, APeerThatNeverSaysHelloIsClosedAfterTheTimeout) {
     expect_refused(c, 1, "no Hello within 200 ms");
   }
   expect_served(socket_path("silent"));
+}
+
+// Issue 6: a client that vanishes mid-run frees the device. After the Hello every read and every
+// write has a deadline: a stopped client, or one gone without a FIN, is silent like this one.
+TEST(RemoteServer, AClientSilentAfterItsHelloIsDroppedAfterTheIdleTimeout) {
+  ServerOptions o = ServerThread::unix_options("idle");
+  o.idle_timeout = std::chrono::milliseconds(200);
+  ServerThread s(o, 4);
+  {
+    RawClient c(socket_path("idle"));
+    c.hello();
+    ASSERT_TRUE(c.receive());
+    EXPECT_TRUE(c.closed_by_server());  // no Error: nobody is reading
+  }
+  expect_served(socket_path("idle"));
+  wait_connections(s, 2);
+  EXPECT_NE(s.log().text().find("idle for 0.2 s; device freed"), std::string::npos) << s.log().text();
+}
+
+TEST(RemoteServer, HalfAMessageThenSilenceIsDroppedAfterTheIdleTimeout) {
+  ServerOptions o = ServerThread::unix_options("half");
+  o.idle_timeout = std::chrono::milliseconds(200);
+  ServerThread s(o, 4);
+  {
+    RawClient c(socket_path("half"));
+    c.hello();
+    ASSERT_TRUE(c.receive());
+    const proto::Wire w = proto::Sequencer().stamp(config_read(0));
+    c.send_bytes(w.data(), 60);
+    EXPECT_TRUE(c.closed_by_server());
+  }
+  expect_served(socket_path("half"));
+  wait_connections(s, 2);
+  EXPECT_NE(s.log().text().find("idle for 0.2 s; device freed"), std::string::npos) << s.log().text();
+}
+
+TEST(RemoteServer, AClientThatNeverReadsItsRepliesIsDroppedAfterTheIdleTimeout) {
+  ServerOptions o = ServerThread::unix_options("noread");
+  o.idle_timeout = std::chrono::milliseconds(300);
+  ServerThread s(o, 4);
+  RawClient c(socket_path("noread"));  // stays connected, never reads, until the end of the test
+  c.hello();
+  // Requests until both directions' buffers are full: the server is then stuck writing replies.
+  std::size_t sent = 0;
+  for (int round = 0; round < 30; ++round) {
+    sent += c.fill(config_read(0));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(sent, 0u);
+  EXPECT_TRUE(wait_log(s, "idle for 0.3 s; device freed")) << s.log().text();
+  expect_served(socket_path("noread"));
+}
+
+// An Advance of 1 s of device time takes minutes of wall time on the server's one thread: it runs
+// in steps, so stop() (and SIGTERM) and a peer that has gone are seen within a step.
+TEST(RemoteServer, ALongAdvanceIsAbandonedWhenThePeerGoes) {
+  ServerThread s(ServerThread::unix_options("longgone"), 4);
+  {
+    RawClient c(socket_path("longgone"));
+    c.hello();
+    const auto ack = c.receive();
+    ASSERT_TRUE(ack);
+    c.send(proto::make(Type::kAdvance, ack->hello_ack.now_ps + 1'000'000'000'000ull));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }  // gone without waiting for Advanced
+  expect_served(socket_path("longgone"));  // within RawClient's 5 s, not after the whole second
+  wait_connections(s, 2);
+  EXPECT_NE(s.log().text().find("gone during Advance #1 (at device time"), std::string::npos) << s.log().text();
+}
+
+TEST(RemoteServer, StopEndsALongAdvance) {
+  auto s = std::make_unique<ServerThread>(ServerThread::unix_options("longstop"), 4);
+  RawClient c(socket_path("longstop"));
+  c.hello();
+  const auto ack = c.receive();
+  ASSERT_TRUE(ack);
+  c.send(proto::make(Type::kAdvance, ack->hello_ack.now_ps + 1'000'000'000'000ull));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  s->server().stop();
+  EXPECT_TRUE(c.closed_by_server());  // within RawClient's 5 s
+  s.reset();
+}
+
+TEST(RemoteServer, AnAdvanceInStepsGivesTheSameDeviceTimeAndCycles) {
+  // Steps of 7 cycles against one step: the same Advanced (time, cycles) and the same writes.
+  auto run = [](const std::string& name, std::uint64_t chunk_cycles) {
+    ServerOptions o = ServerThread::unix_options(name);
+    o.advance_chunk_cycles = chunk_cycles;
+    ServerThread s(o, 4);
+    RawClient c(socket_path(name));
+    c.hello();
+    const auto ack = c.receive();
+    std::vector<std::string> seen;
+    if (!ack) return seen;
+    c.send(proto::make(Type::kAdvance, ack->hello_ack.now_ps + 3'001'000));
+    for (;;) {
+      const auto m = c.receive();
+      if (!m) break;
+      seen.push_back(fmt::format("{} {} {}", static_cast<int>(m->header.type), m->header.time_ps,
+                                 m->header.type == Type::kAdvanced ? m->advanced.cycles : 0));
+      if (m->header.type == Type::kAdvanced) break;
+    }
+    c.send(proto::make(Type::kGoodbye));
+    c.closed_by_server();
+    return seen;
+  };
+  const std::vector<std::string> stepped = run("step7", 7);
+  ASSERT_FALSE(stepped.empty());
+  EXPECT_EQ(stepped, run("step_all", 1'000'000'000));
 }
 
 TEST(RemoteServer, ClientsAreServedOneAfterAnotherTheNextWaiting) {
@@ -419,10 +562,38 @@ TEST(RemoteServer, OnceServesOneClientThenReturns) {
     return std::make_unique<VerilatedDevice>(d);
   });
   std::thread t([&] { server.run(); });
-  expect_served(socket_path("once"));
+  {
+    RawClient probe(socket_path("once"));  // `nc -z`: connects, says nothing, leaves
+  }
+  {
+    RawClient garbage(socket_path("once"));
+    std::array<std::uint8_t, proto::kMessageSize> junk{};
+    junk[0] = 0xEE;
+    garbage.send_bytes(junk.data(), junk.size());
+    expect_refused(garbage, 1, "unknown message type");
+  }
+  expect_served(socket_path("once"));  // the probe and the refused client were not "the one client"
   t.join();  // returns by itself
-  EXPECT_EQ(server.connections(), 1u);
+  EXPECT_EQ(server.connections(), 3u);
+  EXPECT_EQ(server.clients(), 1u);
   EXPECT_FALSE(std::filesystem::exists(socket_path("once")));
+}
+
+TEST(RemoteServer, ALogSinkThatThrowsLosesItsLinesNotTheServer) {
+  // As `irqrig serve 2>&-` does: every write to stderr fails.
+  ServerOptions o = ServerThread::unix_options("badlog");
+  o.log = [](const std::string&) { throw std::runtime_error("stderr is closed"); };
+  Server server(o, [] {
+    VerilatedDeviceOptions d;
+    d.num_vectors = 4;
+    return std::make_unique<VerilatedDevice>(d);
+  });
+  std::thread t([&] { server.run(); });
+  expect_served(socket_path("badlog"));
+  expect_served(socket_path("badlog"));
+  server.stop();
+  t.join();
+  EXPECT_EQ(server.clients(), 2u);
 }
 
 // ---- Where the server listens ----------------------------------------------------------------
@@ -441,6 +612,24 @@ TEST(RemoteServer, ANonLoopbackTcpAddressNeedsAToken) {
   o.token = "t0ken";
   Server s(o, [] { return std::make_unique<VerilatedDevice>(); });
   EXPECT_EQ(s.address().rfind("tcp:0.0.0.0:", 0), 0u) << s.address();
+}
+
+TEST(RemoteServer, ARealCardOverTcpNeedsATokenEvenOnLoopback) {
+  ServerOptions o;
+  o.listen = parse_socket_address("tcp:127.0.0.1:0", "--listen", true);
+  o.backend = proto::Backend::kVfio;
+  o.log = [](const std::string&) {};
+  try {
+    Server s(o, [] { return std::make_unique<VerilatedDevice>(); });
+    FAIL() << "served a real card over TCP without a token";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("a token is required"), std::string::npos) << e.what();
+  }
+  o.token = "t0ken";
+  Server s(o, [] { return std::make_unique<VerilatedDevice>(); });
+  o.listen = ServerThread::unix_options("vfio_unix").listen;  // a 0600 Unix socket needs none
+  o.token.clear();
+  Server u(o, [] { return std::make_unique<VerilatedDevice>(); });
 }
 
 TEST(RemoteServer, TcpLoopbackWithPort0ReportsThePortBound) {
@@ -473,6 +662,27 @@ TEST(RemoteServer, AStaleSocketFileIsReplacedButNotAnotherFileOrALiveServer) {
     o.log = [](const std::string&) {};
     EXPECT_THROW(Server(o, [] { return std::make_unique<VerilatedDevice>(); }), ServeError);
   }
+  {
+    // A live socket the probe cannot connect to for another reason than "nobody listens" (here a
+    // datagram socket: EPROTOTYPE; another user's 0600 socket gives EACCES) is left alone.
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
+    ServerOptions o = ServerThread::unix_options("stale");
+    o.log = [](const std::string&) {};
+    try {
+      Server s(o, [] { return std::make_unique<VerilatedDevice>(); });
+      ADD_FAILURE() << "replaced a live datagram socket";
+    } catch (const ServeError& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot probe (Protocol wrong type for socket)"), std::string::npos)
+          << e.what();
+    }
+    EXPECT_TRUE(std::filesystem::exists(path));
+    ::close(fd);
+    std::filesystem::remove(path);
+  }
   std::ofstream(path) << "not a socket";
   ServerOptions o = ServerThread::unix_options("stale");
   try {
@@ -499,6 +709,33 @@ TEST(RemoteServer, ListenAddressesAreParsedWithClearErrors) {
     }
   }
   EXPECT_THROW(parse_socket_address("tcp:h:0", "--target", false), std::invalid_argument);
+}
+
+// The framing both ends share: a stream cut anywhere gives back the same whole messages.
+TEST(RemoteFraming, PiecesOfAnyLengthMakeWholeMessagesInOrder) {
+  proto::Sequencer out;
+  std::vector<std::byte> stream;
+  for (std::uint16_t i = 0; i < 5; ++i) {
+    const proto::Wire w = out.stamp(config_read(static_cast<std::uint16_t>(4 * i)));
+    const auto* b = reinterpret_cast<const std::byte*>(w.data());
+    stream.insert(stream.end(), b, b + w.size());
+  }
+  ReceiveBuffer in(2);  // room for two messages: the partial one must move to the front
+  proto::Sequencer seq;
+  std::size_t at = 0, piece = 1;
+  std::vector<std::uint16_t> offsets;
+  while (at < stream.size() || in.has_message()) {
+    while (in.has_message()) offsets.push_back(seq.accept(in.take()).config_read.offset);
+    const std::span<std::byte> space = in.space();
+    ASSERT_GE(space.size(), proto::kMessageSize - in.pending());
+    const std::size_t n = std::min({piece, space.size(), stream.size() - at});
+    std::memcpy(space.data(), stream.data() + at, n);
+    in.filled(n);
+    at += n;
+    piece = piece * 3 + 1;  // 1, 4, 13, 40, 121, 364 bytes: cuts inside and across messages
+  }
+  EXPECT_EQ(in.pending(), 0u);
+  EXPECT_EQ(offsets, (std::vector<std::uint16_t>{0, 4, 8, 12, 16}));
 }
 
 TEST(RemoteServer, ATokenFileGivesItsFirstLine) {

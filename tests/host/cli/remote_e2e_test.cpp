@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -94,12 +95,13 @@ nlohmann::json run_report(const std::string& args, const std::string& target, co
 
 /// The in-process report of `args`, and that of the same run through `address`, are equal but for
 /// `wall_s` and `target`.
-void expect_same_report(const std::string& args, const std::string& address, const std::string& tag, int expect_code = 0) {
-  nlohmann::json local = run_report(args, "sim", tag + "_local", expect_code);
+void expect_same_report(const std::string& args, const std::string& address, const std::string& tag, int expect_code = 0,
+                        const std::string& local_target = "sim") {
+  nlohmann::json local = run_report(args, local_target, tag + "_local", expect_code);
   nlohmann::json remote = run_report(args, "remote:" + address, tag + "_remote", expect_code);
   ASSERT_TRUE(local.is_object());
   ASSERT_TRUE(remote.is_object());
-  EXPECT_EQ(local["target"], "sim");
+  EXPECT_EQ(local["target"], local_target);
   EXPECT_EQ(remote["target"], "remote:" + address);
   for (auto* j : {&local, &remote}) {
     j->erase("wall_s");
@@ -189,6 +191,49 @@ TEST(RemoteE2e, ATokenIsNeededWhenTheServerHasOne) {
   std::filesystem::remove(token_file);
 }
 
+TEST(RemoteE2e, TheServersTokenMayComeFromItsEnvironment) {
+  const std::string path = temp_path("e2e_envtoken.sock");
+  setenv("IRQRIG_TOKEN", "from-env", 1);
+  ServeProcess serve({"--listen", "unix:" + path}, "envtoken");
+  unsetenv("IRQRIG_TOKEN");
+  ASSERT_FALSE(serve.address().empty()) << serve.log();
+  const std::string run = "run scenarios/default.yaml --quiet --target remote:" + serve.address();
+  EXPECT_EQ(run_cli(run).code, 3);
+  const CliResult good = run_command("IRQRIG_TOKEN=from-env " + std::string(IRQRIG_BIN) + " " + run + " 2>&1");
+  EXPECT_EQ(good.code, 0) << good.output;
+  EXPECT_EQ(serve.stop(), 0);
+}
+
+TEST(RemoteE2e, ServeWithItsStderrClosedServesAndExitsCleanly) {
+  // `2>&-`: every log line fails to be written; the server drops them and goes on.
+  const std::string path = temp_path("e2e_nostderr.sock");
+  const std::string bin = IRQRIG_BIN;
+  const CliResult r = run_command(
+      "(" + bin + " serve --once --listen unix:" + path + " >/dev/null 2>&- & pid=$!; "
+      "for i in $(seq 100); do [ -S " + path + " ] && break; sleep 0.05; done; " +
+      bin + " run scenarios/default.yaml --quiet --target remote:unix:" + path + " >/dev/null 2>&1; echo client=$?; "
+      "wait $pid; echo serve=$?) 2>&1");
+  EXPECT_NE(r.output.find("client=0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("serve=0"), std::string::npos) << r.output;
+}
+
+TEST(RemoteE2e, ServeOffersTheVfioLoopbackBackendWithTheSameReport) {
+  const std::string path = temp_path("e2e_vfio.sock");
+  ServeProcess serve({"--listen", "unix:" + path, "--target", "vfio:loopback"}, "vfio");
+  ASSERT_EQ(serve.address(), "unix:" + path) << serve.log();
+  expect_same_report("run scenarios/default.yaml", serve.address(), "vfio_default", 0, "vfio:loopback");
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
+}
+
+TEST(RemoteE2e, ASocketPathTooLongIsBadInput) {
+  const std::string target = "remote:unix:/tmp/" + std::string(200, 'x');
+  const CliResult r = run_cli("run scenarios/default.yaml --target " + target);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--target " + target + ": the socket path is"), std::string::npos) << r.output;
+  const CliResult s = run_cli("serve --listen unix:/tmp/" + std::string(200, 'x'));
+  EXPECT_EQ(s.code, 2) << s.output;
+}
+
 TEST(RemoteE2e, NoServerIsExit3) {
   const CliResult r = run_cli("run scenarios/default.yaml --target remote:unix:" + temp_path("nobody.sock"));
   EXPECT_EQ(r.code, 3) << r.output;
@@ -205,8 +250,12 @@ TEST(RemoteE2e, ServeRefusesWhatItCannotDoSafely) {
   const CliResult bad = run_cli("serve --listen udp:1");
   EXPECT_EQ(bad.code, 2) << bad.output;
   EXPECT_NE(bad.output.find("--listen udp:1: expected unix:PATH or tcp:HOST:PORT"), std::string::npos) << bad.output;
-  const CliResult both = run_cli("serve --token a --token-file b");
-  EXPECT_EQ(both.code, 2) << both.output;
+  // The token never goes on the command line, where `ps` shows it to every user.
+  const CliResult on_command_line = run_cli("serve --token a");
+  EXPECT_EQ(on_command_line.code, 2) << on_command_line.output;
+  const CliResult card_over_tcp = run_cli("serve --listen tcp:127.0.0.1:0 --target vfio:loopback");
+  EXPECT_EQ(card_over_tcp.code, 2) << card_over_tcp.output;
+  EXPECT_NE(card_over_tcp.output.find("a token is required"), std::string::npos) << card_over_tcp.output;
   const std::string not_socket = temp_path("plain_file");
   std::ofstream(not_socket) << "x";
   const CliResult busy = run_cli("serve --listen unix:" + not_socket);
