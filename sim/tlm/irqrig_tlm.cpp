@@ -1,6 +1,7 @@
 #include "sim/tlm/irqrig_tlm.h"
 
 #include <algorithm>
+#include <functional>
 #include <bit>
 #include <cmath>
 #include <optional>
@@ -251,13 +252,14 @@ tlm_response_status IrqrigEndpoint::bar0_access(tlm_generic_payload& trans) {
   return ::tlm::TLM_OK_RESPONSE;
 }
 
-unsigned IrqrigEndpoint::config_debug(tlm_generic_payload& trans) {
+unsigned IrqrigEndpoint::debug_read(tlm_generic_payload& trans, std::uint64_t space_bytes,
+                                    const std::function<std::uint32_t(std::uint64_t)>& read_dw) {
   // Reads only, any length, one DW request at a time; the RTL answers them, so its clock moves on by
   // the completion's cycles like for any read (documented).
   if (!trans.is_read()) return 0;
   const std::uint64_t address = trans.get_address();
-  if (address >= kConfigBytes) return 0;
-  const auto length = static_cast<unsigned>(std::min<std::uint64_t>(trans.get_data_length(), kConfigBytes - address));
+  if (address >= space_bytes) return 0;
+  const auto length = static_cast<unsigned>(std::min<std::uint64_t>(trans.get_data_length(), space_bytes - address));
   try {
     std::uint64_t cached_dw = ~std::uint64_t{0};
     std::uint32_t value = 0;
@@ -265,7 +267,7 @@ unsigned IrqrigEndpoint::config_debug(tlm_generic_payload& trans) {
       const std::uint64_t a = address + i;
       if ((a & ~std::uint64_t{3}) != cached_dw) {
         cached_dw = a & ~std::uint64_t{3};
-        value = device_.config_read(static_cast<std::uint16_t>(cached_dw));
+        value = read_dw(cached_dw);
       }
       trans.get_data_ptr()[i] = static_cast<unsigned char>(value >> (8 * (a & 3)));
     }
@@ -276,27 +278,14 @@ unsigned IrqrigEndpoint::config_debug(tlm_generic_payload& trans) {
   return length;
 }
 
+unsigned IrqrigEndpoint::config_debug(tlm_generic_payload& trans) {
+  return debug_read(trans, kConfigBytes,
+                    [this](std::uint64_t dw) { return device_.config_read(static_cast<std::uint16_t>(dw)); });
+}
+
 unsigned IrqrigEndpoint::bar0_debug(tlm_generic_payload& trans) {
-  if (!trans.is_read()) return 0;
-  const std::uint64_t address = trans.get_address();
-  if (address >= kBar0Bytes) return 0;
-  const auto length = static_cast<unsigned>(std::min<std::uint64_t>(trans.get_data_length(), kBar0Bytes - address));
-  try {
-    std::uint64_t cached_dw = ~std::uint64_t{0};
-    std::uint32_t value = 0;
-    for (unsigned i = 0; i < length; ++i) {
-      const std::uint64_t a = address + i;
-      if ((a & ~std::uint64_t{3}) != cached_dw) {
-        cached_dw = a & ~std::uint64_t{3};
-        value = static_cast<std::uint32_t>(device_.bar_read(0, cached_dw, 4));
-      }
-      trans.get_data_ptr()[i] = static_cast<unsigned char>(value >> (8 * (a & 3)));
-    }
-  } catch (const DeviceError& e) {
-    last_error_ = e.what();
-    return 0;
-  }
-  return length;
+  return debug_read(trans, kBar0Bytes,
+                    [this](std::uint64_t dw) { return static_cast<std::uint32_t>(device_.bar_read(0, dw, 4)); });
 }
 
 bool IrqrigEndpoint::refuse_config_dmi(tlm_generic_payload&, ::tlm::tlm_dmi& dmi) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -95,6 +96,9 @@ class IrqrigEndpoint : public sc_core::sc_module {
   void bar0_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   unsigned config_debug(::tlm::tlm_generic_payload& trans);
   unsigned bar0_debug(::tlm::tlm_generic_payload& trans);
+  /// A debug read of `space_bytes` bytes of one space, DW by DW through `read_dw`.
+  unsigned debug_read(::tlm::tlm_generic_payload& trans, std::uint64_t space_bytes,
+                      const std::function<std::uint32_t(std::uint64_t)>& read_dw);
   bool refuse_config_dmi(::tlm::tlm_generic_payload& trans, ::tlm::tlm_dmi& dmi);
   bool refuse_bar0_dmi(::tlm::tlm_generic_payload& trans, ::tlm::tlm_dmi& dmi);
 
